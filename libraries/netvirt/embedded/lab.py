@@ -1,0 +1,364 @@
+"""The embedded lab: the record's topology, for real, on one Linux machine.
+
+Host A and Host B are network namespaces with their own sshd; the record's cables are
+veth pairs; Host B runs Open vSwitch with DPDK (ovsdb-server + ovs-vswitchd-dpdk) and a
+libvirtd of the lab's own, whose QEMU guests (TCG) are the VMs. Everything carries the
+lab id: namespaces ``<id>-hosta``, root-namespace interfaces ``<id>-...``, the run
+directory ``/var/lib/netvirt-robot/<id>``, domain names ``<id>-vm01`` and DPDK's file
+prefix ``<id>``. Bring-up first removes whatever a killed run of the same lab left.
+
+Safety: the only addresses in the root namespace are on the lab's management bridge,
+inside 198.18.0.0/15; namespaces get no default route and no link to real interfaces.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from netvirt.embedded import procs
+from netvirt.labspec import LabSpec, Vm
+
+LAB_ROOT = Path("/var/lib/netvirt-robot")
+DPDK_RUNTIME = Path("/var/run/dpdk")
+OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
+HUGEPAGE_KIB = 2048
+
+Progress = Callable[[str], None]
+
+SSHD_CONFIG = """\
+# sshd of the netvirt-robot embedded lab (hosts and guests share it)
+Port 22
+HostKey {ssh}/host_ed25519
+AuthorizedKeysFile {ssh}/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+UseDNS no
+Subsystem sftp internal-sftp
+"""
+
+# libvirtd gets private copies of its state directories, bind-mounted in a mount namespace
+# of its own, so it never touches the machine's libvirt and leaves no mount behind.
+LIBVIRTD_WRAPPER = """\
+#!/bin/sh
+# Started as: ip netns exec <Host B> unshare -m <this script>
+set -e
+R={root}/libvirt
+mount --make-rprivate /
+mount -t tmpfs -o mode=0755 lab-run /run
+mkdir -p /run/libvirt /run/lock
+mount --bind $R/etc /etc/libvirt
+mount --bind $R/lib /var/lib/libvirt
+mount --bind $R/run /run/libvirt
+mount --bind $R/log /var/log/libvirt
+mount --bind $R/cache /var/cache/libvirt
+mount -t hugetlbfs -o pagesize=2M lab-hugepages $R/hugepages
+exec /usr/sbin/libvirtd -f $R/libvirtd.conf
+"""
+
+LIBVIRTD_CONF = """\
+unix_sock_dir = "{root}/libvirt/sock"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_outputs = "3:file:{root}/log/libvirtd-daemon.log"
+"""
+
+QEMU_CONF = """\
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+cgroup_controllers = [ ]
+namespaces = [ ]
+security_driver = "none"
+stdio_handler = "file"
+hugetlbfs_mount = "{root}/libvirt/hugepages"
+"""
+
+
+def mgmt_subnet(lab_id: str) -> ipaddress.IPv4Network:
+    """Each lab id gets its own /24 in 198.18.0.0/15 so that labs can run side by side."""
+    import zlib
+
+    return ipaddress.ip_network(f"198.18.{zlib.crc32(lab_id.encode()) % 240 + 10}.0/24")
+
+
+class EmbeddedLab:
+    """Builds and removes the embedded lab described by ``spec`` (kind ``embedded``)."""
+
+    def __init__(self, spec: LabSpec, progress: Progress = print):
+        self.spec = spec
+        self.id = spec.lab_id
+        self.root = LAB_ROOT / self.id
+        self.progress = progress
+        self.net = ipaddress.ip_network(spec.mgmt_network)
+        self.gateway = f"{next(self.net.hosts())}/{self.net.prefixlen}"
+
+    # -- names ---------------------------------------------------------------------------------
+    def ns(self, host: str) -> str:
+        """The network namespace of a host of the description (``hosta`` -> ``nv1-hosta``)."""
+        return f"{self.id}-{self.spec.host(host).name.lower()}"
+
+    @property
+    def hv_ns(self) -> str:
+        return self.ns(self.spec.hypervisor)
+
+    @property
+    def mgmt_bridge(self) -> str:
+        return f"{self.id}-mgmt"
+
+    def domain_name(self, vm: Vm) -> str:
+        return f"{self.id}-{vm.name}"
+
+    def mgmt_tap(self, vm: Vm) -> str:
+        return f"{vm.name}-mgmt"[:15]
+
+    @property
+    def ovs_dir(self) -> Path:
+        return self.root / "ovs"
+
+    @property
+    def ovs_env(self) -> dict[str, str]:
+        d = str(self.ovs_dir)
+        return {"OVS_RUNDIR": d, "OVS_DBDIR": d, "OVS_LOGDIR": str(self.root / "log")}
+
+    @property
+    def appctl_target(self) -> str:
+        return str(self.ovs_dir / "ovs-vswitchd.ctl")
+
+    @property
+    def libvirt_socket(self) -> str:
+        return str(self.root / "libvirt" / "sock" / "libvirt-sock")
+
+    # -- bring-up ------------------------------------------------------------------------------
+    def up(self) -> None:
+        """Remove leftovers of this lab id, then build the lab. Raises on any failure, after cleanup."""
+        start = time.monotonic()
+        self.down(quiet=True)
+        try:
+            self._check_free()
+            self._make_dirs()
+            self._make_hosts()
+            self._make_cables()
+            self._start_sshd()
+            self._start_ovs()
+            self._reserve_hugepages()
+            self._start_libvirtd()
+            for host in self.spec.hosts:
+                self.wait_ssh(host.mgmt, host.name)
+        except BaseException:
+            self.progress("实验环境搭建失败，正在清理")
+            self.down(quiet=True)
+            raise
+        self.progress(f"实验环境 {self.id} 已就绪（{time.monotonic() - start:.1f} 秒）")
+
+    def _check_free(self) -> None:
+        addrs = procs.run(["ip", "-j", "-4", "addr", "show"]).stdout
+        if f'"{next(self.net.hosts())}"' in addrs:
+            raise procs.LabCommandError(
+                f"管理网段 {self.net} 已被本机其他接口占用（另一个实验环境？请换一个 lab id）")
+
+    def _make_dirs(self) -> None:
+        for sub in ("ssh", "pids", "log", "ovs", "libvirt/sock", "libvirt/hugepages", "vm"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)
+        ssh = self.root / "ssh"
+        procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"netvirt-{self.id}",
+                   "-f", str(ssh / "id_ed25519")])
+        procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ssh / "host_ed25519")])
+        shutil.copy(ssh / "id_ed25519.pub", ssh / "authorized_keys")
+        (ssh / "sshd_config").write_text(SSHD_CONFIG.format(ssh=ssh))
+
+    def _make_hosts(self) -> None:
+        self.progress(f"创建主机命名空间与管理网 {self.net}")
+        procs.run(["ip", "link", "add", self.mgmt_bridge, "type", "bridge"])
+        procs.run(["ip", "addr", "add", self.gateway, "dev", self.mgmt_bridge])
+        procs.run(["ip", "link", "set", self.mgmt_bridge, "up"])
+        for index, host in enumerate(self.spec.hosts):
+            ns = self.ns(host.name)
+            procs.run(["ip", "netns", "add", ns])
+            procs.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+            root_end = f"{self.id}-mgmt{index}"
+            procs.run(["ip", "link", "add", root_end, "master", self.mgmt_bridge, "type", "veth",
+                       "peer", "name", "mgmt0", "netns", ns])
+            procs.run(["ip", "link", "set", root_end, "up"])
+            address = f"{host.mgmt}/{self.net.prefixlen}"
+            if host.name == self.spec.hypervisor:
+                # Host B bridges its management NIC so the guests' management taps join it.
+                procs.run(["ip", "-n", ns, "link", "add", "mgmtbr", "type", "bridge"])
+                procs.run(["ip", "-n", ns, "link", "set", "mgmt0", "master", "mgmtbr", "up"])
+                procs.run(["ip", "-n", ns, "addr", "add", address, "dev", "mgmtbr"])
+                procs.run(["ip", "-n", ns, "link", "set", "mgmtbr", "up"])
+            else:
+                procs.run(["ip", "-n", ns, "addr", "add", address, "dev", "mgmt0"])
+                procs.run(["ip", "-n", ns, "link", "set", "mgmt0", "up"])
+
+    def _make_cables(self) -> None:
+        done: set[tuple[str, str]] = set()
+        for host in self.spec.hosts:
+            for nic in host.nics:
+                if not nic.peer or (host.name, nic.name) in done:
+                    continue
+                peer_host, peer_nic = nic.peer.split(":")
+                done.add((peer_host, peer_nic))
+                self.progress(f"连接网线 {host.name}:{nic.name} <-> {peer_host}:{peer_nic}")
+                a, b = self.ns(host.name), self.ns(peer_host)
+                procs.run(["ip", "-n", a, "link", "add", nic.name, "type", "veth", "peer", "name", peer_nic,
+                           "netns", b])
+                for ns, dev in ((a, nic.name), (b, peer_nic)):
+                    procs.run(["ip", "-n", ns, "link", "set", dev, "mtu", "9000", "up"])
+                    # AF_PACKET (DPDK's net_af_packet, OVS system ports) sends without checksums:
+                    # the receiving stack would drop TCP unless the sender computes them.
+                    procs.run(["ethtool", "-K", dev, "tx", "off"], ns=ns)
+                # A cable carries what the NIC is set to; start at the usual 1500.
+                for ns, dev in ((a, nic.name), (b, peer_nic)):
+                    procs.run(["ip", "-n", ns, "link", "set", dev, "mtu", "1500"])
+
+    def _start_sshd(self) -> None:
+        cfg = str(self.root / "ssh" / "sshd_config")
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+        for host in self.spec.hosts:
+            procs.start_daemon(
+                ["/usr/sbin/sshd", "-D", "-e", "-f", cfg, "-o", f"ListenAddress={host.mgmt}",
+                 "-o", "PidFile=none"],
+                self.root / "pids" / f"sshd-{host.name}.pid", self.root / "log" / f"sshd-{host.name}.log",
+                ns=self.ns(host.name))
+
+    def _start_ovs(self) -> None:
+        self.progress("启动 Open vSwitch（DPDK）：ovsdb-server + ovs-vswitchd-dpdk")
+        d, log, pids = self.ovs_dir, self.root / "log", self.root / "pids"
+        db = d / "conf.db"
+        procs.run(["ovsdb-tool", "create", str(db), "/usr/share/openvswitch/vswitch.ovsschema"])
+        procs.start_daemon(
+            ["ovsdb-server", str(db), f"--remote=punix:{d}/db.sock", f"--unixctl={d}/ovsdb-server.ctl",
+             f"--log-file={log}/ovsdb-server.log", "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"],
+            pids / "ovsdb-server.pid", log / "ovsdb-server.out", ns=self.hv_ns, env=self.ovs_env)
+        procs.wait_for(lambda: (d / "db.sock").exists(), 10, "ovsdb-server 的 db.sock")
+        vsctl = ["ovs-vsctl", f"--db=unix:{d}/db.sock", "--no-wait"]
+        procs.run([*vsctl, "init"])
+        # What only the embedded lab needs: DPDK without hugepages or PCI devices, a private
+        # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
+        extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"
+        procs.run([*vsctl, "set", "Open_vSwitch", ".", f"other_config:dpdk-extra={extra}",
+                   "other_config:pmd-maxsleep=100", f"other_config:vhost-sock-dir={d}"])
+        procs.start_daemon(
+            [OVS_DPDK_VSWITCHD, f"unix:{d}/db.sock", f"--unixctl={self.appctl_target}",
+             f"--log-file={log}/ovs-vswitchd.log"],
+            pids / "ovs-vswitchd.pid", log / "ovs-vswitchd.out", ns=self.hv_ns, env=self.ovs_env)
+        procs.wait_for(lambda: Path(self.appctl_target).exists(), 15, "ovs-vswitchd 的控制套接字")
+
+    def _reserve_hugepages(self) -> None:
+        pages = sum(vm.memory_mib * 1024 // HUGEPAGE_KIB for vm in self.spec.vms if vm.hugepage_kib == HUGEPAGE_KIB)
+        if not pages:
+            return
+        before = int(HUGEPAGES.read_text())
+        HUGEPAGES.write_text(str(before + pages))
+        # Record what we added before checking, so a failure still gives the pages back.
+        (self.root / "hugepages.added").write_text(str(pages))
+        got = int(HUGEPAGES.read_text()) - before
+        if got < pages:
+            raise procs.LabCommandError(f"只分配到 {got}/{pages} 个 2 MiB 大页（内存不足或碎片化）")
+        self.progress(f"分配 {pages} 个 2 MiB 大页给虚拟机")
+
+    def _start_libvirtd(self) -> None:
+        self.progress("启动实验环境自己的 libvirtd（Host B 命名空间）")
+        lv = self.root / "libvirt"
+        for sub in ("lib", "run", "log", "cache"):
+            (lv / sub).mkdir(exist_ok=True)
+        shutil.copytree("/etc/libvirt", lv / "etc", dirs_exist_ok=True)
+        shutil.rmtree(lv / "etc" / "qemu" / "networks" / "autostart", ignore_errors=True)
+        (lv / "etc" / "qemu.conf").write_text(QEMU_CONF.format(root=self.root))
+        (lv / "libvirtd.conf").write_text(LIBVIRTD_CONF.format(root=self.root))
+        wrapper = lv / "start-libvirtd.sh"
+        wrapper.write_text(LIBVIRTD_WRAPPER.format(root=self.root))
+        wrapper.chmod(0o755)
+        procs.start_daemon(["unshare", "-m", str(wrapper)], self.root / "pids" / "libvirtd.pid",
+                           self.root / "log" / "libvirtd.out", ns=self.hv_ns)
+        procs.wait_for(lambda: Path(self.libvirt_socket).exists(), 20, "libvirtd 的 unix 套接字")
+
+    def wait_ssh(self, address: str, name: str, timeout: float = 30) -> None:
+        def ready() -> bool:
+            try:
+                with socket.create_connection((address, 22), timeout=1) as sock:
+                    return sock.recv(4).startswith(b"SSH-")
+            except OSError:
+                return False
+
+        procs.wait_for(ready, timeout, f"{name}（{address}）的 sshd", interval=0.2)
+
+    # -- VMs: the parts of a guest that only the embedded lab has -------------------------------
+    def prepare_vm(self, vm: Vm) -> None:
+        """Create the guest's management tap on Host B's management bridge."""
+        tap = self.mgmt_tap(vm)
+        procs.run(["ip", "-n", self.hv_ns, "link", "del", tap], check=False)
+        procs.run(["ip", "-n", self.hv_ns, "tuntap", "add", "dev", tap, "mode", "tap"])
+        procs.run(["ip", "-n", self.hv_ns, "link", "set", tap, "master", "mgmtbr", "up"])
+
+    def release_vm(self, vm: Vm) -> None:
+        procs.run(["ip", "-n", self.hv_ns, "link", "del", self.mgmt_tap(vm)], check=False)
+
+    # -- teardown ------------------------------------------------------------------------------
+    def down(self, quiet: bool = False) -> None:
+        """Remove every trace of this lab id; safe to call at any time, any number of times."""
+        start = time.monotonic()
+        pids = self.root / "pids"
+        # QEMU first (libvirt's pidfiles), then libvirtd, vswitchd, ovsdb-server, sshd.
+        for pidfile in sorted((self.root / "libvirt" / "run" / "qemu").glob("*.pid")):
+            pid = procs.read_pid(pidfile)
+            if pid:
+                procs.stop_pid(pid, f"guest={self.id}-")
+        for name in ("libvirtd", "ovs-vswitchd", "ovsdb-server", *[f"sshd-{h.name}" for h in self.spec.hosts]):
+            pid = procs.read_pid(pids / f"{name}.pid")
+            if pid:
+                procs.stop_pid(pid, str(self.root))
+        for host in self.spec.hosts:
+            procs.run(["ip", "netns", "del", self.ns(host.name)], check=False)
+        for link in self._root_links():
+            procs.run(["ip", "link", "del", link], check=False)
+        added = self.root / "hugepages.added"
+        if added.exists():
+            pages = int(added.read_text() or 0)
+            HUGEPAGES.write_text(str(max(0, int(HUGEPAGES.read_text()) - pages)))
+        shutil.rmtree(DPDK_RUNTIME / self.id, ignore_errors=True)
+        if DPDK_RUNTIME.is_dir() and not any(DPDK_RUNTIME.iterdir()):
+            DPDK_RUNTIME.rmdir()
+        shutil.rmtree(self.root, ignore_errors=True)
+        if LAB_ROOT.is_dir() and not any(LAB_ROOT.iterdir()):
+            LAB_ROOT.rmdir()
+        if not quiet:
+            self.progress(f"实验环境 {self.id} 已拆除（{time.monotonic() - start:.1f} 秒）")
+
+    def _root_links(self) -> list[str]:
+        import json
+
+        links = json.loads(procs.run(["ip", "-j", "link", "show"]).stdout)
+        return [link["ifname"] for link in links if link["ifname"].startswith(f"{self.id}-")]
+
+    def leftovers(self) -> list[str]:
+        """What of this lab still exists on the machine (empty after a clean teardown)."""
+        found = []
+        netns = procs.run(["ip", "netns", "list"]).stdout
+        found += [f"namespace {line.split()[0]}" for line in netns.splitlines()
+                  if line.startswith(f"{self.id}-")]
+        found += [f"interface {link}" for link in self._root_links()]
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                cmd = procs.cmdline(int(proc.name))
+                if str(self.root) in cmd or f"guest={self.id}-" in cmd:
+                    found.append(f"process {proc.name}: {cmd[:80]}")
+        if self.root.exists():
+            found.append(f"directory {self.root}")
+        if (DPDK_RUNTIME / self.id).exists():
+            found.append(f"DPDK runtime {DPDK_RUNTIME / self.id}")
+        mounts = Path("/proc/mounts").read_text()
+        found += [f"mount {line.split()[1]}" for line in mounts.splitlines() if str(self.root) in line]
+        return found

@@ -1,0 +1,60 @@
+"""The embedded lab: the record's topology built on this machine (the default lab).
+
+Choose a lab id per parallel run with ``-V variables/embedded_lab.py:nv2`` or the
+environment variable NETVIRT_LAB_ID; each id gets its own management /24 in 198.18.0.0/15.
+"""
+
+import os
+
+from netvirt.embedded.lab import LAB_ROOT, mgmt_subnet
+from netvirt.labspec import load_lab
+
+
+def description(lab_id: str) -> dict:
+    net = mgmt_subnet(lab_id)
+    base = str(net.network_address).rsplit(".", 1)[0]
+    root = LAB_ROOT / lab_id
+    ssh = {"user": "root", "key_file": str(root / "ssh" / "id_ed25519")}
+
+    def nics(peer_host):
+        return [
+            {"name": "enP4p1s0", "pci": "0004:01:00.0", "peer": f"{peer_host}:enP4p1s0",
+             "sriov": True, "max_vfs": 8, "speed_mbps": 10000},
+            {"name": "enP5p1s0", "pci": "0005:01:00.0", "peer": f"{peer_host}:enP5p1s0",
+             "sriov": True, "max_vfs": 8, "speed_mbps": 10000},
+        ]
+
+    def vm(index):
+        return {
+            "name": f"vm0{index}", "vcpus": 2, "memory_mib": 1024, "hugepage_kib": 2048,
+            "mgmt": f"{base}.{100 + index}", "mgmt_mac": f"52:54:00:4e:56:{index:02x}",
+            "vnics": [{"name": "eth1", "kind": "vhostuser", "mac": f"00:00:00:00:00:{index:02x}",
+                       "port": f"dpdkvhostuser{index - 1}", "queues": 2}],
+        }
+
+    return {
+        "name": f"embedded lab {lab_id}",
+        "kind": "embedded",
+        "lab_id": lab_id,
+        "mgmt_network": str(net),
+        "hosts": [
+            {"name": "hosta", "role": "peer", "mgmt": f"{base}.10", "ssh": ssh, "nics": nics("hostb")},
+            {"name": "hostb", "role": "hypervisor", "mgmt": f"{base}.20", "ssh": ssh, "nics": nics("hosta")},
+        ],
+        "hypervisor": "hostb",
+        "ovsdb": f"unix:{root}/ovs/db.sock",
+        "ovs_rundir": f"{root}/ovs",
+        "libvirt_uri": f"qemu+unix:///system?socket={root}/libvirt/sock/libvirt-sock",
+        "vms": [vm(1), vm(2)],
+        "params": {
+            # The record's 启动并配置OVS values, scaled to this machine: PMD on core 1 of 2, no
+            # dpdk-socket-mem because the lab's DPDK runs without hugepages (LAB-FACTS).
+            "pmd_cpu_mask": "0x2",
+            "dpdk_socket_mem": None,
+        },
+    }
+
+
+def get_variables(lab_id: str | None = None) -> dict:
+    lab_id = lab_id or os.environ.get("NETVIRT_LAB_ID") or "nv1"
+    return {"LAB": load_lab(description(lab_id))}
