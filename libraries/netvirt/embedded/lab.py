@@ -132,10 +132,6 @@ class EmbeddedLab:
         return {"OVS_RUNDIR": d, "OVS_DBDIR": d, "OVS_LOGDIR": str(self.root / "log")}
 
     @property
-    def appctl_target(self) -> str:
-        return str(self.ovs_dir / "ovs-vswitchd.ctl")
-
-    @property
     def libvirt_socket(self) -> str:
         return str(self.root / "libvirt" / "sock" / "libvirt-sock")
 
@@ -239,7 +235,7 @@ class EmbeddedLab:
         db = d / "conf.db"
         procs.run(["ovsdb-tool", "create", str(db), "/usr/share/openvswitch/vswitch.ovsschema"])
         procs.start_daemon(
-            ["ovsdb-server", str(db), f"--remote=punix:{d}/db.sock", f"--unixctl={d}/ovsdb-server.ctl",
+            ["ovsdb-server", str(db), f"--remote=punix:{d}/db.sock", "--pidfile",
              f"--log-file={log}/ovsdb-server.log", "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"],
             pids / "ovsdb-server.pid", log / "ovsdb-server.out", ns=self.hv_ns, env=self.ovs_env)
         procs.wait_for(lambda: (d / "db.sock").exists(), 10, "ovsdb-server 的 db.sock")
@@ -249,12 +245,17 @@ class EmbeddedLab:
         # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
         extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"
         procs.run([*vsctl, "set", "Open_vSwitch", ".", f"other_config:dpdk-extra={extra}",
-                   "other_config:pmd-maxsleep=100", f"other_config:vhost-sock-dir={d}"])
+                   "other_config:pmd-maxsleep=100"])
+        # Started through a link named ovs-vswitchd (as Debian's alternatives do), so that its
+        # pidfile and control socket carry the name that ovs-appctl looks for by default.
+        vswitchd = d / "ovs-vswitchd"
+        vswitchd.symlink_to(OVS_DPDK_VSWITCHD)
         procs.start_daemon(
-            [OVS_DPDK_VSWITCHD, f"unix:{d}/db.sock", f"--unixctl={self.appctl_target}",
-             f"--log-file={log}/ovs-vswitchd.log"],
+            [str(vswitchd), f"unix:{d}/db.sock", "--pidfile", f"--log-file={log}/ovs-vswitchd.log"],
             pids / "ovs-vswitchd.pid", log / "ovs-vswitchd.out", ns=self.hv_ns, env=self.ovs_env)
-        procs.wait_for(lambda: Path(self.appctl_target).exists(), 15, "ovs-vswitchd 的控制套接字")
+        # Like a packaged OVS, the control socket is $OVS_RUNDIR/ovs-vswitchd.<pid>.ctl, so plain
+        # ovs-appctl/ovs-ofctl with OVS_RUNDIR set find it, as they would on a real Host B.
+        procs.wait_for(lambda: list(d.glob("ovs-vswitchd.*.ctl")), 15, "ovs-vswitchd 的控制套接字")
 
     def _reserve_hugepages(self) -> None:
         pages = sum(vm.memory_mib * 1024 // HUGEPAGE_KIB for vm in self.spec.vms if vm.hugepage_kib == HUGEPAGE_KIB)

@@ -1,0 +1,112 @@
+"""Robot keywords to run commands on the lab's hosts and guests over SSH.
+
+= Hosts =
+A host is named as in the lab description: ``hosta``, ``hostb`` or a VM (``vm01``).
+Every command and its output is logged as ``[host]# command``; passwords never are.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+
+from robot.api.deco import keyword, library
+
+from netvirt import evidence, seam
+from netvirt.ssh import CommandResult
+
+IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$")
+
+
+def check_ifname(name: str) -> str:
+    if not IFNAME_RE.match(name):
+        raise ValueError(f"接口名 {name!r} 不合法（最长 15 个字符，只允许字母、数字和 _ . -）")
+    return name
+
+
+@library(scope="GLOBAL", auto_keywords=False)
+class HostLibrary:
+    @keyword("在主机上执行")
+    def run_on_host(self, host: str, command: str, expected_rc: int = 0, timeout: float = 120) -> str:
+        """Run ``command`` on ``host`` and return its stdout; fail if the return code is not ``expected_rc``.
+
+        Example: | ${out}= | 在主机上执行 | hostb | ovs-vsctl show |
+        """
+        result = self.run_and_return(host, command, timeout)
+        if result.rc != expected_rc:
+            raise AssertionError(f"{host} 上的命令返回 {result.rc}（期望 {expected_rc}）：{command}\n"
+                                 f"{(result.stderr or result.stdout).strip()}")
+        return result.stdout
+
+    @keyword("在主机上执行并返回结果")
+    def run_and_return(self, host: str, command: str, timeout: float = 120) -> CommandResult:
+        """Run ``command`` on ``host``; return the result (``rc``, ``stdout``, ``stderr``) whatever the rc.
+
+        Example: | ${r}= | 在主机上执行并返回结果 | vm01 | ethtool -l eth1 |
+        """
+        result = seam.current().session(host).run(command, timeout=timeout)
+        evidence.command(result)
+        return result
+
+    @keyword("主机应可登录")
+    def host_should_be_reachable(self, host: str) -> None:
+        """Log in to ``host`` over SSH and log its kernel; fail with the reason if it cannot be reached.
+
+        Example: | 主机应可登录 | hosta |
+        """
+        self.run_on_host(host, "uname -r", timeout=30)
+
+    @keyword("设置接口地址")
+    def set_address(self, host: str, interface: str, address: str) -> None:
+        """Add ``address`` (with prefix) to ``interface`` on ``host`` and bring it up.
+
+        Example: | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 |
+        """
+        check_ifname(interface)
+        ipaddress.ip_interface(address)
+        self.run_on_host(host, f"{shlex.join(['ip', 'addr', 'replace', address, 'dev', interface])}"
+                               f" && {shlex.join(['ip', 'link', 'set', interface, 'up'])}")
+
+    @keyword("清除接口地址")
+    def flush_addresses(self, host: str, interface: str) -> None:
+        """Remove every IPv4 address from ``interface`` on ``host``.
+
+        Example: | 清除接口地址 | vm01 | eth1 |
+        """
+        self.run_on_host(host, shlex.join(["ip", "-4", "addr", "flush", "dev", check_ifname(interface)]))
+
+    @keyword("设置接口MTU")
+    def set_mtu(self, host: str, interface: str, mtu: int) -> None:
+        """Set the MTU of ``interface`` on ``host`` (68..65535).
+
+        Example: | 设置接口MTU | vm01 | eth1 | 4000 |
+        """
+        if not 68 <= mtu <= 65535:
+            raise ValueError(f"MTU {mtu} 超出范围 68..65535")
+        self.run_on_host(host, shlex.join(["ip", "link", "set", "dev", check_ifname(interface), "mtu", str(mtu)]))
+
+    @keyword("添加VLAN子接口")
+    def add_vlan(self, host: str, interface: str, vlan: int, address: str | None = None) -> str:
+        """Create ``<interface>.<vlan>`` on ``host``, optionally with ``address``; return its name.
+
+        Example: | 添加VLAN子接口 | vm01 | eth1 | 10 | 192.168.10.100/24 |
+        """
+        if not 1 <= vlan <= 4094:
+            raise ValueError(f"VLAN {vlan} 超出范围 1..4094")
+        name = check_ifname(f"{check_ifname(interface)}.{vlan}")
+        self.run_on_host(host, shlex.join(["ip", "link", "add", "link", interface, "name", name,
+                                           "type", "vlan", "id", str(vlan)]))
+        if address:
+            self.set_address(host, name, address)
+        return name
+
+    @keyword("删除接口")
+    def delete_link(self, host: str, interface: str) -> None:
+        """Delete ``interface`` (e.g. a VLAN sub-interface) on ``host`` if it exists.
+
+        Example: | 删除接口 | vm01 | eth1.10 |
+        """
+        name = check_ifname(interface)
+        self.run_on_host(host, f"! ip link show dev {shlex.quote(name)} >/dev/null 2>&1 || "
+                               f"{shlex.join(['ip', 'link', 'del', 'dev', name])}")

@@ -1,0 +1,82 @@
+"""Robot keywords to build, inspect and remove the lab named by ``${LAB}``.
+
+= Choosing a lab =
+The suites import ``variables/embedded_lab.py`` (the default: the record's topology
+built on this machine). A real lab is chosen on the command line, which overrides it:
+``robot -V variables/record_lab.py suites/5.4_网络虚拟化``.
+"""
+
+from __future__ import annotations
+
+from robot.api import SkipExecution, logger
+from robot.api.deco import keyword, library
+
+from netvirt import evidence, seam
+
+
+@library(scope="GLOBAL", auto_keywords=False)
+class LabLibrary:
+    @keyword("搭建实验环境")
+    def set_up_lab(self) -> None:
+        """Build the lab (embedded) or check that every host answers over SSH (real lab).
+
+        Bring-up first removes whatever a killed run of the same lab left behind.
+
+        Example: | 搭建实验环境 |
+        """
+        lab = seam.current()
+        self.log_lab_description()
+        for note in lab.notes():
+            logger.info(f"实验环境说明：{note}")
+        lab.setup()
+
+    @keyword("拆除实验环境")
+    def tear_down_lab(self) -> None:
+        """Remove the embedded lab (namespaces, processes, domains, hugepages, files) or close sessions.
+
+        Example: | 拆除实验环境 |
+        """
+        seam.current().teardown()
+
+    @keyword("实验环境应无残留")
+    def lab_should_leave_nothing(self) -> None:
+        """Fail if anything of the embedded lab is still on the machine (a real lab has nothing to check).
+
+        Example: | 实验环境应无残留 |
+        """
+        lab = seam.current()
+        leftovers = lab.builder.leftovers() if isinstance(lab, seam.EmbeddedLab) else []
+        if leftovers:
+            raise AssertionError("实验环境有残留：\n" + "\n".join(leftovers))
+
+    @keyword("记录实验环境")
+    def log_lab_description(self) -> None:
+        """Log the lab description as the record's server tables: hosts, NICs and VMs.
+
+        Example: | 记录实验环境 |
+        """
+        spec = seam.current().spec
+        evidence.table(["主机", "角色", "管理地址", "网卡", "PCI", "对端", "SR-IOV (max VFs)", "速率 Mb/s"],
+                       [(h.name, h.role, h.mgmt, n.name, n.pci, n.peer or "-", f"{n.sriov} ({n.max_vfs})",
+                         n.speed_mbps) for h in spec.hosts for n in h.nics],
+                       title=f"实验环境：{spec.name}（{spec.kind}）")
+        evidence.table(["VM", "vCPU", "内存 MiB", "大页 KiB", "管理地址", "vNIC"],
+                       [(v.name, v.vcpus, v.memory_mib, v.hugepage_kib, v.mgmt,
+                         ", ".join(f"{n.name}:{n.kind}:{n.port or ''}" for n in v.vnics)) for v in spec.vms])
+
+    @keyword("实验环境参数")
+    def lab_parameter(self, name: str, default: object = None) -> object:
+        """Return a spec parameter of the lab description (``params``), or ``default``.
+
+        Example: | ${mask}= | 实验环境参数 | pmd_cpu_mask |
+        """
+        return seam.current().spec.params.get(name, default)
+
+    @keyword("要求实验环境具备")
+    def require(self, parameter: str, reason: str) -> None:
+        """Skip the current test with ``reason`` unless the lab's parameter ``parameter`` is true.
+
+        Example: | 要求实验环境具备 | msix_interrupts | 虚拟网卡没有 MSI-X，中断分布无法检查 |
+        """
+        if not seam.current().spec.params.get(parameter):
+            raise SkipExecution(reason)

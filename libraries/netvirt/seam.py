@@ -1,0 +1,216 @@
+"""The lab seam: the one place that knows how the embedded lab differs from a real one.
+
+Keyword libraries ask the current lab how to reach a host, where OVSDB and libvirt
+listen, what a PCI address means to DPDK and how a guest boots. No keyword and no suite
+asks *which* lab it is on. ``current()`` returns the lab of this Robot run, built from
+the ``${LAB}`` variable (a validated ``LabSpec``) on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+from netvirt.domain import DomainProfile
+from netvirt.labspec import LabDescriptionError, LabSpec, Vm
+from netvirt.ssh import HostConnectionError, SshSession
+
+REPO = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("NETVIRT_CACHE", REPO / ".cache"))
+
+Progress = Callable[[str], None]
+
+
+class Lab:
+    """What every lab offers; subclasses fill in the lab-specific parts."""
+
+    def __init__(self, spec: LabSpec, progress: Progress = print):
+        self.spec = spec
+        self.progress = progress
+        self._sessions: dict[str, SshSession] = {}
+
+    # -- hosts -----------------------------------------------------------------------------------
+    def session(self, host: str) -> SshSession:
+        """The SSH session to a host or guest of the description, opened on first use."""
+        key = host.lower()
+        if key not in self._sessions:
+            target = self.spec.host(host)
+            self._sessions[key] = SshSession(target.name, target.mgmt, target.ssh)
+        return self._sessions[key]
+
+    def forget_session(self, host: str) -> None:
+        session = self._sessions.pop(host.lower(), None)
+        if session:
+            session.close()
+
+    def close_sessions(self) -> None:
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+
+    def setup(self) -> None:
+        """Make the lab ready: every host reachable over SSH."""
+        for host in self.spec.hosts:
+            self.session(host.name).run("true", timeout=15)
+
+    def teardown(self) -> None:
+        self.close_sessions()
+
+    # -- Open vSwitch on the hypervisor ----------------------------------------------------------
+    @property
+    def ovsdb_remote(self) -> str:
+        """An OVSDB connection string reachable from this process (unix:, tcp: or ssl:)."""
+        return self.spec.ovsdb
+
+    def ovs_command(self, *argv: str) -> str:
+        """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""
+        return shlex.join(["env", f"OVS_RUNDIR={self.spec.ovs_rundir}", *argv])
+
+    def dpdk_devargs(self, pci: str) -> str:
+        """What ``options:dpdk-devargs`` must say for the hypervisor NIC at ``pci``."""
+        self.spec.host(self.spec.hypervisor).nic(pci)
+        return pci
+
+    # -- VMs -----------------------------------------------------------------------------------
+    def domain_name(self, vm: Vm) -> str:
+        return vm.name
+
+    def domain_profile(self, vm: Vm) -> DomainProfile:
+        params = self.spec.params
+        return DomainProfile(
+            emulator=params.get("qemu_emulator", "/usr/bin/qemu-system-x86_64"),
+            arch=params.get("vm_arch", "x86_64"),
+            machine=params.get("vm_machine", "q35"),
+            disk=params.get("vm_images", {}).get(vm.name),
+            mgmt_network=params.get("vm_mgmt_network", "default"),
+            vhost_socket_dir=self.spec.ovs_rundir,
+        )
+
+    def prepare_vm(self, vm: Vm) -> None:
+        """Anything the lab must provide before the domain starts."""
+
+    def release_vm(self, vm: Vm) -> None:
+        """Undo ``prepare_vm``."""
+
+    def notes(self) -> list[str]:
+        """What this lab emulates instead of having it, for the log."""
+        return []
+
+
+class RealLab(Lab):
+    """A lab of real servers: nothing to build, only to reach."""
+
+
+class EmbeddedLab(Lab):
+    """The lab built on this machine (``netvirt.embedded``)."""
+
+    def __init__(self, spec: LabSpec, progress: Progress = print):
+        super().__init__(spec, progress)
+        from netvirt.embedded.lab import EmbeddedLab as Builder
+
+        self.builder = Builder(spec, progress)
+        self._kernel = None
+
+    def setup(self) -> None:
+        self.close_sessions()
+        self.builder.up()
+        super().setup()
+
+    def teardown(self) -> None:
+        self.close_sessions()
+        self.builder.down()
+
+    def dpdk_devargs(self, pci: str) -> str:
+        hypervisor = self.spec.host(self.spec.hypervisor)
+        nic = hypervisor.nic(pci)
+        # The record's PCI NIC is a veth cable here; DPDK drives it as an AF_PACKET vdev.
+        return f"net_af_packet{hypervisor.nics.index(nic)},iface={nic.name}"
+
+    def domain_name(self, vm: Vm) -> str:
+        return self.builder.domain_name(vm)
+
+    def guest_kernel(self):
+        if self._kernel is None:
+            from netvirt.embedded.guestboot import ensure_guest_kernel
+
+            self._kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=self.progress)
+        return self._kernel
+
+    def domain_profile(self, vm: Vm) -> DomainProfile:
+        kernel = self.guest_kernel()
+        names = [f"{vm.mgmt_mac}=eth0", *(f"{v.mac}={v.name}" for v in vm.vnics)]
+        cmdline = " ".join([
+            "console=ttyS0", "quiet", "panic=-1",
+            f"netvirt.hostname={vm.name}",
+            f"netvirt.ifnames={','.join(names)}",
+            f"netvirt.mgmt=eth0,{vm.mgmt}/{self.builder.net.prefixlen}",
+            f"netvirt.sshd={self.builder.root / 'ssh' / 'sshd_config'}",
+        ])
+        return DomainProfile(
+            domain_type="qemu",  # TCG: this machine's /dev/kvm does not boot ordinary guests
+            cpu_mode="maximum",  # host-passthrough needs KVM
+            kernel=str(kernel.vmlinuz),
+            initrd=str(kernel.initrd),
+            cmdline=cmdline,
+            share_root=True,
+            mgmt_tap=self.builder.mgmt_tap(vm),
+            vhost_socket_dir=self.spec.ovs_rundir,
+            vhost_msix=False,
+            console_log=str(self.builder.root / "vm" / f"{vm.name}.console"),
+        )
+
+    def prepare_vm(self, vm: Vm) -> None:
+        self.builder.prepare_vm(vm)
+
+    def release_vm(self, vm: Vm) -> None:
+        self.builder.release_vm(vm)
+
+    def notes(self) -> list[str]:
+        return [
+            "Host A/Host B 为网络命名空间（各自运行 sshd），网线为 veth 对",
+            "物理网卡的 DPDK 端口由 net_af_packet 驱动 veth（无真实 PCI 设备）",
+            "虚拟机为 QEMU TCG 客户机，内核为 Debian 官方内核，用户态经 9p 只读共享本机根文件系统",
+        ]
+
+
+_current: Lab | None = None
+
+
+def from_spec(spec: LabSpec, progress: Progress = print) -> Lab:
+    if not isinstance(spec, LabSpec):
+        raise LabDescriptionError(f"${{LAB}} is not a lab description (got {type(spec).__name__}); "
+                                  "load one with -V variables/<lab>.py")
+    return (EmbeddedLab if spec.kind == "embedded" else RealLab)(spec, progress)
+
+
+def current() -> Lab:
+    """The lab of this run, created from the Robot variable ``${LAB}`` on first use."""
+    global _current
+    if _current is None:
+        from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+        try:
+            spec = BuiltIn().get_variable_value("${LAB}")
+        except RobotNotRunningError:
+            spec = None
+        if spec is None:
+            raise LabDescriptionError("没有选择实验环境：用 -V variables/embedded_lab.py 或 variables/record_lab.py")
+        _current = from_spec(spec, _robot_progress)
+    return _current
+
+
+def use(lab: Lab | None) -> None:
+    """Make ``lab`` the current lab (tests and benchmarks that build one themselves)."""
+    global _current
+    _current = lab
+
+
+def _robot_progress(message: str) -> None:
+    from robot.api import logger
+
+    logger.info(message, also_console=True)
+
+
+__all__ = ["Lab", "RealLab", "EmbeddedLab", "HostConnectionError", "current", "use", "from_spec"]

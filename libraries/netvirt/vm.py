@@ -1,0 +1,139 @@
+"""VMs through libvirt-python: define, start, stop, undefine, read back.
+
+The same calls serve a real hypervisor (qemu:///system, qemu+ssh://host/system) and the
+embedded lab's own libvirtd; what differs is only in the ``DomainProfile`` the lab seam
+hands to ``render_domain``.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+
+import libvirt
+
+from netvirt.domain import render_domain
+from netvirt.labspec import Vm
+
+STATES = {
+    libvirt.VIR_DOMAIN_NOSTATE: "nostate",
+    libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+    libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
+    libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
+    libvirt.VIR_DOMAIN_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",
+}
+
+
+class VmError(RuntimeError):
+    """A VM operation failed; the message names the domain and libvirt's reason."""
+
+
+def _quiet(_ctx, _err) -> None:
+    """libvirt prints every error to stderr by default; ours are raised as VmError instead."""
+
+
+libvirt.registerErrorHandler(_quiet, None)
+
+
+class Hypervisor:
+    """A libvirt connection to the hypervisor of a lab."""
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self._conn: libvirt.virConnect | None = None
+
+    @property
+    def conn(self) -> libvirt.virConnect:
+        if self._conn is None or not self._conn.isAlive():
+            try:
+                self._conn = libvirt.open(self.uri)
+            except libvirt.libvirtError as err:
+                raise VmError(f"无法连接 libvirt（{self.uri}）：{err.get_error_message()}") from None
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except libvirt.libvirtError:
+                pass
+            self._conn = None
+
+    def lookup(self, name: str) -> libvirt.virDomain:
+        try:
+            return self.conn.lookupByName(name)
+        except libvirt.libvirtError:
+            known = ", ".join(sorted(d.name() for d in self.conn.listAllDomains())) or "无"
+            raise VmError(f"虚拟机 {name} 不存在（现有：{known}）") from None
+
+    def exists(self, name: str) -> bool:
+        return name in (d.name() for d in self.conn.listAllDomains())
+
+    def define(self, xml: str) -> libvirt.virDomain:
+        name = ET.fromstring(xml).findtext("name")
+        if self.exists(name):
+            raise VmError(f"虚拟机 {name} 已经定义过了；先删除它，或换一个名字")
+        try:
+            return self.conn.defineXML(xml)
+        except libvirt.libvirtError as err:
+            raise VmError(f"定义虚拟机 {name} 失败：{err.get_error_message()}") from None
+
+    def start(self, name: str) -> None:
+        dom = self.lookup(name)
+        try:
+            dom.create()
+        except libvirt.libvirtError as err:
+            raise VmError(f"启动虚拟机 {name} 失败：{err.get_error_message()}") from None
+
+    def create(self, name: str, vm: Vm, profile) -> str:
+        """Define and start ``vm`` as domain ``name``; on failure nothing stays defined."""
+        xml = render_domain(name, vm, profile)
+        self.define(xml)
+        try:
+            self.start(name)
+        except VmError:
+            self.remove(name)
+            raise
+        return xml
+
+    def state(self, name: str) -> str:
+        return STATES.get(self.lookup(name).state()[0], "unknown")
+
+    def xml(self, name: str) -> str:
+        return self.lookup(name).XMLDesc(0)
+
+    def shutdown(self, name: str, timeout: float = 30) -> None:
+        """ACPI shutdown, then destroy if the guest does not stop within ``timeout``."""
+        dom = self.lookup(name)
+        if dom.isActive():
+            try:
+                dom.shutdown()
+            except libvirt.libvirtError:
+                pass
+            deadline = time.monotonic() + timeout
+            while dom.isActive() and time.monotonic() < deadline:
+                time.sleep(0.5)
+        self.destroy(name)
+
+    def destroy(self, name: str) -> None:
+        dom = self.lookup(name)
+        if dom.isActive():
+            try:
+                dom.destroy()
+            except libvirt.libvirtError as err:
+                raise VmError(f"强制关闭虚拟机 {name} 失败：{err.get_error_message()}") from None
+
+    def undefine(self, name: str) -> None:
+        try:
+            self.lookup(name).undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        except libvirt.libvirtError as err:
+            raise VmError(f"删除虚拟机 {name} 的定义失败：{err.get_error_message()}") from None
+
+    def remove(self, name: str) -> None:
+        """Destroy and undefine ``name`` if it exists."""
+        if self.exists(name):
+            self.destroy(name)
+            self.undefine(name)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 machine (as root) for netvirt-robot: Debian packages, a venv
+# with the pinned Python packages, and the guest kernel the embedded lab's VMs boot.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  openvswitch-switch-dpdk qemu-system-x86 libvirt-daemon-system openssh-server openssh-client
+  iperf3 tcpdump ethtool iputils-ping iproute2 procps kmod busybox-static cpio
+  libvirt-clients libvirt-dev pkg-config gcc python3-dev python3-venv libxml2-utils
+)
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (the embedded lab creates namespaces, hugepages and a libvirtd)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's Python, whose headers libvirt-python compiles against.
+PY=/usr/bin/python3
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: creating .venv with requirements.txt"
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+# Like an editable install: the venv finds the libraries, and plain `robot` gets robot.toml's options.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\nimport netvirt.robotconfig\n' "$PWD/libraries" > "$site/netvirt-robot.pth"
+
+# The guest kernel (Debian's linux-image, unpacked) and the lab's initramfs, cached in .cache/.
+.venv/bin/python - <<'PY'
+import sys
+sys.path.insert(0, "libraries")
+from netvirt.embedded.guestboot import ensure_guest_kernel
+from netvirt.seam import CACHE
+kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=lambda m: print("setup:", m))
+print(f"setup: guest kernel {kernel.version} ready")
+PY

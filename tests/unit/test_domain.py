@@ -1,0 +1,74 @@
+"""Domain XML: the record's ``virsh edit`` fragment, element by element, for both labs."""
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+import record_lab
+
+from netvirt.domain import QEMU_NS, DomainProfile, render_domain
+from netvirt.labspec import load_lab
+
+RECORD_ENV = {"NETVIRT_HOSTA_ADDR": "192.0.2.1", "NETVIRT_HOSTB_ADDR": "192.0.2.2",
+              "NETVIRT_VM01_ADDR": "192.0.2.11", "NETVIRT_VM02_ADDR": "192.0.2.12"}
+
+
+@pytest.fixture
+def record(monkeypatch):
+    for name, value in RECORD_ENV.items():
+        monkeypatch.setenv(name, value)
+    return load_lab(record_lab.description())
+
+
+def real_profile(lab):
+    p = lab.params
+    return DomainProfile(emulator=p["qemu_emulator"], arch=p["vm_arch"], machine=p["vm_machine"],
+                         disk=p["vm_images"]["vm01"], vhost_socket_dir=lab.ovs_rundir)
+
+
+def test_vm01_has_every_element_of_the_records_fragment(record):
+    dom = ET.fromstring(render_domain("VM01", record.vm("vm01"), real_profile(record)))
+    page = dom.find("memoryBacking/hugepages/page")
+    assert int(page.get("size")) * {"KiB": 1}[page.get("unit")] == 512 * 1024  # 512 M
+    assert page.get("nodeset") == "0"
+    cpu = dom.find("cpu")
+    assert (cpu.get("mode"), cpu.get("check")) == ("host-passthrough", "none")
+    topo = cpu.find("topology").attrib
+    assert (topo["sockets"], topo["cores"], topo["threads"]) == ("1", "4", "1")
+    cell = cpu.find("numa/cell").attrib
+    assert cell == {"id": "0", "cpus": "0-3", "memory": "8388608", "unit": "KiB", "memAccess": "shared"}
+    ostype = dom.find("os/type")
+    assert (ostype.get("arch"), ostype.get("machine"), ostype.text) == ("aarch64", "virt", "hvm")
+    assert dom.findtext("devices/emulator") == "/usr/local/bin/qemu-system-aarch64"
+    nic = dom.find("devices/interface[@type='vhostuser']")
+    assert nic.find("mac").get("address") == "00:00:00:00:00:01"
+    assert nic.find("source").attrib == {"type": "unix", "mode": "client",
+                                         "path": "/usr/local/var/run/openvswitch/dpdkvhostuser0"}
+    assert nic.find("model").get("type") == "virtio"
+    assert nic.find("driver").get("queues") == "2"
+    assert nic.find("driver/host").get("mrg_rxbuf") == "on"
+    assert dom.find(f"{{{QEMU_NS}}}override") is None  # MSI-X stays on a real lab
+
+
+def test_embedded_profile_boots_kernel_and_disables_msix(record):
+    profile = DomainProfile(domain_type="qemu", cpu_mode="maximum", kernel="/k", initrd="/i", cmdline="console=ttyS0",
+                            share_root=True, mgmt_tap="vm01-mgmt", vhost_msix=False)
+    dom = ET.fromstring(render_domain("nv1-vm01", record.vm("vm01"), profile))
+    assert dom.get("type") == "qemu" and dom.find("cpu").get("mode") == "maximum"
+    assert dom.findtext("os/kernel") == "/k" and dom.find("os/boot") is None
+    assert dom.find("features/acpi") is not None
+    assert dom.find("devices/filesystem/readonly") is not None
+    assert dom.find("devices/interface[@type='ethernet']/target").get("dev") == "vm01-mgmt"
+    prop = dom.find(f"{{{QEMU_NS}}}override/{{{QEMU_NS}}}device/{{{QEMU_NS}}}frontend/{{{QEMU_NS}}}property")
+    assert prop.attrib == {"name": "vectors", "type": "unsigned", "value": "0"}
+    alias = dom.find(f"{{{QEMU_NS}}}override/{{{QEMU_NS}}}device").get("alias")
+    assert dom.find("devices/interface[@type='vhostuser']/alias").get("name") == alias
+
+
+@pytest.mark.skipif(not shutil.which("virt-xml-validate"), reason="virt-xml-validate (libvirt-clients) not installed")
+def test_rendered_xml_is_valid_for_libvirt(record, tmp_path):
+    path = tmp_path / "vm01.xml"
+    path.write_text(render_domain("VM01", record.vm("vm01"), real_profile(record)))
+    proc = subprocess.run(["virt-xml-validate", str(path), "domain"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,99 @@
+"""Lab descriptions: both shipped labs load; malformed ones fail naming the field."""
+
+import copy
+
+import embedded_lab
+import pytest
+import record_lab
+
+from netvirt.labspec import LabDescriptionError, load_lab
+
+
+@pytest.fixture
+def good():
+    return embedded_lab.description("nv7")
+
+
+def test_embedded_lab_is_the_records_topology(good):
+    lab = load_lab(good)
+    assert [h.name for h in lab.hosts] == ["hosta", "hostb"]
+    assert lab.host("hostb").nic("0005:01:00.0").name == "enP5p1s0"
+    assert lab.host("hosta").nic("enP4p1s0").peer == "hostb:enP4p1s0"
+    assert lab.vm("vm01").vnics[0].port == "dpdkvhostuser0"
+    assert lab.vm("vm01").vnics[0].queues == 2
+    assert lab.mgmt_network.startswith("198.18.")
+
+
+def test_lab_ids_get_distinct_management_networks():
+    assert load_lab(embedded_lab.description("nv1")).mgmt_network != load_lab(
+        embedded_lab.description("nv2")).mgmt_network
+
+
+def test_record_lab_loads_from_environment(monkeypatch):
+    for name, value in {"NETVIRT_HOSTA_ADDR": "192.0.2.1", "NETVIRT_HOSTB_ADDR": "192.0.2.2",
+                        "NETVIRT_VM01_ADDR": "192.0.2.11", "NETVIRT_VM02_ADDR": "192.0.2.12"}.items():
+        monkeypatch.setenv(name, value)
+    lab = record_lab.get_variables()["LAB"]
+    assert lab.kind == "real"
+    assert lab.host("hostb").nic("enP5p1s0").pci == "0005:01:00.0"
+    assert lab.vm("vm02").memory_mib == 8192 and lab.vm("vm02").hugepage_kib == 512 * 1024
+    assert lab.params["pmd_cpu_mask"] == "FF00000000"
+
+
+def test_record_lab_names_missing_address(monkeypatch):
+    monkeypatch.delenv("NETVIRT_HOSTB_ADDR", raising=False)
+    monkeypatch.setenv("NETVIRT_HOSTA_ADDR", "192.0.2.1")
+    with pytest.raises(LabDescriptionError, match="NETVIRT_"):
+        record_lab.get_variables()
+
+
+def test_credentials_are_read_from_environment_only(monkeypatch):
+    monkeypatch.setenv("NETVIRT_HOSTA_ADDR", "192.0.2.1")
+    monkeypatch.setenv("NETVIRT_HOSTB_ADDR", "192.0.2.2")
+    monkeypatch.setenv("NETVIRT_VM01_ADDR", "192.0.2.11")
+    monkeypatch.setenv("NETVIRT_VM02_ADDR", "192.0.2.12")
+    monkeypatch.setenv("NETVIRT_SSH_PASSWORD", "s3cret-value")
+    creds = record_lab.get_variables()["LAB"].host("hosta").ssh
+    assert creds.password() == "s3cret-value"
+    assert "s3cret" not in repr(creds)
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("hosts", 1, "nics", 0, "pci"), "05:01.0", r"hosts\[1\]\.nics\[0\]\.pci: '05:01.0' is not a PCI address"),
+    (("hosts", 0, "role"), "switch", r"hosts\[0\]\.role: 'switch' is not one of peer, hypervisor"),
+    (("hosts", 0, "mgmt"), "hosta.lab", r"hosts\[0\]\.mgmt: 'hosta.lab' is not an IP address"),
+    (("hosts", 0, "name"), "host a;rm", r"hosts\[0\]\.name: 'host a;rm' is not a host name"),
+    (("vms", 0, "vcpus"), "4", r"vms\[0\]\.vcpus: expected int, got '4'"),
+    (("vms", 0, "memory_mib"), 1023, r"vms\[0\]\.memory_mib: 1023 MiB is not a multiple of the hugepage size"),
+    (("vms", 1, "vnics", 0, "kind"), "vdpa", r"vms\[1\]\.vnics\[0\]\.kind: 'vdpa'"),
+    (("vms", 1, "vnics", 0, "mac"), "00:00:00:00:00", r"vms\[1\]\.vnics\[0\]\.mac"),
+    (("hosts", 0, "nics", 1, "peer"), "hostb:eth9", r"hosts\[0\]\.nics\[1\]\.peer: .*eth9"),
+    (("hypervisor",), "hostc", r"lab\.hypervisor: 'hostc' is not one of the hosts"),
+    (("mgmt_network",), "10.0.0.0/24", r"must be in 198\.18\.0\.0/15"),
+    (("lab_id",), "NV-1", r"lab\.lab_id"),
+])
+def test_malformed_description_names_the_field(good, path, value, message):
+    bad = copy.deepcopy(good)
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(LabDescriptionError, match=message):
+        load_lab(bad)
+
+
+def test_missing_field_is_named(good):
+    del good["hosts"][0]["ssh"]
+    with pytest.raises(LabDescriptionError, match=r"hosts\[0\]\.ssh: missing"):
+        load_lab(good)
+
+
+def test_secrets_in_a_description_are_refused(good):
+    good["hosts"][0]["ssh"]["password"] = "root123"
+    with pytest.raises(LabDescriptionError, match="secrets are not written"):
+        load_lab(good)
+
+
+def test_unknown_host_lists_known_ones(good):
+    with pytest.raises(LabDescriptionError, match="hostc.*hosta, hostb, vm01, vm02"):
+        load_lab(good).host("hostc")
