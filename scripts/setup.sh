@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  openvswitch-switch-dpdk qemu-system-x86 libvirt-daemon-system openssh-server openssh-client
+  openvswitch-switch-dpdk librte-net-af-packet23 librte-net-virtio23 librte-net-tap23 librte-mempool-ring23
+  qemu-system-x86 libvirt-daemon-system openssh-server openssh-client
   iperf3 tcpdump ethtool iputils-ping iproute2 procps kmod busybox-static cpio
   libvirt-clients libvirt-dev pkg-config gcc python3-dev python3-venv libxml2-utils
 )

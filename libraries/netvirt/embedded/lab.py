@@ -245,7 +245,7 @@ class EmbeddedLab:
         # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
         extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"
         procs.run([*vsctl, "set", "Open_vSwitch", ".", f"other_config:dpdk-extra={extra}",
-                   "other_config:pmd-maxsleep=100"])
+                   "other_config:pmd-maxsleep=100", "other_config:per-port-memory=true"])
         # Started through a link named ovs-vswitchd (as Debian's alternatives do), so that its
         # pidfile and control socket carry the name that ovs-appctl looks for by default.
         vswitchd = d / "ovs-vswitchd"

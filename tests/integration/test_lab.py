@@ -1,0 +1,134 @@
+"""The embedded lab for real: bring-up, SSH into each host, traffic through OVS-DPDK, teardown.
+
+These tests build a lab with its own id (``nvt1``), so they never touch a lab a suite runs.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import embedded_lab
+import pytest
+
+from netvirt import seam
+from netvirt.embedded import procs
+from netvirt.embedded.lab import HUGEPAGES
+from netvirt.labspec import load_lab
+from netvirt.ovs import Ovs, OvsError, PortType
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    hugepages_before = int(HUGEPAGES.read_text())
+    lab = seam.from_spec(load_lab(embedded_lab.description("nvt1")), progress=lambda m: None)
+    lab.setup()
+    yield lab
+    lab.teardown()
+    assert lab.builder.leftovers() == []
+    assert int(HUGEPAGES.read_text()) == hugepages_before
+
+
+def test_every_host_answers_over_ssh_in_its_own_namespace(lab):
+    for host in lab.spec.hosts:
+        result = lab.session(host.name).run("ip -j link show")
+        names = {link["ifname"] for link in json.loads(result.stdout)}
+        assert {"enP4p1s0", "enP5p1s0", "mgmt0"} <= names, names
+
+
+def test_lab_namespaces_have_no_default_route_and_root_only_198_18(lab):
+    for host in lab.spec.hosts:
+        routes = lab.session(host.name).run("ip -j route show default").stdout
+        assert json.loads(routes) == []
+    root_addrs = json.loads(procs.run(["ip", "-j", "-4", "addr", "show"]).stdout)
+    for link in root_addrs:
+        if link["ifname"].startswith("nvt1-"):
+            for addr in link["addr_info"]:
+                assert addr["local"].startswith("198.18."), addr
+
+
+def test_cable_carries_frames_between_hosts(lab):
+    a, b = lab.session("hosta"), lab.session("hostb")
+    assert a.run("ip addr add 5.5.4.11/24 dev enP4p1s0").ok
+    assert b.run("ip addr add 5.5.4.22/24 dev enP4p1s0").ok
+    try:
+        assert a.run("ping -c 2 -W 1 5.5.4.22").ok
+    finally:
+        a.run("ip addr flush dev enP4p1s0")
+        b.run("ip addr flush dev enP4p1s0")
+
+
+def test_icmp_through_ovs_dpdk_port(lab):
+    """Host A -> cable -> a type=dpdk port (net_af_packet) -> ovsbr0 -> its internal port on Host B."""
+    ovs = Ovs(lab.ovsdb_remote)
+    a, b = lab.session("hosta"), lab.session("hostb")
+    try:
+        ovs.set_other_config({"dpdk-init": "true", "pmd-cpu-mask": "0x2"})
+        ovs.add_bridge("ovsbr0")
+        ovs.add_port("ovsbr0", "dpdkp1", PortType.dpdk, {"dpdk-devargs": lab.dpdk_devargs("0005:01:00.0")})
+        assert ovs.interface("dpdkp1")["ofport"] > 0
+        assert b.run("ip addr add 5.5.5.22/24 dev ovsbr0 && ip link set ovsbr0 up").ok
+        assert a.run("ip addr add 5.5.5.11/24 dev enP5p1s0").ok
+        ping = a.run("ping -c 3 -i 0.2 -W 2 5.5.5.22")
+        assert ping.ok, ping.stdout
+        dpif = b.run(lab.ovs_command("ovs-appctl", "dpif/show")).stdout
+        assert "dpdkp1" in dpif and "dpdk:" in dpif
+    finally:
+        a.run("ip addr flush dev enP5p1s0")
+        for bridge in ovs.bridges():
+            ovs.delete_bridge(bridge)
+        ovs.close()
+
+
+def test_bad_devargs_is_an_error_and_rolled_back(lab):
+    ovs = Ovs(lab.ovsdb_remote)
+    try:
+        ovs.set_other_config({"dpdk-init": "true"})
+        ovs.add_bridge("ovsbr9")
+        with pytest.raises(OvsError, match="已撤销.*dpdkbad"):
+            ovs.add_port("ovsbr9", "dpdkbad", PortType.dpdk, {"dpdk-devargs": "net_af_packet9,iface=nosuchnic"})
+        assert ovs.ports("ovsbr9") == ["ovsbr9"]
+    finally:
+        ovs.delete_bridge("ovsbr9")
+        ovs.close()
+
+
+def test_second_bring_up_after_kill_minus_9_cleans_and_works():
+    """A robot killed mid-setup leaves daemons and namespaces; the next bring-up removes them."""
+    script = (
+        "import sys; sys.path[:0] = ['libraries', 'variables']\n"
+        "import embedded_lab\n"
+        "from netvirt.embedded.lab import EmbeddedLab\n"
+        "lab = EmbeddedLab(embedded_lab.get_variables('nvt2')['LAB'], progress=print)\n"
+        "lab.up()\n"
+        "print('UP', flush=True)\n"
+        "import time; time.sleep(300)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("UP"):
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        spec = load_lab(embedded_lab.description("nvt2"))
+        from netvirt.embedded.lab import EmbeddedLab
+
+        builder = EmbeddedLab(spec, progress=lambda m: None)
+        assert builder.leftovers(), "the killed run should have left its lab behind"
+        builder.up()
+        builder.wait_ssh(spec.host("hosta").mgmt, "hosta")
+        builder.down()
+        assert builder.leftovers() == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        EmbeddedLab_ = __import__("netvirt.embedded.lab", fromlist=["EmbeddedLab"]).EmbeddedLab
+        EmbeddedLab_(load_lab(embedded_lab.description("nvt2")), progress=lambda m: None).down(quiet=True)
+        time.sleep(0)
