@@ -35,8 +35,10 @@ class HostLibrary:
         """
         result = self.run_and_return(host, command, timeout)
         if result.rc != expected_rc:
-            raise AssertionError(f"{host} 上的命令返回 {result.rc}（期望 {expected_rc}）：{command}\n"
-                                 f"{(result.stderr or result.stdout).strip()}")
+            raise AssertionError(
+                f"{host} 上的命令返回 {result.rc}（期望 {expected_rc}）：{command}\n"
+                f"{(result.stderr or result.stdout).strip()}"
+            )
         return result.stdout
 
     @keyword("在主机上执行并返回结果")
@@ -65,8 +67,11 @@ class HostLibrary:
         """
         check_ifname(interface)
         ipaddress.ip_interface(address)
-        self.run_on_host(host, f"{shlex.join(['ip', 'addr', 'replace', address, 'dev', interface])}"
-                               f" && {shlex.join(['ip', 'link', 'set', interface, 'up'])}")
+        self.run_on_host(
+            host,
+            f"{shlex.join(['ip', 'addr', 'replace', address, 'dev', interface])}"
+            f" && {shlex.join(['ip', 'link', 'set', interface, 'up'])}",
+        )
 
     @keyword("清除接口地址")
     def flush_addresses(self, host: str, interface: str) -> None:
@@ -95,8 +100,9 @@ class HostLibrary:
         if not 1 <= vlan <= 4094:
             raise ValueError(f"VLAN {vlan} 超出范围 1..4094")
         name = check_ifname(f"{check_ifname(interface)}.{vlan}")
-        self.run_on_host(host, shlex.join(["ip", "link", "add", "link", interface, "name", name,
-                                           "type", "vlan", "id", str(vlan)]))
+        self.run_on_host(
+            host, shlex.join(["ip", "link", "add", "link", interface, "name", name, "type", "vlan", "id", str(vlan)])
+        )
         if address:
             self.set_address(host, name, address)
         return name
@@ -108,5 +114,8 @@ class HostLibrary:
         Example: | 删除接口 | vm01 | eth1.10 |
         """
         name = check_ifname(interface)
-        self.run_on_host(host, f"! ip link show dev {shlex.quote(name)} >/dev/null 2>&1 || "
-                               f"{shlex.join(['ip', 'link', 'del', 'dev', name])}")
+        self.run_on_host(
+            host,
+            f"! ip link show dev {shlex.quote(name)} >/dev/null 2>&1 || "
+            f"{shlex.join(['ip', 'link', 'del', 'dev', name])}",
+        )

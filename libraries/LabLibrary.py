@@ -56,13 +56,29 @@ class LabLibrary:
         Example: | 记录实验环境 |
         """
         spec = seam.current().spec
-        evidence.table(["主机", "角色", "管理地址", "网卡", "PCI", "对端", "SR-IOV (max VFs)", "速率 Mb/s"],
-                       [(h.name, h.role, h.mgmt, n.name, n.pci, n.peer or "-", f"{n.sriov} ({n.max_vfs})",
-                         n.speed_mbps) for h in spec.hosts for n in h.nics],
-                       title=f"实验环境：{spec.name}（{spec.kind}）")
-        evidence.table(["VM", "vCPU", "内存 MiB", "大页 KiB", "管理地址", "vNIC"],
-                       [(v.name, v.vcpus, v.memory_mib, v.hugepage_kib, v.mgmt,
-                         ", ".join(f"{n.name}:{n.kind}:{n.port or ''}" for n in v.vnics)) for v in spec.vms])
+        evidence.table(
+            ["主机", "角色", "管理地址", "网卡", "PCI", "对端", "SR-IOV (max VFs)", "速率 Mb/s"],
+            [
+                (h.name, h.role, h.mgmt, n.name, n.pci, n.peer or "-", f"{n.sriov} ({n.max_vfs})", n.speed_mbps)
+                for h in spec.hosts
+                for n in h.nics
+            ],
+            title=f"实验环境：{spec.name}（{spec.kind}）",
+        )
+        evidence.table(
+            ["VM", "vCPU", "内存 MiB", "大页 KiB", "管理地址", "vNIC"],
+            [
+                (
+                    v.name,
+                    v.vcpus,
+                    v.memory_mib,
+                    v.hugepage_kib,
+                    v.mgmt,
+                    ", ".join(f"{n.name}:{n.kind}:{n.port or ''}" for n in v.vnics),
+                )
+                for v in spec.vms
+            ],
+        )
 
     @keyword("实验环境参数")
     def lab_parameter(self, name: str, default: object = None) -> object:

@@ -20,9 +20,17 @@ from netvirt.parsers.traffic import parse_ping
 @library(scope="GLOBAL", auto_keywords=False)
 class TrafficLibrary:
     @keyword("执行Ping")
-    def ping(self, source: str, destination: str, count: int = 3, size: int | None = None,
-             dont_fragment: bool = False, interface: str | None = None, interval: float = 0.2,
-             deadline: int | None = None) -> dict:
+    def ping(
+        self,
+        source: str,
+        destination: str,
+        count: int = 3,
+        size: int | None = None,
+        dont_fragment: bool = False,
+        interface: str | None = None,
+        interval: float = 0.2,
+        deadline: int | None = None,
+    ) -> dict:
         """Ping ``destination`` from host or guest ``source``; return the parsed summary.
 
         ``dont_fragment`` sets ``-M do`` (the record's DF ping for MTU checks).
@@ -32,8 +40,18 @@ class TrafficLibrary:
         ipaddress.ip_address(destination)
         if not 1 <= count <= 10000:
             raise ValueError(f"count {count} 超出范围 1..10000")
-        argv = ["ping", "-n", "-c", str(count), "-i", str(interval), "-W", "1",
-                "-w", str(deadline or max(2, int(count * interval) + 2))]
+        argv = [
+            "ping",
+            "-n",
+            "-c",
+            str(count),
+            "-i",
+            str(interval),
+            "-W",
+            "1",
+            "-w",
+            str(deadline or max(2, int(count * interval) + 2)),
+        ]
         if size is not None:
             if not 0 <= size <= 65507:
                 raise ValueError(f"size {size} 超出范围 0..65507")
@@ -55,8 +73,10 @@ class TrafficLibrary:
         """
         summary = self.ping(source, destination, count, **options)
         if summary["received"] != summary["transmitted"] or not summary["transmitted"]:
-            raise AssertionError(f"{source} ping {destination}：发送 {summary['transmitted']}，"
-                                 f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到")
+            raise AssertionError(
+                f"{source} ping {destination}：发送 {summary['transmitted']}，"
+                f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
+            )
         return summary
 
     @keyword("应不能Ping通")

@@ -72,16 +72,18 @@ class VMLibrary:
         deadline = time.monotonic() + timeout
         while True:
             if self.hypervisor.state(domain) != "running":
-                raise VmError(f"虚拟机 {domain} 没有在运行（状态：{self.hypervisor.state(domain)}）"
-                              + self._console_tail(lab, vm))
+                raise VmError(
+                    f"虚拟机 {domain} 没有在运行（状态：{self.hypervisor.state(domain)}）" + self._console_tail(lab, vm)
+                )
             try:
                 lab.session(vm.name).run("true", timeout=15)
                 break
             except HostConnectionError as err:
                 lab.forget_session(vm.name)
                 if time.monotonic() > deadline:
-                    raise VmError(f"虚拟机 {domain} 在 {timeout:.0f} 秒内没有就绪：{err}"
-                                  + self._console_tail(lab, vm)) from None
+                    raise VmError(
+                        f"虚拟机 {domain} 在 {timeout:.0f} 秒内没有就绪：{err}" + self._console_tail(lab, vm)
+                    ) from None
                 time.sleep(0.5)
         session = lab.session(vm.name)
         for command in ("uname -sr", "ip -br link"):

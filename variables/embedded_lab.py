@@ -18,18 +18,41 @@ def description(lab_id: str) -> dict:
 
     def nics(peer_host):
         return [
-            {"name": "enP4p1s0", "pci": "0004:01:00.0", "peer": f"{peer_host}:enP4p1s0",
-             "sriov": True, "max_vfs": 8, "speed_mbps": 10000},
-            {"name": "enP5p1s0", "pci": "0005:01:00.0", "peer": f"{peer_host}:enP5p1s0",
-             "sriov": True, "max_vfs": 8, "speed_mbps": 10000},
+            {
+                "name": "enP4p1s0",
+                "pci": "0004:01:00.0",
+                "peer": f"{peer_host}:enP4p1s0",
+                "sriov": True,
+                "max_vfs": 8,
+                "speed_mbps": 10000,
+            },
+            {
+                "name": "enP5p1s0",
+                "pci": "0005:01:00.0",
+                "peer": f"{peer_host}:enP5p1s0",
+                "sriov": True,
+                "max_vfs": 8,
+                "speed_mbps": 10000,
+            },
         ]
 
     def vm(index):
         return {
-            "name": f"vm0{index}", "vcpus": 2, "memory_mib": 1024, "hugepage_kib": 2048,
-            "mgmt": f"{base}.{100 + index}", "mgmt_mac": f"52:54:00:4e:56:{index:02x}",
-            "vnics": [{"name": "eth1", "kind": "vhostuser", "mac": f"00:00:00:00:00:{index:02x}",
-                       "port": f"dpdkvhostuser{index - 1}", "queues": 2}],
+            "name": f"vm0{index}",
+            "vcpus": 2,
+            "memory_mib": 1024,
+            "hugepage_kib": 2048,
+            "mgmt": f"{base}.{100 + index}",
+            "mgmt_mac": f"52:54:00:4e:56:{index:02x}",
+            "vnics": [
+                {
+                    "name": "eth1",
+                    "kind": "vhostuser",
+                    "mac": f"00:00:00:00:00:{index:02x}",
+                    "port": f"dpdkvhostuser{index - 1}",
+                    "queues": 2,
+                }
+            ],
         }
 
     return {

@@ -29,18 +29,41 @@ def description() -> dict:
 
     def nics(peer_host):
         return [
-            {"name": "enP4p1s0", "pci": "0004:01:00.0", "peer": f"{peer_host}:enP4p1s0",
-             "sriov": True, "max_vfs": 8, "speed_mbps": 56000},
-            {"name": "enP5p1s0", "pci": "0005:01:00.0", "peer": f"{peer_host}:enP5p1s0",
-             "sriov": True, "max_vfs": 8, "speed_mbps": 56000},
+            {
+                "name": "enP4p1s0",
+                "pci": "0004:01:00.0",
+                "peer": f"{peer_host}:enP4p1s0",
+                "sriov": True,
+                "max_vfs": 8,
+                "speed_mbps": 56000,
+            },
+            {
+                "name": "enP5p1s0",
+                "pci": "0005:01:00.0",
+                "peer": f"{peer_host}:enP5p1s0",
+                "sriov": True,
+                "max_vfs": 8,
+                "speed_mbps": 56000,
+            },
         ]
 
     def vm(index):
         return {
-            "name": f"vm0{index}", "vcpus": 4, "memory_mib": 8192, "hugepage_kib": 512 * 1024,
-            "mgmt": _env(f"NETVIRT_VM0{index}_ADDR"), "mgmt_mac": f"52:54:00:00:01:{index:02x}",
-            "vnics": [{"name": "eth1", "kind": "vhostuser", "mac": f"00:00:00:00:00:{index:02x}",
-                       "port": f"dpdkvhostuser{index - 1}", "queues": 2}],
+            "name": f"vm0{index}",
+            "vcpus": 4,
+            "memory_mib": 8192,
+            "hugepage_kib": 512 * 1024,
+            "mgmt": _env(f"NETVIRT_VM0{index}_ADDR"),
+            "mgmt_mac": f"52:54:00:00:01:{index:02x}",
+            "vnics": [
+                {
+                    "name": "eth1",
+                    "kind": "vhostuser",
+                    "mac": f"00:00:00:00:00:{index:02x}",
+                    "port": f"dpdkvhostuser{index - 1}",
+                    "queues": 2,
+                }
+            ],
         }
 
     hostb = _env("NETVIRT_HOSTB_ADDR")
@@ -65,8 +88,10 @@ def description() -> dict:
             "qemu_emulator": "/usr/local/bin/qemu-system-aarch64",
             "vm_arch": "aarch64",
             "vm_machine": "virt",
-            "vm_images": {"vm01": "/var/lib/libvirt/images/hxt-centos7.5-01.qcow2",
-                          "vm02": "/var/lib/libvirt/images/hxt-centos7.5-02.qcow2"},
+            "vm_images": {
+                "vm01": "/var/lib/libvirt/images/hxt-centos7.5-01.qcow2",
+                "vm02": "/var/lib/libvirt/images/hxt-centos7.5-02.qcow2",
+            },
             "msix_interrupts": True,
         },
     }

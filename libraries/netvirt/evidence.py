@@ -24,12 +24,15 @@ def command(result: CommandResult) -> None:
     if result.stderr.strip():
         body += ("\n" if body else "") + result.stderr.rstrip()
     status = "" if result.ok else f"   [rc={result.rc}]"
-    logger.info(f"<pre><b>[{html.escape(result.host)}]# {html.escape(result.command)}</b>{status}\n"
-                f"{html.escape(body)}</pre>", html=True)
+    logger.info(
+        f"<pre><b>[{html.escape(result.host)}]# {html.escape(result.command)}</b>{status}\n{html.escape(body)}</pre>",
+        html=True,
+    )
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str = "",
-          highlight: Iterable[tuple[int, int]] = ()) -> None:
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], title: str = "", highlight: Iterable[tuple[int, int]] = ()
+) -> None:
     """Log an HTML table; cells at ``highlight`` (row, column) positions are marked red."""
     marked = set(highlight)
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
@@ -41,5 +44,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str =
             cells.append(f"<td{style}>{html.escape(str(value))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"<b>{html.escape(title)}</b><br>" if title else ""
-    logger.info(f'{caption}<table border="1" cellpadding="3" style="border-collapse:collapse">'
-                f"<tr>{head}</tr>{''.join(body)}</table>", html=True)
+    logger.info(
+        f'{caption}<table border="1" cellpadding="3" style="border-collapse:collapse">'
+        f"<tr>{head}</tr>{''.join(body)}</table>",
+        html=True,
+    )

@@ -253,8 +253,12 @@ def load_lab(data: dict) -> LabSpec:
     lab = LabSpec(
         name=_get(data, "name", where),
         kind=_choice(_get(data, "kind", where), KINDS, "lab.kind"),
-        lab_id=_match(_get(data, "lab_id", where), re.compile(r"^[a-z][a-z0-9]{1,5}$"), "lab.lab_id",
-                      "a lab id (2-6 lowercase letters/digits, starting with a letter)"),
+        lab_id=_match(
+            _get(data, "lab_id", where),
+            re.compile(r"^[a-z][a-z0-9]{1,5}$"),
+            "lab.lab_id",
+            "a lab id (2-6 lowercase letters/digits, starting with a letter)",
+        ),
         mgmt_network=_get(data, "mgmt_network", where),
         hosts=hosts,
         hypervisor=_get(data, "hypervisor", where),

@@ -140,21 +140,28 @@ class Ovs:
     def interface(self, name: str) -> dict[str, object]:
         row = self._row("Interface", name)
         return {
-            "name": row.name, "type": row.type, "options": dict(row.options),
-            "ofport": (row.ofport or [None])[0], "error": (row.error or [None])[0],
-            "mtu": (row.mtu or [None])[0], "mtu_request": (row.mtu_request or [None])[0],
-            "link_state": (row.link_state or [None])[0], "statistics": dict(row.statistics),
+            "name": row.name,
+            "type": row.type,
+            "options": dict(row.options),
+            "ofport": (row.ofport or [None])[0],
+            "error": (row.error or [None])[0],
+            "mtu": (row.mtu or [None])[0],
+            "mtu_request": (row.mtu_request or [None])[0],
+            "link_state": (row.link_state or [None])[0],
+            "statistics": dict(row.statistics),
             "ingress_policing_rate": row.ingress_policing_rate,
         }
 
     # -- writing --------------------------------------------------------------------------------
-    def _commit(self, command_line: str, commands: Iterable, check_ifaces: Iterable[str] = (),
-                undo: Iterable = ()) -> None:
+    def _commit(
+        self, command_line: str, commands: Iterable, check_ifaces: Iterable[str] = (), undo: Iterable = ()
+    ) -> None:
         self.last_command = command_line
         ovs = self._rows("Open_vSwitch")[0]
         if ovs.cur_cfg < ovs.next_cfg:
-            raise OvsError(f"ovs-vswitchd 没有应用之前的配置（cur_cfg={ovs.cur_cfg} < next_cfg={ovs.next_cfg}）："
-                           "它可能没有运行")
+            raise OvsError(
+                f"ovs-vswitchd 没有应用之前的配置（cur_cfg={ovs.cur_cfg} < next_cfg={ovs.next_cfg}）：它可能没有运行"
+            )
         try:
             with self.api.transaction(check_error=True) as txn:
                 for command in commands:
@@ -189,28 +196,36 @@ class Ovs:
 
     def set_other_config(self, values: dict[str, object]) -> None:
         values = check_map("other_config", values)
-        self._commit(vsctl("set", "Open_vSwitch", ".", *map_words("other_config", values)),
-                     [self.api.db_set("Open_vSwitch", ".", ("other_config", values))])
+        self._commit(
+            vsctl("set", "Open_vSwitch", ".", *map_words("other_config", values)),
+            [self.api.db_set("Open_vSwitch", ".", ("other_config", values))],
+        )
 
     def remove_other_config(self, *keys: str) -> None:
         check_map("other_config", dict.fromkeys(keys, ""))
-        self._commit(vsctl("remove", "Open_vSwitch", ".", "other_config", *keys),
-                     [self.api.db_remove("Open_vSwitch", ".", "other_config", *keys, if_exists=True)])
+        self._commit(
+            vsctl("remove", "Open_vSwitch", ".", "other_config", *keys),
+            [self.api.db_remove("Open_vSwitch", ".", "other_config", *keys, if_exists=True)],
+        )
 
     def add_bridge(self, name: str, datapath_type: DatapathType = DatapathType.netdev) -> None:
         check_name("网桥", name)
         if name in self.bridges():
             raise OvsError(f"网桥 {name} 已经存在")
-        self._commit(vsctl("add-br", name, "--", "set", "bridge", name, f"datapath_type={datapath_type.value}"),
-                     [self.api.add_br(name, may_exist=False, datapath_type=datapath_type.value)],
-                     check_ifaces=[name], undo=[self.api.del_br(name)])
+        self._commit(
+            vsctl("add-br", name, "--", "set", "bridge", name, f"datapath_type={datapath_type.value}"),
+            [self.api.add_br(name, may_exist=False, datapath_type=datapath_type.value)],
+            check_ifaces=[name],
+            undo=[self.api.del_br(name)],
+        )
 
     def delete_bridge(self, name: str) -> None:
         self._row("Bridge", check_name("网桥", name))
         self._commit(vsctl("del-br", name), [self.api.del_br(name, if_exists=False)])
 
-    def add_port(self, bridge: str, port: str, port_type: PortType = PortType.system,
-                 options: dict[str, object] | None = None) -> None:
+    def add_port(
+        self, bridge: str, port: str, port_type: PortType = PortType.system, options: dict[str, object] | None = None
+    ) -> None:
         self._row("Bridge", check_name("网桥", bridge))
         check_name("端口", port)
         if port in (p.name for p in self._rows("Port")):
@@ -226,8 +241,12 @@ class Ovs:
         if options:
             words += map_words("options", options)
             columns["options"] = options
-        self._commit(vsctl(*words), [self.api.add_port(bridge, port, may_exist=False, **columns)],
-                     check_ifaces=[port], undo=[self.api.del_port(port, bridge=bridge)])
+        self._commit(
+            vsctl(*words),
+            [self.api.add_port(bridge, port, may_exist=False, **columns)],
+            check_ifaces=[port],
+            undo=[self.api.del_port(port, bridge=bridge)],
+        )
 
     def delete_port(self, port: str) -> None:
         self._row("Port", check_name("端口", port))
@@ -246,5 +265,9 @@ class Ovs:
             words.append(f"{column}={value}")
             changes.append((column, value))
             undo.append((column, getattr(row, column)))
-        self._commit(vsctl(*words), [self.api.db_set("Interface", name, *changes)],
-                     check_ifaces=[name], undo=[self.api.db_set("Interface", name, *undo)])
+        self._commit(
+            vsctl(*words),
+            [self.api.db_set("Interface", name, *changes)],
+            check_ifaces=[name],
+            undo=[self.api.db_set("Interface", name, *undo)],
+        )

@@ -141,13 +141,17 @@ class EmbeddedLab(Lab):
     def domain_profile(self, vm: Vm) -> DomainProfile:
         kernel = self.guest_kernel()
         names = [f"{vm.mgmt_mac}=eth0", *(f"{v.mac}={v.name}" for v in vm.vnics)]
-        cmdline = " ".join([
-            "console=ttyS0", "quiet", "panic=-1",
-            f"netvirt.hostname={vm.name}",
-            f"netvirt.ifnames={','.join(names)}",
-            f"netvirt.mgmt=eth0,{vm.mgmt}/{self.builder.net.prefixlen}",
-            f"netvirt.sshd={self.builder.root / 'ssh' / 'sshd_config'}",
-        ])
+        cmdline = " ".join(
+            [
+                "console=ttyS0",
+                "quiet",
+                "panic=-1",
+                f"netvirt.hostname={vm.name}",
+                f"netvirt.ifnames={','.join(names)}",
+                f"netvirt.mgmt=eth0,{vm.mgmt}/{self.builder.net.prefixlen}",
+                f"netvirt.sshd={self.builder.root / 'ssh' / 'sshd_config'}",
+            ]
+        )
         return DomainProfile(
             domain_type="qemu",  # TCG: this machine's /dev/kvm does not boot ordinary guests
             cpu_mode="maximum",  # host-passthrough needs KVM
@@ -180,8 +184,9 @@ _current: Lab | None = None
 
 def from_spec(spec: LabSpec, progress: Progress = print) -> Lab:
     if not isinstance(spec, LabSpec):
-        raise LabDescriptionError(f"${{LAB}} is not a lab description (got {type(spec).__name__}); "
-                                  "load one with -V variables/<lab>.py")
+        raise LabDescriptionError(
+            f"${{LAB}} is not a lab description (got {type(spec).__name__}); load one with -V variables/<lab>.py"
+        )
     return (EmbeddedLab if spec.kind == "embedded" else RealLab)(spec, progress)
 
 

@@ -8,7 +8,6 @@ environment at connect time and never appear in a message.
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import dataclass
 
@@ -38,8 +37,7 @@ class CommandResult:
 class SshSession:
     """A connection to one host; ``run`` executes one command line there."""
 
-    def __init__(self, name: str, address: str, credentials: Credentials, port: int = 22,
-                 connect_timeout: float = 10):
+    def __init__(self, name: str, address: str, credentials: Credentials, port: int = 22, connect_timeout: float = 10):
         self.name = name
         self.address = address
         self.port = port
@@ -51,26 +49,31 @@ class SshSession:
         creds = self.credentials
         key_file, password = creds.private_key(), creds.password()
         if creds.password_env and password is None and not key_file:
-            raise HostConnectionError(
-                f"主机 {self.name} 的密码环境变量 {creds.password_env} 未设置")
+            raise HostConnectionError(f"主机 {self.name} 的密码环境变量 {creds.password_env} 未设置")
         client = paramiko.SSHClient()
         # Lab hosts are re-created with new host keys on every run; the lab description,
         # not a known_hosts file, is what says which address is which host.
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
-            client.connect(self.address, port=self.port, username=creds.user, password=password,
-                           key_filename=key_file, timeout=self.connect_timeout,
-                           banner_timeout=self.connect_timeout, auth_timeout=self.connect_timeout,
-                           allow_agent=False, look_for_keys=False)
+            client.connect(
+                self.address,
+                port=self.port,
+                username=creds.user,
+                password=password,
+                key_filename=key_file,
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                allow_agent=False,
+                look_for_keys=False,
+            )
         except paramiko.AuthenticationException:
             client.close()
-            raise HostConnectionError(
-                f"主机 {self.name}（{self.address}）拒绝了用户 {creds.user} 的认证") from None
+            raise HostConnectionError(f"主机 {self.name}（{self.address}）拒绝了用户 {creds.user} 的认证") from None
         except (OSError, paramiko.SSHException) as err:
             client.close()
             reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err) or type(err).__name__
-            raise HostConnectionError(
-                f"无法连接主机 {self.name}（{self.address}:{self.port}）：{reason}") from None
+            raise HostConnectionError(f"无法连接主机 {self.name}（{self.address}:{self.port}）：{reason}") from None
         transport = client.get_transport()
         if transport:
             transport.set_keepalive(15)
@@ -91,10 +94,9 @@ class SshSession:
             stdout = out.read().decode(errors="replace")
             stderr = err.read().decode(errors="replace")
             rc = out.channel.recv_exit_status()
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             self.close()
-            raise HostConnectionError(
-                f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}") from None
+            raise HostConnectionError(f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}") from None
         return CommandResult(self.name, command, rc, stdout, stderr, time.monotonic() - start)
 
     def start(self, command: str) -> paramiko.Channel:

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import embedded_lab
 import pytest
 
+import embedded_lab
 from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.embedded.lab import HUGEPAGES

@@ -5,13 +5,17 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-import record_lab
 
+import record_lab
 from netvirt.domain import QEMU_NS, DomainProfile, render_domain
 from netvirt.labspec import load_lab
 
-RECORD_ENV = {"NETVIRT_HOSTA_ADDR": "192.0.2.1", "NETVIRT_HOSTB_ADDR": "192.0.2.2",
-              "NETVIRT_VM01_ADDR": "192.0.2.11", "NETVIRT_VM02_ADDR": "192.0.2.12"}
+RECORD_ENV = {
+    "NETVIRT_HOSTA_ADDR": "192.0.2.1",
+    "NETVIRT_HOSTB_ADDR": "192.0.2.2",
+    "NETVIRT_VM01_ADDR": "192.0.2.11",
+    "NETVIRT_VM02_ADDR": "192.0.2.12",
+}
 
 
 @pytest.fixture
@@ -23,8 +27,13 @@ def record(monkeypatch):
 
 def real_profile(lab):
     p = lab.params
-    return DomainProfile(emulator=p["qemu_emulator"], arch=p["vm_arch"], machine=p["vm_machine"],
-                         disk=p["vm_images"]["vm01"], vhost_socket_dir=lab.ovs_rundir)
+    return DomainProfile(
+        emulator=p["qemu_emulator"],
+        arch=p["vm_arch"],
+        machine=p["vm_machine"],
+        disk=p["vm_images"]["vm01"],
+        vhost_socket_dir=lab.ovs_rundir,
+    )
 
 
 def test_vm01_has_every_element_of_the_records_fragment(record):
@@ -43,8 +52,11 @@ def test_vm01_has_every_element_of_the_records_fragment(record):
     assert dom.findtext("devices/emulator") == "/usr/local/bin/qemu-system-aarch64"
     nic = dom.find("devices/interface[@type='vhostuser']")
     assert nic.find("mac").get("address") == "00:00:00:00:00:01"
-    assert nic.find("source").attrib == {"type": "unix", "mode": "client",
-                                         "path": "/usr/local/var/run/openvswitch/dpdkvhostuser0"}
+    assert nic.find("source").attrib == {
+        "type": "unix",
+        "mode": "client",
+        "path": "/usr/local/var/run/openvswitch/dpdkvhostuser0",
+    }
     assert nic.find("model").get("type") == "virtio"
     assert nic.find("driver").get("queues") == "2"
     assert nic.find("driver/host").get("mrg_rxbuf") == "on"
@@ -52,8 +64,16 @@ def test_vm01_has_every_element_of_the_records_fragment(record):
 
 
 def test_embedded_profile_boots_kernel_and_disables_msix(record):
-    profile = DomainProfile(domain_type="qemu", cpu_mode="maximum", kernel="/k", initrd="/i", cmdline="console=ttyS0",
-                            share_root=True, mgmt_tap="vm01-mgmt", vhost_msix=False)
+    profile = DomainProfile(
+        domain_type="qemu",
+        cpu_mode="maximum",
+        kernel="/k",
+        initrd="/i",
+        cmdline="console=ttyS0",
+        share_root=True,
+        mgmt_tap="vm01-mgmt",
+        vhost_msix=False,
+    )
     dom = ET.fromstring(render_domain("nv1-vm01", record.vm("vm01"), profile))
     assert dom.get("type") == "qemu" and dom.find("cpu").get("mode") == "maximum"
     assert dom.findtext("os/kernel") == "/k" and dom.find("os/boot") is None

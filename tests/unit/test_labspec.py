@@ -2,10 +2,10 @@
 
 import copy
 
-import embedded_lab
 import pytest
-import record_lab
 
+import embedded_lab
+import record_lab
 from netvirt.labspec import LabDescriptionError, load_lab
 
 
@@ -25,13 +25,18 @@ def test_embedded_lab_is_the_records_topology(good):
 
 
 def test_lab_ids_get_distinct_management_networks():
-    assert load_lab(embedded_lab.description("nv1")).mgmt_network != load_lab(
-        embedded_lab.description("nv2")).mgmt_network
+    assert (
+        load_lab(embedded_lab.description("nv1")).mgmt_network != load_lab(embedded_lab.description("nv2")).mgmt_network
+    )
 
 
 def test_record_lab_loads_from_environment(monkeypatch):
-    for name, value in {"NETVIRT_HOSTA_ADDR": "192.0.2.1", "NETVIRT_HOSTB_ADDR": "192.0.2.2",
-                        "NETVIRT_VM01_ADDR": "192.0.2.11", "NETVIRT_VM02_ADDR": "192.0.2.12"}.items():
+    for name, value in {
+        "NETVIRT_HOSTA_ADDR": "192.0.2.1",
+        "NETVIRT_HOSTB_ADDR": "192.0.2.2",
+        "NETVIRT_VM01_ADDR": "192.0.2.11",
+        "NETVIRT_VM02_ADDR": "192.0.2.12",
+    }.items():
         monkeypatch.setenv(name, value)
     lab = record_lab.get_variables()["LAB"]
     assert lab.kind == "real"
@@ -58,20 +63,23 @@ def test_credentials_are_read_from_environment_only(monkeypatch):
     assert "s3cret" not in repr(creds)
 
 
-@pytest.mark.parametrize("path, value, message", [
-    (("hosts", 1, "nics", 0, "pci"), "05:01.0", r"hosts\[1\]\.nics\[0\]\.pci: '05:01.0' is not a PCI address"),
-    (("hosts", 0, "role"), "switch", r"hosts\[0\]\.role: 'switch' is not one of peer, hypervisor"),
-    (("hosts", 0, "mgmt"), "hosta.lab", r"hosts\[0\]\.mgmt: 'hosta.lab' is not an IP address"),
-    (("hosts", 0, "name"), "host a;rm", r"hosts\[0\]\.name: 'host a;rm' is not a host name"),
-    (("vms", 0, "vcpus"), "4", r"vms\[0\]\.vcpus: expected int, got '4'"),
-    (("vms", 0, "memory_mib"), 1023, r"vms\[0\]\.memory_mib: 1023 MiB is not a multiple of the hugepage size"),
-    (("vms", 1, "vnics", 0, "kind"), "vdpa", r"vms\[1\]\.vnics\[0\]\.kind: 'vdpa'"),
-    (("vms", 1, "vnics", 0, "mac"), "00:00:00:00:00", r"vms\[1\]\.vnics\[0\]\.mac"),
-    (("hosts", 0, "nics", 1, "peer"), "hostb:eth9", r"hosts\[0\]\.nics\[1\]\.peer: .*eth9"),
-    (("hypervisor",), "hostc", r"lab\.hypervisor: 'hostc' is not one of the hosts"),
-    (("mgmt_network",), "10.0.0.0/24", r"must be in 198\.18\.0\.0/15"),
-    (("lab_id",), "NV-1", r"lab\.lab_id"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (("hosts", 1, "nics", 0, "pci"), "05:01.0", r"hosts\[1\]\.nics\[0\]\.pci: '05:01.0' is not a PCI address"),
+        (("hosts", 0, "role"), "switch", r"hosts\[0\]\.role: 'switch' is not one of peer, hypervisor"),
+        (("hosts", 0, "mgmt"), "hosta.lab", r"hosts\[0\]\.mgmt: 'hosta.lab' is not an IP address"),
+        (("hosts", 0, "name"), "host a;rm", r"hosts\[0\]\.name: 'host a;rm' is not a host name"),
+        (("vms", 0, "vcpus"), "4", r"vms\[0\]\.vcpus: expected int, got '4'"),
+        (("vms", 0, "memory_mib"), 1023, r"vms\[0\]\.memory_mib: 1023 MiB is not a multiple of the hugepage size"),
+        (("vms", 1, "vnics", 0, "kind"), "vdpa", r"vms\[1\]\.vnics\[0\]\.kind: 'vdpa'"),
+        (("vms", 1, "vnics", 0, "mac"), "00:00:00:00:00", r"vms\[1\]\.vnics\[0\]\.mac"),
+        (("hosts", 0, "nics", 1, "peer"), "hostb:eth9", r"hosts\[0\]\.nics\[1\]\.peer: .*eth9"),
+        (("hypervisor",), "hostc", r"lab\.hypervisor: 'hostc' is not one of the hosts"),
+        (("mgmt_network",), "10.0.0.0/24", r"must be in 198\.18\.0\.0/15"),
+        (("lab_id",), "NV-1", r"lab\.lab_id"),
+    ],
+)
 def test_malformed_description_names_the_field(good, path, value, message):
     bad = copy.deepcopy(good)
     target = bad

@@ -160,16 +160,16 @@ class EmbeddedLab:
     def _check_free(self) -> None:
         addrs = procs.run(["ip", "-j", "-4", "addr", "show"]).stdout
         if f'"{next(self.net.hosts())}"' in addrs:
-            raise procs.LabCommandError(
-                f"管理网段 {self.net} 已被本机其他接口占用（另一个实验环境？请换一个 lab id）")
+            raise procs.LabCommandError(f"管理网段 {self.net} 已被本机其他接口占用（另一个实验环境？请换一个 lab id）")
 
     def _make_dirs(self) -> None:
         for sub in ("ssh", "pids", "log", "ovs", "libvirt/sock", "libvirt/hugepages", "vm"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
         ssh = self.root / "ssh"
-        procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"netvirt-{self.id}",
-                   "-f", str(ssh / "id_ed25519")])
+        procs.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"netvirt-{self.id}", "-f", str(ssh / "id_ed25519")]
+        )
         procs.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ssh / "host_ed25519")])
         shutil.copy(ssh / "id_ed25519.pub", ssh / "authorized_keys")
         (ssh / "sshd_config").write_text(SSHD_CONFIG.format(ssh=ssh))
@@ -184,8 +184,23 @@ class EmbeddedLab:
             procs.run(["ip", "netns", "add", ns])
             procs.run(["ip", "-n", ns, "link", "set", "lo", "up"])
             root_end = f"{self.id}-mgmt{index}"
-            procs.run(["ip", "link", "add", root_end, "master", self.mgmt_bridge, "type", "veth",
-                       "peer", "name", "mgmt0", "netns", ns])
+            procs.run(
+                [
+                    "ip",
+                    "link",
+                    "add",
+                    root_end,
+                    "master",
+                    self.mgmt_bridge,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "mgmt0",
+                    "netns",
+                    ns,
+                ]
+            )
             procs.run(["ip", "link", "set", root_end, "up"])
             address = f"{host.mgmt}/{self.net.prefixlen}"
             if host.name == self.spec.hypervisor:
@@ -208,8 +223,9 @@ class EmbeddedLab:
                 done.add((peer_host, peer_nic))
                 self.progress(f"连接网线 {host.name}:{nic.name} <-> {peer_host}:{peer_nic}")
                 a, b = self.ns(host.name), self.ns(peer_host)
-                procs.run(["ip", "-n", a, "link", "add", nic.name, "type", "veth", "peer", "name", peer_nic,
-                           "netns", b])
+                procs.run(
+                    ["ip", "-n", a, "link", "add", nic.name, "type", "veth", "peer", "name", peer_nic, "netns", b]
+                )
                 for ns, dev in ((a, nic.name), (b, peer_nic)):
                     procs.run(["ip", "-n", ns, "link", "set", dev, "mtu", "9000", "up"])
                     # AF_PACKET (DPDK's net_af_packet, OVS system ports) sends without checksums:
@@ -224,10 +240,11 @@ class EmbeddedLab:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
         for host in self.spec.hosts:
             procs.start_daemon(
-                ["/usr/sbin/sshd", "-D", "-e", "-f", cfg, "-o", f"ListenAddress={host.mgmt}",
-                 "-o", "PidFile=none"],
-                self.root / "pids" / f"sshd-{host.name}.pid", self.root / "log" / f"sshd-{host.name}.log",
-                ns=self.ns(host.name))
+                ["/usr/sbin/sshd", "-D", "-e", "-f", cfg, "-o", f"ListenAddress={host.mgmt}", "-o", "PidFile=none"],
+                self.root / "pids" / f"sshd-{host.name}.pid",
+                self.root / "log" / f"sshd-{host.name}.log",
+                ns=self.ns(host.name),
+            )
 
     def _start_ovs(self) -> None:
         self.progress("启动 Open vSwitch（DPDK）：ovsdb-server + ovs-vswitchd-dpdk")
@@ -235,24 +252,47 @@ class EmbeddedLab:
         db = d / "conf.db"
         procs.run(["ovsdb-tool", "create", str(db), "/usr/share/openvswitch/vswitch.ovsschema"])
         procs.start_daemon(
-            ["ovsdb-server", str(db), f"--remote=punix:{d}/db.sock", "--pidfile",
-             f"--log-file={log}/ovsdb-server.log", "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"],
-            pids / "ovsdb-server.pid", log / "ovsdb-server.out", ns=self.hv_ns, env=self.ovs_env)
+            [
+                "ovsdb-server",
+                str(db),
+                f"--remote=punix:{d}/db.sock",
+                "--pidfile",
+                f"--log-file={log}/ovsdb-server.log",
+                "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
+            ],
+            pids / "ovsdb-server.pid",
+            log / "ovsdb-server.out",
+            ns=self.hv_ns,
+            env=self.ovs_env,
+        )
         procs.wait_for(lambda: (d / "db.sock").exists(), 10, "ovsdb-server 的 db.sock")
         vsctl = ["ovs-vsctl", f"--db=unix:{d}/db.sock", "--no-wait"]
         procs.run([*vsctl, "init"])
         # What only the embedded lab needs: DPDK without hugepages or PCI devices, a private
         # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
         extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"
-        procs.run([*vsctl, "set", "Open_vSwitch", ".", f"other_config:dpdk-extra={extra}",
-                   "other_config:pmd-maxsleep=100", "other_config:per-port-memory=true"])
+        procs.run(
+            [
+                *vsctl,
+                "set",
+                "Open_vSwitch",
+                ".",
+                f"other_config:dpdk-extra={extra}",
+                "other_config:pmd-maxsleep=100",
+                "other_config:per-port-memory=true",
+            ]
+        )
         # Started through a link named ovs-vswitchd (as Debian's alternatives do), so that its
         # pidfile and control socket carry the name that ovs-appctl looks for by default.
         vswitchd = d / "ovs-vswitchd"
         vswitchd.symlink_to(OVS_DPDK_VSWITCHD)
         procs.start_daemon(
             [str(vswitchd), f"unix:{d}/db.sock", "--pidfile", f"--log-file={log}/ovs-vswitchd.log"],
-            pids / "ovs-vswitchd.pid", log / "ovs-vswitchd.out", ns=self.hv_ns, env=self.ovs_env)
+            pids / "ovs-vswitchd.pid",
+            log / "ovs-vswitchd.out",
+            ns=self.hv_ns,
+            env=self.ovs_env,
+        )
         # Like a packaged OVS, the control socket is $OVS_RUNDIR/ovs-vswitchd.<pid>.ctl, so plain
         # ovs-appctl/ovs-ofctl with OVS_RUNDIR set find it, as they would on a real Host B.
         procs.wait_for(lambda: list(d.glob("ovs-vswitchd.*.ctl")), 15, "ovs-vswitchd 的控制套接字")
@@ -282,8 +322,12 @@ class EmbeddedLab:
         wrapper = lv / "start-libvirtd.sh"
         wrapper.write_text(LIBVIRTD_WRAPPER.format(root=self.root))
         wrapper.chmod(0o755)
-        procs.start_daemon(["unshare", "-m", str(wrapper)], self.root / "pids" / "libvirtd.pid",
-                           self.root / "log" / "libvirtd.out", ns=self.hv_ns)
+        procs.start_daemon(
+            ["unshare", "-m", str(wrapper)],
+            self.root / "pids" / "libvirtd.pid",
+            self.root / "log" / "libvirtd.out",
+            ns=self.hv_ns,
+        )
         procs.wait_for(lambda: Path(self.libvirt_socket).exists(), 20, "libvirtd 的 unix 套接字")
 
     def wait_ssh(self, address: str, name: str, timeout: float = 30) -> None:
@@ -348,8 +392,7 @@ class EmbeddedLab:
         """What of this lab still exists on the machine (empty after a clean teardown)."""
         found = []
         netns = procs.run(["ip", "netns", "list"]).stdout
-        found += [f"namespace {line.split()[0]}" for line in netns.splitlines()
-                  if line.startswith(f"{self.id}-")]
+        found += [f"namespace {line.split()[0]}" for line in netns.splitlines() if line.startswith(f"{self.id}-")]
         found += [f"interface {link}" for link in self._root_links()]
         for proc in Path("/proc").iterdir():
             if proc.name.isdigit():

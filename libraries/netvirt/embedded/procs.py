@@ -23,24 +23,38 @@ def netns_argv(ns: str | None, argv: Sequence[str]) -> list[str]:
     return ["ip", "netns", "exec", ns, *argv] if ns else list(argv)
 
 
-def run(argv: Sequence[str], ns: str | None = None, check: bool = True, timeout: float = 60,
-        env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+def run(
+    argv: Sequence[str],
+    ns: str | None = None,
+    check: bool = True,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess:
     """Run ``argv`` (in namespace ``ns``) and return the completed process."""
     full = netns_argv(ns, argv)
-    proc = subprocess.run(full, capture_output=True, text=True, timeout=timeout, input=input,
-                          env={**os.environ, **env} if env else None)
+    proc = subprocess.run(
+        full, capture_output=True, text=True, timeout=timeout, input=input, env={**os.environ, **env} if env else None
+    )
     if check and proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip()
         raise LabCommandError(f"命令失败 (rc={proc.returncode}): {' '.join(full)}\n{detail}")
     return proc
 
 
-def start_daemon(argv: Sequence[str], pidfile: Path, logfile: Path, ns: str | None = None,
-                 env: dict[str, str] | None = None) -> int:
+def start_daemon(
+    argv: Sequence[str], pidfile: Path, logfile: Path, ns: str | None = None, env: dict[str, str] | None = None
+) -> int:
     """Start a foreground daemon in its own session and record its pid."""
     with open(logfile, "ab") as log:
-        proc = subprocess.Popen(netns_argv(ns, argv), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True, env={**os.environ, **env} if env else None)
+        proc = subprocess.Popen(
+            netns_argv(ns, argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            env={**os.environ, **env} if env else None,
+        )
     pidfile.write_text(f"{proc.pid}\n")
     return proc.pid
 

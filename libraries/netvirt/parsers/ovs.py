@@ -1,0 +1,450 @@
+"""Parsers for Open vSwitch text output.
+
+Covers ``ovs-vsctl show``, ``ovs-appctl dpif/show``, ``ovs-appctl dpctl/show``,
+``ovs-ofctl dump-flows``, OVSDB map columns such as ``other_config`` and the crash
+lines that the ovs-vswitchd monitor writes to its log.
+
+Each parser takes the text a QA engineer sees, without the command line, and raises
+``ValueError`` naming the line it could not read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# ovs-ofctl leaves "priority=" out of a flow whose priority is OFP_DEFAULT_PRIORITY.
+OFP_DEFAULT_PRIORITY = 32768
+
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_RECORD_RE = re.compile(r"^(Bridge|Port|Interface|Controller|Manager) (.+)$")
+_ATTR_RE = re.compile(r"^([\w-]+): ?(.*)$")
+# Which record kinds each kind of record holds in ``ovs-vsctl show``, and under which key.
+_CHILDREN = {
+    "root": {"Bridge": "bridges", "Manager": "managers"},
+    "Bridge": {"Port": "ports", "Controller": "controllers"},
+    "Port": {"Interface": "interfaces"},
+    "Interface": {},
+    "Controller": {},
+    "Manager": {},
+}
+_COLUMN_PREFIX_RE = re.compile(r"^[\w-]+\s*:\s*(?=\{)")
+
+_DPIF_HEADER_RE = re.compile(r"^(\S+@\S+): hit:(\d+) missed:(\d+)$")
+_DPIF_BRIDGE_RE = re.compile(r"^\s+(\S+):$")
+_DPIF_PORT_RE = re.compile(r"^\s+(\S+) (\d+)/(\d+|none): \((.*)\)$")
+_DPCTL_HEADER_RE = re.compile(r"^(\S+@\S+):$")
+_DPCTL_PORT_RE = re.compile(r"^\s+port (\d+): (\S+)(?: \((.*)\))?$")
+_DPCTL_FLOWS_RE = re.compile(r"^\s+flows: (\d+)$")
+_DPCTL_COUNTERS_RE = re.compile(r"^\s+([\w-]+):((?: [\w/-]+:\S+)*)$")
+_PORT_ERROR_RE = re.compile(r"^(\S+)(?:, could not retrieve configuration|: open failed) \((.*)\)$")
+
+_FLOW_HEADER_RE = re.compile(r"^(?:NXST|OFPST)_FLOW reply")
+_ACTIONS_RE = re.compile(r"(?:^|[ ,])actions=")
+_FLOW_INT_FIELDS = (
+    "n_packets",
+    "n_bytes",
+    "idle_timeout",
+    "hard_timeout",
+    "importance",
+    "idle_age",
+    "hard_age",
+)
+_FLOW_FLAGS = (
+    "send_flow_rem",
+    "check_overlap",
+    "reset_counts",
+    "no_packet_counts",
+    "no_byte_counts",
+    "allow_hidden_fields",
+    "no_readonly_table",
+)
+
+# A line that starts like a crash report must parse fully; other monitor errors are ignored.
+_CRASH_START_RE = re.compile(r"daemon_unix\(monitor\)\|ERR\|\d+ crashes:")
+_CRASH_RE = re.compile(r"daemon_unix\(monitor\)\|ERR\|(\d+) crashes: pid (\d+) died, (.+), restarting$")
+_LOG_TIMESTAMP_RE = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+Z)\|")
+_KILLED_RE = re.compile(r"^killed \((.+)\)(?:, core dumped)?$")
+_EXITED_RE = re.compile(r"^exit status (\d+)$")
+
+
+def _split_top_level(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` outside double quotes and brackets; pieces are stripped.
+
+    >>> _split_top_level('a="x, y", b=[1, 2]', ",")
+    ['a="x, y"', 'b=[1, 2]']
+    """
+    pieces: list[str] = []
+    depth, quoted, escaped, start = 0, False, False, 0
+    for i, char in enumerate(text):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            pieces.append(text[start:i].strip())
+            start = i + len(sep)
+    if quoted or depth:
+        raise ValueError(f"unbalanced quotes or brackets in {text!r}")
+    pieces.append(text[start:].strip())
+    return pieces
+
+
+def _unquote(text: str) -> str:
+    """Undo OVSDB string quoting, which follows JSON: ``'"4096"'`` -> ``'4096'``."""
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"badly quoted string {text!r}: {exc.msg}") from exc
+    return text
+
+
+def _parse_key_values(text: str, sep: str) -> dict[str, str]:
+    """Parse ``key=value`` pairs separated by ``sep``; quoted keys and values are unquoted.
+
+    >>> _parse_key_values('n_rxq="2", mtu=1500', ",")
+    {'n_rxq': '2', 'mtu': '1500'}
+    """
+    pairs: dict[str, str] = {}
+    if not text.strip():
+        return pairs
+    for piece in _split_top_level(text, sep):
+        key, eq, value = piece.partition("=")
+        if not eq or not key:
+            raise ValueError(f"expected key=value, got {piece!r} in {text!r}")
+        pairs[_unquote(key.strip())] = _unquote(value.strip())
+    return pairs
+
+
+def _typed(value: str) -> int | bool | str:
+    """Turn an unquoted value into an int or bool when it reads as one: ``'2'`` -> ``2``."""
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    if value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def parse_ovsdb_map(text: str) -> dict[str, str]:
+    """Parse an OVSDB map such as an ``other_config`` column.
+
+    Accepts the bare map or the whole ``ovs-vsctl list`` line holding it.
+
+    >>> parse_ovsdb_map('other_config        : {dpdk-init="true", pmd-cpu-mask="FF00000000"}')
+    {'dpdk-init': 'true', 'pmd-cpu-mask': 'FF00000000'}
+    """
+    body = _COLUMN_PREFIX_RE.sub("", text.strip(), count=1)
+    if not (body.startswith("{") and body.endswith("}")):
+        raise ValueError(f"expected an OVSDB map like {{key=value, ...}}, got {text.strip()!r}")
+    return _parse_key_values(body[1:-1], ",")
+
+
+def _ovsdb_value(raw: str) -> Any:
+    """Convert one ``ovs-vsctl show`` attribute value: maps, lists, strings, ints, bools."""
+    if raw.startswith("{"):
+        return parse_ovsdb_map(raw)
+    if raw.startswith("[") and raw.endswith("]"):
+        inner = raw[1:-1].strip()
+        return [_ovsdb_value(item) for item in _split_top_level(inner, ",")] if inner else []
+    if raw.startswith('"'):
+        return _unquote(raw)
+    return _typed(raw)
+
+
+def _new_record(kind: str) -> dict[str, Any]:
+    """An empty ``ovs-vsctl show`` record, with every child collection it can hold."""
+    record: dict[str, Any] = {key: {} for key in _CHILDREN[kind].values()}
+    if kind == "Interface":
+        record.update(type="", options={})  # OVS prints no type for "system" interfaces
+    return record
+
+
+def parse_vsctl_show(text: str) -> dict[str, Any]:
+    """Parse ``ovs-vsctl show`` into nested dicts keyed by name.
+
+    Interfaces always have ``type`` ('' for system interfaces) and ``options``; other
+    attributes (``error``, ``tag``, ``datapath_type`` ...) appear as printed, with maps
+    as dicts, lists as lists and bare integers as ints.
+
+    >>> show = parse_vsctl_show('''f81a1c52-91c1-40a2-b993-6dfeea09317e
+    ...     Bridge "ovsbr0"
+    ...         Port "vhu0"
+    ...             Interface "vhu0"
+    ...                 type: dpdkvhostuser
+    ...                 options: {n_rxq="2"}
+    ...     ovs_version: "2.8.4"''')
+    >>> show["bridges"]["ovsbr0"]["ports"]["vhu0"]["interfaces"]["vhu0"]
+    {'type': 'dpdkvhostuser', 'options': {'n_rxq': '2'}}
+    """
+    lines = [(no, line.rstrip()) for no, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines or not _UUID_RE.match(lines[0][1].strip()):
+        first = lines[0][1] if lines else ""
+        raise ValueError(f"expected the Open_vSwitch UUID on the first line of ovs-vsctl show, got {first!r}")
+    root = _new_record("root")
+    root.update(uuid=lines[0][1].strip(), ovs_version=None)
+    stack: list[tuple[int, dict[str, Any], str]] = [(-1, root, "root")]
+    for no, line in lines[1:]:
+        indent = len(line) - len(line.lstrip())
+        body = line.strip()
+        while stack[-1][0] >= indent:
+            stack.pop()
+        _, owner, owner_kind = stack[-1]
+        record = _RECORD_RE.match(body)
+        attr = _ATTR_RE.match(body)
+        if record:
+            kind, name = record.group(1), _unquote(record.group(2))
+            collection = _CHILDREN[owner_kind].get(kind)
+            if collection is None:
+                raise ValueError(f"line {no}: {kind} {name!r} cannot appear under a {owner_kind} record")
+            owner[collection][name] = child = _new_record(kind)
+            stack.append((indent, child, kind))
+        elif attr:
+            owner[attr.group(1)] = _ovsdb_value(attr.group(2))
+        else:
+            raise ValueError(f"line {no}: expected 'Kind name' or 'key: value' in ovs-vsctl show, got {line!r}")
+    return root
+
+
+def _parse_netdev_description(text: str) -> dict[str, Any]:
+    """Parse what OVS prints in parentheses after a port: ``dpdk: key=value, ...``.
+
+    >>> _parse_netdev_description("dpdk: configured_tx_queues=9, lsc_interrupt_mode=false")
+    {'type': 'dpdk', 'config': {'configured_tx_queues': 9, 'lsc_interrupt_mode': False}, 'error': None}
+    """
+    failed = _PORT_ERROR_RE.match(text)
+    if failed:
+        return {"type": failed.group(1), "config": {}, "error": failed.group(2)}
+    port_type, _, config = text.partition(": ")
+    # OVS joins the config with ", " and does not quote values (smap, not OVSDB).
+    values = _parse_key_values(config, ", ")
+    return {"type": port_type, "config": {k: _typed(v) for k, v in values.items()}, "error": None}
+
+
+def parse_dpif_show(text: str) -> list[dict[str, Any]]:
+    """Parse ``ovs-appctl dpif/show``: one dict per datapath.
+
+    Each datapath is ``{name, hit, missed, bridges: {bridge: [port, ...]}}`` and each port
+    ``{name, ofport, dp_port (None for "none"), type, config, error}``; config values
+    are ints or bools where they read as such.
+
+    >>> dp = parse_dpif_show("netdev@ovs-netdev: hit:458 missed:71\\n  br0:\\n    br0 65534/1: (tap)")[0]
+    >>> dp["bridges"]["br0"][0]["ofport"], dp["hit"]
+    (65534, 458)
+    """
+    datapaths: list[dict[str, Any]] = []
+    bridge: list[dict[str, Any]] | None = None
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        header = _DPIF_HEADER_RE.match(line)
+        port = _DPIF_PORT_RE.match(line)
+        bridge_line = _DPIF_BRIDGE_RE.match(line)
+        if header:
+            name, hit, missed = header.groups()
+            datapaths.append({"name": name, "hit": int(hit), "missed": int(missed), "bridges": {}})
+            bridge = None
+        elif bridge_line and datapaths:
+            bridge = datapaths[-1]["bridges"].setdefault(bridge_line.group(1), [])
+        elif port and bridge is not None:
+            name, ofport, dp_port, description = port.groups()
+            bridge.append(
+                {
+                    "name": name,
+                    "ofport": int(ofport),
+                    "dp_port": None if dp_port == "none" else int(dp_port),
+                    **_parse_netdev_description(description),
+                }
+            )
+        else:
+            raise ValueError(
+                f"line {no}: expected a datapath 'type@name: hit:N missed:N', "
+                f"a 'bridge:' line or a 'port ofport/dpport: (type...)' line, got {line!r}"
+            )
+    if not datapaths:
+        raise ValueError("expected at least one datapath line 'type@name: hit:N missed:N' in dpif/show")
+    return datapaths
+
+
+def _parse_counters(text: str) -> dict[str, int | float | str]:
+    """Parse ``hit:8 missed:17 hit/pkt:0.00`` into numbers where they are numbers."""
+    counters: dict[str, int | float | str] = {}
+    for token in text.split():
+        key, _, value = token.partition(":")
+        if re.fullmatch(r"\d+", value):
+            counters[key] = int(value)
+        elif re.fullmatch(r"\d+\.\d+", value):
+            counters[key] = float(value)
+        else:
+            counters[key] = value
+    return counters
+
+
+def parse_dpctl_show(text: str) -> list[dict[str, Any]]:
+    """Parse ``ovs-appctl dpctl/show`` (or ``ovs-dpctl show``): one dict per datapath.
+
+    Each datapath is ``{name, flows, ports, <counter line>: {...}}`` where counter lines
+    such as ``lookups: hit:8 missed:17 lost:4`` or ``masks: ...`` become dicts of
+    numbers. Each port is ``{number, name, type, config, error}``; the type is
+    ``'system'`` when OVS prints none. Statistics from ``-s`` are not supported.
+
+    >>> dp = parse_dpctl_show("netdev@ovs-netdev:\\n  lookups: hit:8 missed:17 lost:4\\n  flows: 0\\n")[0]
+    >>> dp["lookups"]["lost"], dp["flows"]
+    (4, 0)
+    """
+    datapaths: list[dict[str, Any]] = []
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        header = _DPCTL_HEADER_RE.match(line)
+        if header:
+            datapaths.append({"name": header.group(1), "flows": None, "ports": []})
+            continue
+        if not datapaths:
+            raise ValueError(f"line {no}: expected a datapath header 'type@name:', got {line!r}")
+        current = datapaths[-1]
+        port = _DPCTL_PORT_RE.match(line)
+        flows = _DPCTL_FLOWS_RE.match(line)
+        counters = _DPCTL_COUNTERS_RE.match(line)
+        if port:
+            number, name, description = port.groups()
+            details = (
+                _parse_netdev_description(description)
+                if description
+                else {"type": "system", "config": {}, "error": None}
+            )
+            current["ports"].append({"number": int(number), "name": name, **details})
+        elif flows:
+            current["flows"] = int(flows.group(1))
+        elif counters:
+            current[counters.group(1)] = _parse_counters(counters.group(2))
+        else:
+            raise ValueError(
+                f"line {no}: expected 'port N: name (type...)', 'flows: N' or "
+                f"'name: key:value ...' in dpctl/show, got {line!r}"
+            )
+    if not datapaths:
+        raise ValueError("expected at least one datapath header 'type@name:' in dpctl/show")
+    return datapaths
+
+
+def _parse_flow(line: str, no: int) -> dict[str, Any]:
+    """Parse one ``ovs-ofctl dump-flows`` line; see :func:`parse_dump_flows`."""
+    actions_at = _ACTIONS_RE.search(line)
+    if not actions_at:
+        raise ValueError(f"line {no}: expected a flow with 'actions=', got {line!r}")
+    flow: dict[str, Any] = {
+        "cookie": 0,
+        "duration": None,
+        "table": 0,
+        "n_packets": None,
+        "n_bytes": None,
+        "priority": OFP_DEFAULT_PRIORITY,
+        "flags": [],
+        "match": "",
+        "match_fields": {},
+        "actions": line[actions_at.end() :].strip(),
+    }
+    match_parts: list[str] = []
+    head = line[: actions_at.start()].strip().rstrip(",")
+    # Fields are comma separated, but OVS prints flow flags as space separated words.
+    pieces = [word for part in _split_top_level(head, ",") for word in part.split()] if head else []
+    for piece in pieces:
+        key, eq, value = piece.partition("=")
+        try:
+            if key == "cookie":
+                flow["cookie"] = int(value, 16)
+            elif key == "duration":
+                flow["duration"] = float(value.removesuffix("s"))
+            elif key == "table":
+                flow["table"] = int(value) if value.isdigit() else value  # a table may have a name
+            elif key == "priority" or key in _FLOW_INT_FIELDS:
+                flow[key] = int(value)
+            elif key in _FLOW_FLAGS and not eq:
+                flow["flags"].append(key)
+            else:
+                match_parts.append(piece)
+                flow["match_fields"][key] = value if eq else None
+        except ValueError as exc:
+            raise ValueError(f"line {no}: bad value for {key!r} in flow {line.strip()!r}") from exc
+    flow["match"] = ",".join(match_parts)
+    return flow
+
+
+def parse_dump_flows(text: str) -> list[dict[str, Any]]:
+    """Parse ``ovs-ofctl dump-flows`` into one dict per flow.
+
+    Keys: ``cookie`` (int), ``duration`` (seconds, float), ``table``, ``n_packets``,
+    ``n_bytes``, ``priority`` (OVS omits it when it is the default 32768), ``flags``,
+    ``match`` (the match text without priority), ``match_fields`` ({field: value, or
+    None for a bare protocol such as ``ip``}) and ``actions`` (text), plus whichever of
+    ``idle_timeout``, ``hard_timeout``, ``importance``, ``idle_age``, ``hard_age`` OVS printed.
+    ``NXST_FLOW reply`` / ``OFPST_FLOW reply`` header lines are skipped.
+
+    >>> flow = parse_dump_flows(" cookie=0x0, duration=1.5s, table=0, n_packets=0, n_bytes=0, "
+    ...                         "in_port=2 actions=drop")[0]
+    >>> flow["duration"], flow["priority"], flow["match_fields"], flow["actions"]
+    (1.5, 32768, {'in_port': '2'}, 'drop')
+    """
+    return [
+        _parse_flow(line, no)
+        for no, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not _FLOW_HEADER_RE.match(line.strip())
+    ]
+
+
+def _parse_exit_status(status: str) -> dict[str, Any]:
+    """Split OVS's process status text: ``killed (Segmentation fault), core dumped``."""
+    killed = _KILLED_RE.match(status)
+    exited = _EXITED_RE.match(status)
+    return {
+        "signal": killed.group(1) if killed else None,
+        "exit_status": int(exited.group(1)) if exited else None,
+        "core_dumped": status.endswith(", core dumped"),
+    }
+
+
+def parse_vswitchd_crashes(log_text: str) -> list[dict[str, Any]]:
+    """Find the crash lines the ovs-vswitchd monitor logs before restarting the daemon.
+
+    Returns ``{timestamp (None without one), crash_count, pid, status, signal,
+    exit_status, core_dumped, line}`` for each, in log order.
+
+    >>> crash = parse_vswitchd_crashes("2018-09-07T05:20:08.275Z|00002|daemon_unix(monitor)|ERR|"
+    ...     "1 crashes: pid 44572 died, killed (Segmentation fault), core dumped, restarting")[0]
+    >>> crash["pid"], crash["signal"], crash["core_dumped"]
+    (44572, 'Segmentation fault', True)
+    """
+    crashes: list[dict[str, Any]] = []
+    for no, line in enumerate(log_text.splitlines(), 1):
+        if not _CRASH_START_RE.search(line):
+            continue
+        crash = _CRASH_RE.search(line.rstrip())
+        if not crash:
+            raise ValueError(
+                f"line {no}: expected 'N crashes: pid P died, <status>, restarting' "
+                f"in an ovs-vswitchd monitor crash line, got {line!r}"
+            )
+        timestamp = _LOG_TIMESTAMP_RE.match(line)
+        count, pid, status = crash.groups()
+        crashes.append(
+            {
+                "timestamp": timestamp.group(1) if timestamp else None,
+                "crash_count": int(count),
+                "pid": int(pid),
+                "status": status,
+                **_parse_exit_status(status),
+                "line": line.strip(),
+            }
+        )
+    return crashes

@@ -1,0 +1,365 @@
+"""Parsers for traffic tool output: ``ping``, ``iperf3 -J``, iperf ``[SUM]`` lines, ``tcpdump -XX``.
+
+``decode_ethernet`` decodes the raw frames ``parse_tcpdump_hex`` returns (Ethernet,
+802.1Q/802.1ad tag stacks, IPv4 and ARP headers) with ``struct``, no packet library.
+
+Each parser raises ``ValueError`` naming the line or field it could not read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import struct
+from typing import Any
+
+_PING_STATS_RE = re.compile(
+    r"^(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?"
+    r"(?:, \+(\d+) errors)?, ([\d.]+(?:e[+-]?\d+)?)% packet loss(?:, time (\d+)ms)?$"
+)
+_PING_RTT_RE = re.compile(r"^rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
+_PING_MTU_RE = re.compile(r"message too long, mtu=(\d+)")
+_PING_TARGET_RE = re.compile(r"^--- (\S+) ping statistics ---$")
+
+_BYTE_UNITS = {"Bytes": 1, "KBytes": 1024, "MBytes": 1024**2, "GBytes": 1024**3, "TBytes": 1024**4}
+_BIT_UNITS = {"bits/sec": 1, "Kbits/sec": 10**3, "Mbits/sec": 10**6, "Gbits/sec": 10**9, "Tbits/sec": 10**12}
+_SUM_RE = re.compile(
+    r"^\[SUM\]\s+(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s+sec\s+([\d.]+) (" + "|".join(_BYTE_UNITS) + r")\s+"
+    r"([\d.]+) (" + "|".join(re.escape(unit) for unit in _BIT_UNITS) + r")(.*)$"
+)
+_SUM_UDP_TAIL_RE = re.compile(r"^\s+([\d.]+) ms\s+(\d+)/(\d+) \(([\d.e+-]+)%\)\s*(sender|receiver)?\s*$")
+_SUM_TAIL_RE = re.compile(r"^\s*(\d+)?\s*(sender|receiver)?\s*$")
+
+_TCPDUMP_FRAME_RE = re.compile(r"^(\d\d:\d\d:\d\d\.\d+|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d{9,}\.\d+) (.*)$")
+_TCPDUMP_HEX_RE = re.compile(r"^\s+0x([0-9a-fA-F]{4}):\s+(.*)$")
+_TCPDUMP_CHATTER_RE = re.compile(
+    r"^(tcpdump: |listening on |\d+ packets? (captured|received by filter|dropped by kernel))"
+)
+_HEX_GROUP_RE = re.compile(r"^[0-9a-fA-F]{4}$")
+_HEX_BYTE_RE = re.compile(r"^[0-9a-fA-F]{2}$")
+
+_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)  # 802.1Q, 802.1ad and the pre-standard QinQ TPID
+ETHERTYPE_IPV4 = 0x0800
+ETHERTYPE_ARP = 0x0806
+
+
+class Iperf3Error(ValueError):
+    """iperf3 itself reported an error (its JSON ``error`` field), e.g. connection refused."""
+
+
+def parse_ping(text: str) -> dict[str, Any]:
+    """Parse iputils ``ping`` output.
+
+    Returns ``{target, transmitted, received, duplicates, corrupted, errors, loss_pct,
+    time_ms, rtt, local_mtu_error}``; ``rtt`` is ``{min, avg, max, mdev}`` in ms, or
+    None when nothing came back; ``local_mtu_error`` is the MTU from a
+    ``message too long, mtu=NNNN`` line, or None. Raises ValueError, quoting ping's own
+    error line, when there is no statistics line (e.g. ``connect: Network is unreachable``).
+
+    >>> parse_ping("3 packets transmitted, 3 received, 0% packet loss, time 2033ms\\n"
+    ...            "rtt min/avg/max/mdev = 0.030/0.050/0.084/0.023 ms")["rtt"]["max"]
+    0.084
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    stats = next((found for line in lines if (found := _PING_STATS_RE.match(line))), None)
+    if not stats:
+        complaint = next((line for line in lines if line.startswith("ping:")), None)
+        raise ValueError(
+            "expected a 'N packets transmitted, N received, ...' statistics line in ping output"
+            + (f"; ping said {complaint!r}" if complaint else "")
+        )
+    transmitted, received, duplicates, corrupted, errors, loss, time_ms = stats.groups()
+    rtt = next((found for line in lines if (found := _PING_RTT_RE.match(line))), None)
+    target = next((found.group(1) for line in lines if (found := _PING_TARGET_RE.match(line))), None)
+    mtu = _PING_MTU_RE.search(text)
+    rtt_ms = dict(zip(("min", "avg", "max", "mdev"), map(float, rtt.groups()), strict=True)) if rtt else None
+    return {
+        "target": target,
+        "transmitted": int(transmitted),
+        "received": int(received),
+        "duplicates": int(duplicates or 0),
+        "corrupted": int(corrupted or 0),
+        "errors": int(errors or 0),
+        "loss_pct": float(loss),
+        "time_ms": int(time_ms) if time_ms else None,
+        "rtt": rtt_ms,
+        "local_mtu_error": int(mtu.group(1)) if mtu else None,
+    }
+
+
+def _field(data: dict[str, Any], path: str) -> Any:
+    """Fetch ``a.b.c`` from nested iperf3 JSON, naming the missing key when absent."""
+    value: Any = data
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            raise ValueError(f"iperf3 JSON has no {path!r} (missing {key!r})")
+        value = value[key]
+    return value
+
+
+def _iperf3_stream(stream: dict[str, Any]) -> dict[str, Any]:
+    """One entry of ``end.streams``: TCP has sender/receiver halves, UDP one ``udp`` half."""
+    sender = stream.get("sender") or stream.get("udp") or {}
+    receiver = stream.get("receiver", {})
+    return {
+        "socket": sender.get("socket"),
+        "sent_bytes": sender.get("bytes"),
+        "sent_bps": sender.get("bits_per_second"),
+        "received_bytes": receiver.get("bytes"),
+        "received_bps": receiver.get("bits_per_second"),
+        "retransmits": sender.get("retransmits"),
+        "jitter_ms": sender.get("jitter_ms"),
+        "lost_packets": sender.get("lost_packets"),
+        "lost_percent": sender.get("lost_percent"),
+    }
+
+
+def parse_iperf3_json(text: str) -> dict[str, Any]:
+    """Parse the JSON ``iperf3 -c ... -J`` prints, for TCP or UDP tests.
+
+    Returns ``{protocol, num_streams, duration, sent_bytes, sent_bps, received_bytes,
+    received_bps, retransmits (TCP), jitter_ms, lost_packets, packets, lost_percent
+    (UDP), cpu_utilization_percent, streams}``; fields of the other protocol are None.
+    Raises :class:`Iperf3Error` (a ValueError) with iperf3's message when the JSON
+    holds an ``error``.
+
+    >>> parse_iperf3_json('{"start": {"test_start": {"protocol": "TCP", "num_streams": 1, "duration": 1}}, '
+    ...     '"end": {"sum_sent": {"bytes": 125, "bits_per_second": 1000.0, "retransmits": 3}, '
+    ...     '"sum_received": {"bytes": 125, "bits_per_second": 998.5}}}')["retransmits"]
+    3
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected iperf3 -J JSON output: {exc}") from exc
+    if not isinstance(data, dict) or "start" not in data:
+        raise ValueError("expected an iperf3 -J JSON object with a 'start' section")
+    if data.get("error"):
+        raise Iperf3Error(f"iperf3 reported an error: {data['error']}")
+    protocol = _field(data, "start.test_start.protocol")
+    udp = protocol == "UDP"
+    end = _field(data, "end")
+    # UDP loss and jitter live in end.sum; iperf3 < 3.8 has no sum_sent/sum_received for UDP.
+    summary = _field(data, "end.sum") if udp else {}
+    sent = "end.sum" if udp and "sum_sent" not in end else "end.sum_sent"
+    received = "end.sum" if udp and "sum_received" not in end else "end.sum_received"
+    return {
+        "protocol": protocol,
+        "num_streams": _field(data, "start.test_start.num_streams"),
+        "duration": _field(data, "start.test_start.duration"),
+        "sent_bytes": _field(data, f"{sent}.bytes"),
+        "sent_bps": _field(data, f"{sent}.bits_per_second"),
+        "received_bytes": _field(data, f"{received}.bytes"),
+        "received_bps": _field(data, f"{received}.bits_per_second"),
+        "retransmits": None if udp else _field(data, sent).get("retransmits"),
+        "jitter_ms": summary.get("jitter_ms"),
+        "lost_packets": summary.get("lost_packets"),
+        "packets": summary.get("packets"),
+        "lost_percent": summary.get("lost_percent"),
+        "cpu_utilization_percent": end.get("cpu_utilization_percent", {}),
+        "streams": [_iperf3_stream(stream) for stream in end.get("streams", [])],
+    }
+
+
+def _sum_tail(tail: str, datagram_columns: bool) -> dict[str, Any]:
+    """Parse what follows the bitrate on a ``[SUM]`` line (retransmits, datagrams or UDP loss)."""
+    udp = _SUM_UDP_TAIL_RE.match(tail)
+    if udp:
+        jitter, lost, total, lost_pct, role = udp.groups()
+        return {
+            "jitter_ms": float(jitter),
+            "lost_datagrams": int(lost),
+            "total_datagrams": int(total),
+            "lost_pct": float(lost_pct),
+            "role": role,
+        }
+    plain = _SUM_TAIL_RE.match(tail)
+    if not plain:
+        raise ValueError(f"unexpected text after the bitrate: {tail.strip()!r}")
+    count, role = plain.groups()
+    # Interval lines of a UDP client end in a datagram count where TCP ones end in retransmits.
+    key = "total_datagrams" if datagram_columns else "retr"
+    return {key: int(count) if count else None, "role": role}
+
+
+def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
+    """Parse the ``[SUM]`` lines of iperf2 or iperf3 text output, in order.
+
+    Each is ``{start, end (s), transfer_bytes (KBytes etc. are powers of 1024),
+    bits_per_second (Kbits etc. are powers of 1000), retr, role ('sender', 'receiver' or
+    None), jitter_ms, lost_datagrams, total_datagrams, lost_pct}``; absent fields are None.
+    The last number is read as datagrams when the latest ``[ ID]`` header says so.
+
+    >>> parse_iperf_text_sum("[SUM]  15.00-16.00  sec  1.20 GBytes  10.3 Gbits/sec  17972")[0]["retr"]
+    17972
+    """
+    sums: list[dict[str, Any]] = []
+    datagram_columns = False
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.startswith("[ ID]"):
+            datagram_columns = "Datagrams" in line and "Jitter" not in line
+        if not line.startswith("[SUM"):
+            continue
+        found = _SUM_RE.match(line.rstrip())
+        if not found:
+            raise ValueError(
+                f"line {no}: expected '[SUM] start-end sec <n> <X>Bytes <n> <X>bits/sec ...', got {line!r}"
+            )
+        start, end, amount, byte_unit, rate, bit_unit, tail = found.groups()
+        entry = dict.fromkeys(("retr", "role", "jitter_ms", "lost_datagrams", "total_datagrams", "lost_pct"))
+        entry.update(
+            start=float(start),
+            end=float(end),
+            transfer_bytes=round(float(amount) * _BYTE_UNITS[byte_unit]),
+            bits_per_second=float(rate) * _BIT_UNITS[bit_unit],
+        )
+        try:
+            entry.update(_sum_tail(tail, datagram_columns))
+        except ValueError as exc:
+            raise ValueError(f"line {no}: {exc} in {line.strip()!r}") from exc
+        sums.append(entry)
+    return sums
+
+
+def _ascii_of(data: bytes) -> str:
+    """How tcpdump renders bytes in its ASCII column: printable non-space or '.'."""
+    return "".join(chr(byte) if 0x21 <= byte <= 0x7E else "." for byte in data)
+
+
+def _hex_groups(tokens: list[str]) -> bytes | None:
+    """Decode tcpdump hex groups (``0100 5e00 ... 3031``, the last may be one byte)."""
+    if not tokens or len(tokens) > 8:
+        return None
+    if not all(_HEX_GROUP_RE.match(t) for t in tokens[:-1]):
+        return None
+    if not (_HEX_GROUP_RE.match(tokens[-1]) or _HEX_BYTE_RE.match(tokens[-1])):
+        return None
+    return bytes.fromhex("".join(tokens))
+
+
+def _hex_line_bytes(rest: str, no: int) -> bytes:
+    """Bytes of one ``0xNNNN:`` line; the ASCII column is optional but must agree."""
+    tokens = rest.split()
+    # The ASCII column never holds spaces, so it is the last token when it is there;
+    # it may itself look like hex ("67" for bytes 36 37), hence the agreement check.
+    with_ascii = _hex_groups(tokens[:-1])
+    if with_ascii is not None and _ascii_of(with_ascii) == tokens[-1]:
+        return with_ascii
+    without_ascii = _hex_groups(tokens)
+    if without_ascii is None:
+        raise ValueError(f"line {no}: expected up to 8 groups of 4 hex digits and the ASCII column, got {rest!r}")
+    return without_ascii
+
+
+def parse_tcpdump_hex(text: str) -> list[dict[str, Any]]:
+    """Parse ``tcpdump -XX`` output into ``{timestamp, summary, raw}`` per frame.
+
+    ``summary`` is the text after the timestamp plus any ``-v`` continuation lines
+    (joined with newlines); ``raw`` is the dumped bytes. tcpdump's own status lines
+    (``listening on ...``, ``N packets captured``) are skipped.
+
+    >>> parse_tcpdump_hex("18:02:10.058754 ARP\\n\\t0x0000:  ffff ffff ffff 5254  ......RT")[0]["raw"]
+    b'\\xff\\xff\\xff\\xff\\xff\\xffRT'
+    """
+    frames: list[dict[str, Any]] = []
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or _TCPDUMP_CHATTER_RE.match(line):
+            continue
+        header = _TCPDUMP_FRAME_RE.match(line)
+        hex_line = _TCPDUMP_HEX_RE.match(line)
+        if header:
+            frames.append({"timestamp": header.group(1), "summary": header.group(2).strip(), "raw": b""})
+        elif hex_line and frames:
+            frame = frames[-1]
+            offset = int(hex_line.group(1), 16)
+            if offset != len(frame["raw"]):
+                expected = len(frame["raw"])
+                raise ValueError(f"line {no}: expected hex offset 0x{expected:04x}, got 0x{offset:04x}")
+            frame["raw"] += _hex_line_bytes(hex_line.group(2), no)
+        elif frames and line[0].isspace() and not frames[-1]["raw"]:
+            frames[-1]["summary"] += "\n" + line.strip()
+        else:
+            raise ValueError(
+                f"line {no}: expected a 'HH:MM:SS.ffffff ...' frame line or a '0xNNNN:' hex line, got {line!r}"
+            )
+    for frame in frames:
+        if not frame["raw"]:
+            raise ValueError(f"frame at {frame['timestamp']} has no hex dump; was tcpdump run with -XX?")
+    return frames
+
+
+def _mac(data: bytes) -> str:
+    """Format six bytes as ``01:00:5e:00:00:01``."""
+    return ":".join(f"{byte:02x}" for byte in data)
+
+
+def _need(data: bytes, size: int, what: str) -> None:
+    """Raise ValueError naming ``what`` when ``data`` is shorter than ``size``."""
+    if len(data) < size:
+        raise ValueError(f"truncated {what}: need {size} bytes, got {len(data)}")
+
+
+def _decode_ipv4(data: bytes) -> dict[str, Any]:
+    """Decode an IPv4 header: ``{src, dst, proto, ttl, tos, total_length, identification}``."""
+    _need(data, 20, "IPv4 header")
+    version_ihl, tos, total_length, identification, _, ttl, proto, _, src, dst = struct.unpack(
+        "!BBHHHBBH4s4s", data[:20]
+    )
+    if version_ihl >> 4 != 4:
+        raise ValueError(f"expected IP version 4 after ethertype 0x0800, got {version_ihl >> 4}")
+    return {
+        "src": str(ipaddress.IPv4Address(src)),
+        "dst": str(ipaddress.IPv4Address(dst)),
+        "proto": proto,
+        "ttl": ttl,
+        "tos": tos,
+        "total_length": total_length,
+        "identification": identification,
+    }
+
+
+def _decode_arp(data: bytes) -> dict[str, Any]:
+    """Decode an Ethernet/IPv4 ARP packet: ``{op, sender_mac, sender_ip, target_mac, target_ip}``."""
+    _need(data, 28, "ARP packet")
+    _, _, hlen, plen, op, sha, spa, tha, tpa = struct.unpack("!HHBBH6s4s6s4s", data[:28])
+    if (hlen, plen) != (6, 4):
+        raise ValueError(f"expected an Ethernet/IPv4 ARP packet (hlen 6, plen 4), got {hlen=}, {plen=}")
+    return {
+        "op": op,
+        "sender_mac": _mac(sha),
+        "sender_ip": str(ipaddress.IPv4Address(spa)),
+        "target_mac": _mac(tha),
+        "target_ip": str(ipaddress.IPv4Address(tpa)),
+    }
+
+
+def decode_ethernet(raw: bytes) -> dict[str, Any]:
+    """Decode an Ethernet frame as dumped by ``tcpdump -XX``.
+
+    Returns ``{dst, src, vlans: [{tpid, pcp, dei, vid}, ...] (outermost first),
+    ethertype, ipv4, arp}``; ``ipv4``/``arp`` are None unless the ethertype says so.
+
+    >>> decode_ethernet(bytes.fromhex("ffffffffffff525400f025e48100006408060001080006040001"
+    ...                               "525400f025e4c0a801c8000000000000c0a80165"))["vlans"]
+    [{'tpid': 33024, 'pcp': 0, 'dei': 0, 'vid': 100}]
+    """
+    _need(raw, 14, "Ethernet header")
+    offset = 12
+    vlans: list[dict[str, int]] = []
+    (ethertype,) = struct.unpack_from("!H", raw, offset)
+    while ethertype in _VLAN_TPIDS:
+        _need(raw, offset + 6, f"VLAN tag {len(vlans) + 1}")
+        (tci,) = struct.unpack_from("!H", raw, offset + 2)
+        vlans.append({"tpid": ethertype, "pcp": tci >> 13, "dei": (tci >> 12) & 1, "vid": tci & 0x0FFF})
+        offset += 4
+        (ethertype,) = struct.unpack_from("!H", raw, offset)
+    payload = raw[offset + 2 :]
+    return {
+        "dst": _mac(raw[0:6]),
+        "src": _mac(raw[6:12]),
+        "vlans": vlans,
+        "ethertype": ethertype,
+        "ipv4": _decode_ipv4(payload) if ethertype == ETHERTYPE_IPV4 else None,
+        "arp": _decode_arp(payload) if ethertype == ETHERTYPE_ARP else None,
+    }
