@@ -14,6 +14,7 @@ import shlex
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
+from netvirt.parsers.versions import extract_version, version_at_least
 from netvirt.ssh import CommandResult
 
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$")
@@ -119,3 +120,26 @@ class HostLibrary:
             f"! ip link show dev {shlex.quote(name)} >/dev/null 2>&1 || "
             f"{shlex.join(['ip', 'link', 'del', 'dev', name])}",
         )
+
+    @keyword("获取内核版本")
+    def kernel_version(self, host: str) -> str:
+        """Return the kernel release of ``host`` (``uname -r``).
+
+        Example: | ${kernel}= | 获取内核版本 | hostb |
+        """
+        return str(extract_version(self.run_on_host(host, "uname -r"), "kernel"))
+
+    @keyword("版本应不低于")
+    def version_should_be_at_least(self, what: str, found: str, required: str) -> None:
+        """Fail unless version ``found`` of ``what`` is ``required`` or newer, compared as numbers (3.10 > 3.9).
+
+        Example: | 版本应不低于 | openvswitch | ${ovs} | 2.5.0 |
+        """
+        ok = version_at_least(found, required)
+        evidence.table(
+            ["软件", "要求", "实际", "结果"],
+            [(what, f">= {required}", found, "PASS" if ok else "FAIL")],
+            highlight=[] if ok else [(0, 3)],
+        )
+        if not ok:
+            raise AssertionError(f"{what} 版本 {found} 低于要求的 {required}")

@@ -17,6 +17,7 @@ from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
 from netvirt.ovs import DatapathType, Ovs, OvsError, PortType
+from netvirt.parsers.ovs import parse_dpif_show, parse_pmd_rxq_show
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -151,14 +152,61 @@ class OVSLibrary:
         return result.stdout
 
     @keyword("获取数据通路信息")
-    def dpif_show(self) -> str:
-        """Run and log ``ovs-appctl dpif/show`` on the hypervisor; return its output.
+    def dpif_show(self) -> dict:
+        """Run and log ``ovs-appctl dpif/show``; return its ports by name (type, ofport, configured queues, mtu).
 
-        Example: | ${dpif}= | 获取数据通路信息 |
+        Example: | ${ports}= | 获取数据通路信息 |
+        | Should Be Equal As Integers | ${ports}[dpdkvhostuser0][config][configured_rx_queues] | 2 |
         """
         result = self._hv("ovs-appctl", "dpif/show")
         evidence.command(result)
-        return result.stdout
+        return {
+            port["name"]: port
+            for dp in parse_dpif_show(result.stdout)
+            for ports in dp["bridges"].values()
+            for port in ports
+        }
+
+    @keyword("端口接收队列数应为")
+    def rx_queues_should_be(self, port: str, expected: int) -> None:
+        """Fail unless dpif/show reports ``configured_rx_queues=expected`` for ``port``.
+
+        Example: | 端口接收队列数应为 | dpdkvhostuser0 | 2 |
+        """
+        ports = self.dpif_show()
+        if port not in ports:
+            raise AssertionError(f"dpif/show 中没有端口 {port}（现有：{', '.join(sorted(ports))}）")
+        found = ports[port]["config"].get("configured_rx_queues")
+        if found != expected:
+            raise AssertionError(f"端口 {port} 的 configured_rx_queues={found}，期望 {expected}")
+
+    @keyword("获取PMD队列分布")
+    def pmd_rxq_show(self) -> list:
+        """Run and log ``ovs-appctl dpif-netdev/pmd-rxq-show``; return the PMD threads with their rx queues.
+
+        Example: | ${pmds}= | 获取PMD队列分布 |
+        """
+        result = self._hv("ovs-appctl", "dpif-netdev/pmd-rxq-show")
+        evidence.command(result)
+        pmds = parse_pmd_rxq_show(result.stdout)
+        evidence.table(
+            ["PMD core", "NUMA", "端口", "队列", "状态"],
+            [
+                (p["core_id"], p["numa_id"], q["port"], q["queue_id"], "enabled" if q["enabled"] else "disabled")
+                for p in pmds
+                for q in p["queues"]
+            ],
+            title="PMD 与接收队列",
+        )
+        return pmds
+
+    @keyword("PMD轮询的队列")
+    def polled_queues(self, pmds: list) -> list:
+        """Return ``port:queue`` for every rx queue in ``pmds`` (from 获取PMD队列分布).
+
+        Example: | ${queues}= | PMD轮询的队列 | ${pmds} |
+        """
+        return [f"{q['port']}:{q['queue_id']}" for pmd in pmds for q in pmd["queues"]]
 
     @keyword("获取OVS版本")
     def ovs_version(self) -> dict:

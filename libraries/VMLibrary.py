@@ -36,6 +36,17 @@ class VMLibrary:
         vm = lab.spec.vm(name)
         return lab, vm, lab.domain_name(vm)
 
+    @keyword("获取虚拟化软件版本")
+    def virtualization_versions(self) -> dict:
+        """Return the hypervisor's QEMU and libvirt versions, as libvirt reports them.
+
+        Example: | ${v}= | 获取虚拟化软件版本 |
+        | Log | ${v}[qemu] |
+        """
+        versions = self.hypervisor.versions()
+        evidence.pre(f"libvirt（{self.hypervisor.uri}）报告的版本", "\n".join(f"{k}: {v}" for k, v in versions.items()))
+        return versions
+
     @keyword("所有虚拟机")
     def all_vms(self) -> list[str]:
         """Return the names of the lab description's VMs.

@@ -62,6 +62,14 @@ class Hypervisor:
                 pass
             self._conn = None
 
+    def versions(self) -> dict[str, str]:
+        """QEMU (the hypervisor driver's version) and libvirt, as ``major.minor.micro``."""
+
+        def dotted(number: int) -> str:
+            return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
+
+        return {"qemu": dotted(self.conn.getVersion()), "libvirt": dotted(self.conn.getLibVersion())}
+
     def lookup(self, name: str) -> libvirt.virDomain:
         try:
             return self.conn.lookupByName(name)

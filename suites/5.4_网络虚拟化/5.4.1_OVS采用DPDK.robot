@@ -1,25 +1,36 @@
 *** 设置 ***
-说明          5.4.1 OVS 采用 DPDK：用户态 datapath（netdev）、vhost-user 端口、PMD 线程。
-资源文件      ../../resources/ovs.resource
-资源文件      ../../resources/vm.resource
-资源文件      ../../resources/traffic.resource
+说明      5.4.1 OVS 采用 DPDK：用户态 datapath（netdev）、vhost-user 端口、PMD 线程。
+
+资源文件    ../../resources/ovs.resource
+资源文件    ../../resources/vm.resource
+资源文件    ../../resources/traffic.resource
+
+用例标签    ovs    dpdk
 
 
 *** 用例 ***
 5.4.1.1 OVS采用DPDK
     [说明]    要求：虚拟交换机 OVS 采用 DPDK 加速，VM 经 dpdkvhostuser 端口接入 ovsbr0（datapath_type=netdev）。
     ...    验证：启动 VM，配置 IP 后两个 VM 可以互相 ping 通；记录 ovs-vsctl show 作为证据。
-    [标签]    ovs    dpdk    vm    traffic
-    [终程]    清除业务地址
+    [标签]    vm    traffic
     显示OVS配置
     获取数据通路信息
     在主机上执行    vm01    ethtool -l eth1
     配置业务地址    vm01    eth1    5.5.5.51/24
     配置业务地址    vm02    eth1    5.5.5.52/24
     两台主机应能互相Ping通    vm01    5.5.5.51    vm02    5.5.5.52
+    [终程]    清除VM业务地址
+
+5.4.1.2 OVS支持numa感知
+    [说明]    要求：OVS-DPDK 的 PMD 线程与内存按 NUMA 节点分配（dpdk-init、pmd-cpu-mask、dpdk-socket-mem）。
+    ...    验证：other_config 中有记录“启动并配置OVS”的设置；pmd-rxq-show 显示 PMD 所在 NUMA 节点及其轮询的
+    ...    vhost-user 接收队列。单 socket 的系统不存在跨 NUMA 分配问题（记录中的注）。
+    OVS全局配置应与测试前准备一致
+    PMD应轮询所有vhost-user接收队列
 
 
 *** 关键字 ***
-清除业务地址
+清除VM业务地址
+    [说明]    用例终程：清除两个 VM 业务接口 eth1 上的地址。
     清除接口地址    vm01    eth1
     清除接口地址    vm02    eth1

@@ -268,6 +268,20 @@ class EmbeddedLab:
         procs.wait_for(lambda: (d / "db.sock").exists(), 10, "ovsdb-server 的 db.sock")
         vsctl = ["ovs-vsctl", f"--db=unix:{d}/db.sock", "--no-wait"]
         procs.run([*vsctl, "init"])
+        # What ovs-ctl records at start on a packaged host (ovs-vsctl show prints ovs_version).
+        version = procs.run([OVS_DPDK_VSWITCHD, "--version"]).stdout.split()[3]
+        schema = procs.run(["ovsdb-tool", "schema-version", "/usr/share/openvswitch/vswitch.ovsschema"])
+        procs.run(
+            [
+                *vsctl,
+                "set",
+                "Open_vSwitch",
+                ".",
+                f"ovs_version={version}",
+                f"db_version={schema.stdout.strip()}",
+                "system_type=debian",
+            ]
+        )
         # What only the embedded lab needs: DPDK without hugepages or PCI devices, a private
         # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
         extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"

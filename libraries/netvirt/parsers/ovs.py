@@ -448,3 +448,48 @@ def parse_vswitchd_crashes(log_text: str) -> list[dict[str, Any]]:
             }
         )
     return crashes
+
+
+_PMD_RE = re.compile(r"^pmd thread numa_id (?P<numa>-?\d+) core_id (?P<core>\d+):$")
+_RXQ_RE = re.compile(
+    r"^port:\s+(?P<port>\S+)\s+queue-id:\s+(?P<queue>\d+)\s+\((?P<state>enabled|disabled)\)"
+    r"(?:\s+pmd usage:\s+(?P<usage>NOT AVAIL|\d+)\s*%?)?$"
+)
+
+
+def parse_pmd_rxq_show(text: str) -> list[dict[str, Any]]:
+    """Parse ``ovs-appctl dpif-netdev/pmd-rxq-show``: one dict per PMD thread.
+
+    >>> parse_pmd_rxq_show("pmd thread numa_id 0 core_id 1:\\n  port: p0  queue-id:  0 (enabled)   pmd usage:  3 %")
+    [{'numa_id': 0, 'core_id': 1, 'isolated': None, 'queues': [{'port': 'p0', 'queue_id': 0, 'enabled': True, \
+'usage_pct': 3}]}]
+    """
+    pmds: list[dict[str, Any]] = []
+    for no, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("overhead", "Displaying")):
+            continue
+        head = _PMD_RE.match(line)
+        if head:
+            pmds.append({"numa_id": int(head["numa"]), "core_id": int(head["core"]), "isolated": None, "queues": []})
+            continue
+        if not pmds:
+            raise ValueError(f"line {no}: expected 'pmd thread numa_id N core_id M:', got {raw!r}")
+        if line.startswith("isolated"):
+            pmds[-1]["isolated"] = line.split(":", 1)[1].strip() == "true"
+            continue
+        rxq = _RXQ_RE.match(line)
+        if not rxq:
+            raise ValueError(f"line {no}: expected 'port: P  queue-id: N (enabled|disabled) ...', got {raw!r}")
+        usage = rxq["usage"]
+        pmds[-1]["queues"].append(
+            {
+                "port": rxq["port"],
+                "queue_id": int(rxq["queue"]),
+                "enabled": rxq["state"] == "enabled",
+                "usage_pct": int(usage) if usage and usage.isdigit() else None,
+            }
+        )
+    if not pmds:
+        raise ValueError("no 'pmd thread numa_id ...' line: is this pmd-rxq-show output?")
+    return pmds
