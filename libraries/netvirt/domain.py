@@ -93,7 +93,7 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
         _sub(disk, "source", file=profile.disk)
         _sub(disk, "target", dev="vda", bus="virtio")
     if profile.share_root:
-        fs = _sub(devices, "filesystem", type="mount", accessmode="squash")
+        fs = _sub(devices, "filesystem", type="mount", accessmode="squash", multidevs="remap")
         _sub(fs, "source", dir="/")
         _sub(fs, "target", dir="rootfs")
         _sub(fs, "readonly")
