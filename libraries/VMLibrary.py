@@ -8,15 +8,22 @@ logged in full, so the log shows every element of the record's ``virsh edit``.
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
+from netvirt.domain import render_interface
+from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ssh import HostConnectionError
 from netvirt.vm import Hypervisor, VmError
+
+IFNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -64,6 +71,8 @@ class VMLibrary:
         Example: | 创建虚拟机 | vm01 |
         """
         lab, vm, domain = self._domain(name)
+        if self.hypervisor.exists(domain):  # before prepare_vm, which would take the running guest's NIC
+            raise VmError(f"虚拟机 {domain} 已经定义过了；先删除它，或换一个名字")
         lab.prepare_vm(vm)
         try:
             xml = self.hypervisor.create(domain, vm, lab.domain_profile(vm))
@@ -121,6 +130,82 @@ class VMLibrary:
         lab.release_vm(vm)
         logger.info(f"虚拟机 {domain} 已删除")
 
+    @keyword("挂载网卡")
+    def attach_nic(
+        self,
+        name: str,
+        kind: str,
+        port: str,
+        mac: str,
+        guest_ifname: str | None = None,
+        live: bool = True,
+        config: bool = False,
+    ) -> str:
+        """Attach a NIC to VM ``name`` and return its interface name in the guest.
+
+        ``kind`` is vhostuser (``port`` = OVS port), hostdev (``port`` = VF PCI address) or ethernet
+        (``port`` = tap). The guest NIC is found by ``mac`` and renamed to ``guest_ifname`` if given.
+
+        Example: | ${ifname}= | 挂载网卡 | vm02 | hostdev | 0005:01:00.1 | 52:54:00:00:05:01 | enp5s0 |
+        """
+        lab, vm, domain = self._domain(name)
+        if kind not in VNIC_KINDS:
+            raise ValueError(f"网卡类型 {kind!r} 不支持（可用：{', '.join(VNIC_KINDS)}）")
+        if guest_ifname and (len(guest_ifname) > 15 or not set(guest_ifname) <= IFNAME_CHARS):
+            raise ValueError(f"接口名 {guest_ifname!r} 不合法")
+        for nic in self.hypervisor.interfaces(domain):
+            if nic["mac"] == mac.lower() or (kind != "vhostuser" and nic["source"] == port):
+                raise VmError(f"虚拟机 {domain} 已有网卡 {nic['mac']}（{nic['type']} {nic['source']}）")
+        xml = render_interface(VNic(guest_ifname or "nic", kind, mac.lower(), port), lab.domain_profile(vm))
+        evidence.pre(f"virsh attach-device {domain}（live={live}, config={config}）", xml)
+        self.hypervisor.attach(domain, xml, live=live, config=config)
+        return self._guest_nic(vm.name, mac.lower(), guest_ifname) if live else ""
+
+    def _guest_nic(self, guest: str, mac: str, wanted: str | None, timeout: float = 20) -> str:
+        session = seam.current().session(guest)
+        deadline = time.monotonic() + timeout
+        while True:
+            links = json.loads(session.run("ip -j link show").stdout or "[]")
+            found = next((link["ifname"] for link in links if link.get("address") == mac), None)
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        if not found:
+            raise VmError(f"{guest} 中 {timeout:.0f} 秒内没有出现 MAC 为 {mac} 的网卡")
+        if wanted and found != wanted:
+            result = session.run(shlex.join(["ip", "link", "set", "dev", found, "name", wanted]))
+            evidence.command(result)
+            if not result.ok:
+                raise VmError(f"{guest} 中无法把 {found} 改名为 {wanted}：{result.stderr.strip()}")
+            found = wanted
+        evidence.command(session.run(shlex.join(["ip", "link", "show", "dev", found])))
+        return found
+
+    @keyword("卸载网卡")
+    def detach_nic(self, name: str, mac: str, live: bool = True, config: bool = False) -> None:
+        """Detach the NIC with ``mac`` from VM ``name`` (live and/or from its definition).
+
+        Example: | 卸载网卡 | vm02 | 52:54:00:00:05:01 |
+        """
+        lab, vm, domain = self._domain(name)
+        for nic in self.hypervisor.interfaces(domain):
+            if nic["mac"] == mac.lower():
+                break
+        else:
+            known = ", ".join(n["mac"] for n in self.hypervisor.interfaces(domain))
+            raise VmError(f"虚拟机 {domain} 没有 MAC 为 {mac} 的网卡（现有：{known}）")
+        xml = self.hypervisor.xml(domain)
+        device = _interface_xml(xml, mac.lower())
+        evidence.pre(f"virsh detach-device {domain}", device)
+        self.hypervisor.detach(domain, device, live=live, config=config)
+        if live:
+            session = lab.session(vm.name)
+            deadline = time.monotonic() + 20
+            while mac.lower() in session.run("ip -br link").stdout.lower():
+                if time.monotonic() > deadline:
+                    raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在")
+                time.sleep(0.3)
+
     @keyword("虚拟机状态应为")
     def vm_state_should_be(self, name: str, expected: str = "running") -> None:
         """Fail unless VM ``name`` is in libvirt state ``expected`` (running, shutoff, paused ...).
@@ -142,3 +227,11 @@ class VMLibrary:
         xml = self.hypervisor.xml(domain)
         evidence.pre(f"virsh dumpxml {domain}", xml)
         return xml
+
+
+def _interface_xml(domain_xml: str, mac: str) -> str:
+    """The live ``<interface>`` element with ``mac`` from a domain's XML (libvirt matches on it to detach)."""
+    for iface in ET.fromstring(domain_xml).findall("devices/interface"):
+        if iface.find("mac").get("address") == mac:
+            return ET.tostring(iface, encoding="unicode")
+    raise VmError(f"没有 MAC 为 {mac} 的网卡")

@@ -9,11 +9,14 @@ queues=2. ``render_domain`` writes exactly those elements; what differs between 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from netvirt.labspec import Vm
+from netvirt.labspec import Vm, VNic
 
+# libvirt puts the domain's own PCIe devices on the first root ports; the rest stay free for hotplug.
+HOTPLUG_PORTS = 10
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 ET.register_namespace("qemu", QEMU_NS)
 
@@ -45,6 +48,57 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     if text is not None:
         elem.text = text
     return elem
+
+
+PCI_FIELDS = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
+
+
+def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = None) -> ET.Element:
+    """The ``<interface>`` of a vNIC: vhost-user (OVS-DPDK), hostdev (an SR-IOV VF) or ethernet (a tap).
+
+    ``vnic.port`` is the OVS port (vhostuser), the VF's PCI address (hostdev) or the tap (ethernet).
+    """
+    if vnic.kind == "vhostuser":
+        iface = ET.Element("interface", type="vhostuser")
+        _sub(iface, "mac", address=vnic.mac)
+        _sub(iface, "source", type="unix", path=f"{profile.vhost_socket_dir}/{vnic.port}", mode="client")
+        _sub(iface, "model", type="virtio")
+        driver = _sub(iface, "driver", queues=str(vnic.queues))
+        _sub(driver, "host", mrg_rxbuf="on")
+    elif vnic.kind == "hostdev":
+        fields = PCI_FIELDS.match(vnic.port or "")
+        if not fields:
+            raise ValueError(f"vNIC {vnic.name}: {vnic.port!r} is not a PCI address (dddd:bb:dd.f)")
+        iface = ET.Element("interface", type="hostdev", managed="yes")
+        _sub(iface, "mac", address=vnic.mac)
+        source = _sub(iface, "source")
+        domain, bus, slot, function = fields.groups()
+        _sub(
+            source,
+            "address",
+            type="pci",
+            domain=f"0x{domain}",
+            bus=f"0x{bus}",
+            slot=f"0x{slot}",
+            function=f"0x{function}",
+        )
+    elif vnic.kind == "ethernet":
+        iface = ET.Element("interface", type="ethernet")
+        _sub(iface, "mac", address=vnic.mac)
+        _sub(iface, "target", dev=vnic.port, managed="no")
+        _sub(iface, "model", type="virtio")
+    else:
+        raise ValueError(f"vNIC {vnic.name}: unknown kind {vnic.kind!r}")
+    if alias:
+        _sub(iface, "alias", name=alias)
+    return iface
+
+
+def render_interface(vnic: VNic, profile: DomainProfile) -> str:
+    """The ``<interface>`` XML of ``vnic`` alone, for live attach and detach."""
+    element = interface_element(vnic, profile)
+    ET.indent(element)
+    return ET.tostring(element, encoding="unicode")
 
 
 def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
@@ -108,16 +162,11 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
     _sub(mgmt, "model", type="virtio")
 
     overrides = []
-    for index, vnic in enumerate(v for v in vm.vnics if v.kind == "vhostuser"):
-        iface = _sub(devices, "interface", type="vhostuser")
-        _sub(iface, "mac", address=vnic.mac)
-        _sub(iface, "source", type="unix", path=f"{profile.vhost_socket_dir}/{vnic.port}", mode="client")
-        _sub(iface, "model", type="virtio")
-        driver = _sub(iface, "driver", queues=str(vnic.queues))
-        _sub(driver, "host", mrg_rxbuf="on")
-        alias = f"ua-vhost{index}"
-        _sub(iface, "alias", name=alias)
-        overrides.append(alias)
+    for index, vnic in enumerate(vm.vnics):
+        alias = f"ua-{vnic.kind}{index}"
+        devices.append(interface_element(vnic, profile, alias))
+        if vnic.kind == "vhostuser":
+            overrides.append(alias)
     if profile.console_log:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=profile.console_log)
@@ -125,6 +174,11 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
         serial = _sub(devices, "serial", type="pty")
     _sub(serial, "target", port="0")
     _sub(devices, "memballoon", model="none")
+    if profile.machine == "q35":
+        # Free PCIe root ports: on q35 a NIC can only be hot-plugged (a VF passed through) into one.
+        _sub(devices, "controller", type="pci", index="0", model="pcie-root")
+        for _ in range(HOTPLUG_PORTS):
+            _sub(devices, "controller", type="pci", model="pcie-root-port")
 
     if overrides and not profile.vhost_msix:
         override = ET.SubElement(dom, f"{{{QEMU_NS}}}override")

@@ -97,6 +97,9 @@ class SshSession:
         except TimeoutError:
             self.close()
             raise HostConnectionError(f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}") from None
+        except paramiko.SSHException as err:
+            self.close()
+            raise HostConnectionError(f"主机 {self.name} 的 SSH 连接出错（{err}）：{command}") from None
         return CommandResult(self.name, command, rc, stdout, stderr, time.monotonic() - start)
 
     def start(self, command: str) -> paramiko.Channel:

@@ -107,6 +107,31 @@ class Hypervisor:
             raise
         return xml
 
+    def attach(self, name: str, device_xml: str, live: bool = True, config: bool = False) -> None:
+        """Attach a device to domain ``name``: to the running guest (``live``) and/or its definition."""
+        self._device_op(name, device_xml, live, config, attach=True)
+
+    def detach(self, name: str, device_xml: str, live: bool = True, config: bool = False) -> None:
+        self._device_op(name, device_xml, live, config, attach=False)
+
+    def _device_op(self, name: str, xml: str, live: bool, config: bool, attach: bool) -> None:
+        flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0) | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0)
+        if not flags:
+            raise VmError("attach/detach 需要 live 或 config 至少一个")
+        dom = self.lookup(name)
+        try:
+            (dom.attachDeviceFlags if attach else dom.detachDeviceFlags)(xml, flags)
+        except libvirt.libvirtError as err:
+            verb = "挂载" if attach else "卸载"
+            raise VmError(f"向虚拟机 {name} {verb}设备失败：{err.get_error_message()}") from None
+
+    def interfaces(self, name: str) -> list[dict[str, str]]:
+        """The domain's NICs as libvirt reports them: type, mac, source (socket, tap or PCI address)."""
+        return [
+            {"type": iface.get("type"), "mac": iface.find("mac").get("address"), "source": _nic_source(iface)}
+            for iface in ET.fromstring(self.xml(name)).findall("devices/interface")
+        ]
+
     def state(self, name: str) -> str:
         return STATES.get(self.lookup(name).state()[0], "unknown")
 
@@ -145,3 +170,15 @@ class Hypervisor:
         if self.exists(name):
             self.destroy(name)
             self.undefine(name)
+
+
+def _nic_source(iface: ET.Element) -> str:
+    """The socket path, PCI address (dddd:bb:dd.f) or tap name a domain's ``<interface>`` is bound to."""
+    source, target = iface.find("source"), iface.find("target")
+    address = source.find("address") if source is not None else None
+    if source is not None and source.get("path"):
+        return source.get("path")
+    if address is not None:
+        domain, bus, slot, function = (address.get(k)[2:] for k in ("domain", "bus", "slot", "function"))
+        return f"{domain}:{bus}:{slot}.{function}"
+    return target.get("dev") if target is not None else ""

@@ -1,0 +1,82 @@
+"""VM library on the embedded lab's own libvirtd: a real QEMU guest defined, started, reached over
+SSH, given a NIC live and relieved of it, then destroyed and undefined."""
+
+import os
+
+import embedded_lab
+import pytest
+from VMLibrary import VMLibrary
+
+from netvirt import seam
+from netvirt.embedded import procs
+from netvirt.labspec import load_lab
+from netvirt.ovs import Ovs, PortType
+from netvirt.vm import VmError
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    lab = seam.from_spec(load_lab(embedded_lab.description("nvtv")), progress=lambda m: None)
+    lab.setup()
+    seam.use(lab)
+    ovs = Ovs(lab.ovsdb_remote)
+    ovs.set_other_config({"dpdk-init": "true", "pmd-cpu-mask": "0x2"})
+    ovs.add_bridge("ovsbr0")
+    ovs.add_port("ovsbr0", "dpdkvhostuser0", PortType.dpdkvhostuser)
+    ovs.close()
+    try:
+        yield lab
+    finally:
+        seam.use(None)
+        lab.teardown()
+        assert lab.builder.leftovers() == []
+
+
+@pytest.fixture(scope="module")
+def vm01(lab):
+    library = VMLibrary()
+    library.create_vm("vm01")
+    library.wait_until_vm_ready("vm01", timeout=120)
+    yield library
+    library.remove_vm("vm01")
+
+
+def test_guest_is_real_and_multiqueue(lab, vm01):
+    session = lab.session("vm01")
+    assert session.run("uname -r").stdout.startswith("6.1.")
+    assert "Combined:\t2" in session.run("ethtool -l eth1").stdout
+    vm01.vm_state_should_be("vm01", "running")
+
+
+def test_defining_the_same_vm_twice_is_refused_and_leaves_it_running(lab, vm01):
+    with pytest.raises(VmError, match="已经定义过"):
+        vm01.create_vm("vm01")
+    vm01.vm_state_should_be("vm01", "running")
+
+
+def test_nic_attached_live_appears_in_the_guest_and_goes_away(lab, vm01):
+    ns = lab.builder.hv_ns
+    procs.run(["ip", "-n", ns, "tuntap", "add", "dev", "vftest0", "mode", "tap"])
+    try:
+        name = vm01.attach_nic("vm01", "ethernet", "vftest0", "52:54:00:aa:bb:01", guest_ifname="enp5s0")
+        assert name == "enp5s0"
+        assert "52:54:00:aa:bb:01" in lab.session("vm01").run("ip link show dev enp5s0").stdout
+        with pytest.raises(VmError, match="已有网卡"):
+            vm01.attach_nic("vm01", "ethernet", "vftest0", "52:54:00:aa:bb:02")
+        vm01.detach_nic("vm01", "52:54:00:aa:bb:01")
+        assert "enp5s0" not in lab.session("vm01").run("ip -br link").stdout
+    finally:
+        procs.run(["ip", "-n", ns, "link", "del", "vftest0"], check=False)
+
+
+def test_bad_pci_address_is_refused_before_libvirt(lab, vm01):
+    with pytest.raises(ValueError, match="not a PCI address"):
+        vm01.attach_nic("vm01", "hostdev", "05:01.1", "52:54:00:aa:bb:03")
+
+
+def test_removed_vm_is_gone(lab, vm01):
+    vm02 = VMLibrary()
+    with pytest.raises(VmError, match="不存在"):
+        vm02.vm_state_should_be("vm02", "running")
