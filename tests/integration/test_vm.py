@@ -3,15 +3,15 @@ SSH, given a NIC live and relieved of it, then destroyed and undefined."""
 
 import os
 
-import embedded_lab
 import pytest
-from VMLibrary import VMLibrary
 
+import embedded_lab
 from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.labspec import load_lab
 from netvirt.ovs import Ovs, PortType
 from netvirt.vm import VmError
+from VMLibrary import VMLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
 
