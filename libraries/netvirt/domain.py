@@ -3,7 +3,7 @@
 The record builds its VMs with virt-manager and then ``virsh edit``: hugepage backing,
 a NUMA cell with memAccess='shared', host-passthrough CPU and vhost-user NICs with
 queues=2. ``render_domain`` writes exactly those elements; what differs between labs
-(emulator, CPU mode, how the guest boots, its management NIC, QEMU quirks) comes in a
+(emulator, CPU mode, how the guest boots, its management NIC) comes in a
 ``DomainProfile`` from the lab seam, never from a branch here on which lab it is.
 """
 
@@ -17,8 +17,6 @@ from netvirt.labspec import Vm, VNic
 
 # libvirt puts the domain's own PCIe devices on the first root ports; the rest stay free for hotplug.
 HOTPLUG_PORTS = 10
-QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-ET.register_namespace("qemu", QEMU_NS)
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,6 @@ class DomainProfile:
     mgmt_tap: str | None = None
     mgmt_network: str | None = "default"
     vhost_socket_dir: str = "/usr/local/var/run/openvswitch"
-    # QEMU 7.2 under TCG crashes when a vhost-user virtio-net device uses MSI-X.
-    vhost_msix: bool = True
     console_log: str | None = None
 
 
@@ -161,12 +157,8 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
     _sub(mgmt, "mac", address=vm.mgmt_mac)
     _sub(mgmt, "model", type="virtio")
 
-    overrides = []
     for index, vnic in enumerate(vm.vnics):
-        alias = f"ua-{vnic.kind}{index}"
-        devices.append(interface_element(vnic, profile, alias))
-        if vnic.kind == "vhostuser":
-            overrides.append(alias)
+        devices.append(interface_element(vnic, profile, f"ua-{vnic.kind}{index}"))
     if profile.console_log:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=profile.console_log)
@@ -180,11 +172,5 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
         for _ in range(HOTPLUG_PORTS):
             _sub(devices, "controller", type="pci", model="pcie-root-port")
 
-    if overrides and not profile.vhost_msix:
-        override = ET.SubElement(dom, f"{{{QEMU_NS}}}override")
-        for alias in overrides:
-            device = ET.SubElement(override, f"{{{QEMU_NS}}}device", alias=alias)
-            frontend = ET.SubElement(device, f"{{{QEMU_NS}}}frontend")
-            ET.SubElement(frontend, f"{{{QEMU_NS}}}property", name="vectors", type="unsigned", value="0")
     ET.indent(dom)
     return ET.tostring(dom, encoding="unicode")

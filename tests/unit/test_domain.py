@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import record_lab
-from netvirt.domain import QEMU_NS, DomainProfile, render_domain
+from netvirt.domain import DomainProfile, render_domain, render_interface
 from netvirt.labspec import load_lab
 
 RECORD_ENV = {
@@ -60,10 +60,9 @@ def test_vm01_has_every_element_of_the_records_fragment(record):
     assert nic.find("model").get("type") == "virtio"
     assert nic.find("driver").get("queues") == "2"
     assert nic.find("driver/host").get("mrg_rxbuf") == "on"
-    assert dom.find(f"{{{QEMU_NS}}}override") is None  # MSI-X stays on a real lab
 
 
-def test_embedded_profile_boots_kernel_and_disables_msix(record):
+def test_embedded_profile_boots_kernel_from_the_shared_root(record):
     profile = DomainProfile(
         domain_type="qemu",
         cpu_mode="maximum",
@@ -72,7 +71,6 @@ def test_embedded_profile_boots_kernel_and_disables_msix(record):
         cmdline="console=ttyS0",
         share_root=True,
         mgmt_tap="vm01-mgmt",
-        vhost_msix=False,
     )
     dom = ET.fromstring(render_domain("nv1-vm01", record.vm("vm01"), profile))
     assert dom.get("type") == "qemu" and dom.find("cpu").get("mode") == "maximum"
@@ -80,10 +78,7 @@ def test_embedded_profile_boots_kernel_and_disables_msix(record):
     assert dom.find("features/acpi") is not None
     assert dom.find("devices/filesystem/readonly") is not None
     assert dom.find("devices/interface[@type='ethernet']/target").get("dev") == "vm01-mgmt"
-    prop = dom.find(f"{{{QEMU_NS}}}override/{{{QEMU_NS}}}device/{{{QEMU_NS}}}frontend/{{{QEMU_NS}}}property")
-    assert prop.attrib == {"name": "vectors", "type": "unsigned", "value": "0"}
-    alias = dom.find(f"{{{QEMU_NS}}}override/{{{QEMU_NS}}}device").get("alias")
-    assert dom.find("devices/interface[@type='vhostuser']/alias").get("name") == alias
+    assert dom.find("devices/controller[@model='pcie-root-port']") is not None  # room to hot-plug a VF
 
 
 @pytest.mark.skipif(not shutil.which("virt-xml-validate"), reason="virt-xml-validate (libvirt-clients) not installed")
@@ -92,3 +87,23 @@ def test_rendered_xml_is_valid_for_libvirt(record, tmp_path):
     path.write_text(render_domain("VM01", record.vm("vm01"), real_profile(record)))
     proc = subprocess.run(["virt-xml-validate", str(path), "domain"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_vf_interfaces_for_hot_plug(record):
+    from netvirt.labspec import VNic
+
+    hostdev = ET.fromstring(
+        render_interface(VNic("enp5s0", "hostdev", "52:54:00:00:05:01", "0005:01:00.1"), DomainProfile())
+    )
+    assert hostdev.get("type") == "hostdev" and hostdev.get("managed") == "yes"
+    assert hostdev.find("source/address").attrib == {
+        "type": "pci",
+        "domain": "0x0005",
+        "bus": "0x01",
+        "slot": "0x00",
+        "function": "0x1",
+    }
+    tap = ET.fromstring(render_interface(VNic("enp5s0", "ethernet", "52:54:00:00:05:01", "vf0tap"), DomainProfile()))
+    assert tap.find("target").attrib == {"dev": "vf0tap", "managed": "no"}
+    with pytest.raises(ValueError, match="not a PCI address"):
+        render_interface(VNic("x", "hostdev", "52:54:00:00:05:01", "5:1.1"), DomainProfile())
