@@ -73,6 +73,25 @@ def check_vlan(vid: int, what: str = "VLAN") -> int:
     return vid
 
 
+MTU_RANGE = (68, 9710)  # the largest MTU OVS-DPDK accepts on a port (RTE_ETHER_MAX_JUMBO_FRAME_LEN based)
+
+
+def check_mtu(mtu: int) -> int:
+    if isinstance(mtu, bool) or not isinstance(mtu, int) or not MTU_RANGE[0] <= mtu <= MTU_RANGE[1]:
+        raise OvsError(f"mtu_request {mtu!r} 超出范围：OVS 接受 {MTU_RANGE[0]}..{MTU_RANGE[1]}")
+    return mtu
+
+
+def _vlan_list(values: Iterable[int], what: str, allow_zero: bool = False) -> list[int]:
+    checked = []
+    for vid in values:
+        if allow_zero and vid == 0:
+            checked.append(0)
+        else:
+            checked.append(check_vlan(vid, what))
+    return checked
+
+
 def vsctl(*words: str) -> str:
     """Render an ovs-vsctl command line; ``--`` separates sub-commands as ovs-vsctl does."""
     return "ovs-vsctl " + " ".join(w if w == "--" else shlex.quote(w) for w in words)
@@ -135,6 +154,32 @@ class Ovs:
             "ovs_version": (row.ovs_version or [""])[0] if isinstance(row.ovs_version, list) else row.ovs_version,
             "dpdk_version": (row.dpdk_version or [""])[0] if isinstance(row.dpdk_version, list) else "",
             "dpdk_initialized": str(getattr(row, "dpdk_initialized", False)).lower(),
+        }
+
+    def port(self, name: str) -> dict[str, object]:
+        row = self._row("Port", check_name("端口", name))
+        return {
+            "name": row.name,
+            "vlan_mode": (row.vlan_mode or [None])[0],
+            "tag": (row.tag or [None])[0],
+            "trunks": list(row.trunks),
+            "cvlans": list(row.cvlans),
+            "other_config": dict(row.other_config),
+            "interfaces": sorted(i.name for i in row.interfaces),
+        }
+
+    def snapshot(self) -> dict[str, object]:
+        """The configuration a test or keyword may change (no counters), to compare before and after."""
+        ovs = self._rows("Open_vSwitch")[0]
+        return {
+            "other_config": dict(ovs.other_config),
+            "bridges": {b.name: sorted(p.name for p in b.ports) for b in self._rows("Bridge")},
+            "ports": {p.name: self.port(p.name) for p in self._rows("Port")},
+            "interfaces": {
+                i.name: {k: v for k, v in self.interface(i.name).items() if k not in ("statistics", "link_state")}
+                for i in self._rows("Interface")
+            },
+            "qos": len(self._rows("QoS")),
         }
 
     def interface(self, name: str) -> dict[str, object]:
@@ -271,3 +316,121 @@ class Ovs:
             check_ifaces=[name],
             undo=[self.api.db_set("Interface", name, *undo)],
         )
+
+    # -- ports: VLANs, QoS, policing, MTU ---------------------------------------------------------
+    def set_port_vlan(
+        self,
+        port: str,
+        mode: VlanMode,
+        tag: int | None = None,
+        trunks: Iterable[int] = (),
+        cvlans: Iterable[int] = (),
+        qinq_ethtype: str | None = None,
+    ) -> None:
+        """Set a port's VLAN mode, tag, trunks and, for dot1q-tunnel, cvlans and the outer TPID."""
+        row = self._row("Port", check_name("端口", port))
+        trunks = _vlan_list(trunks, "trunks VLAN")
+        cvlans = _vlan_list(cvlans, "cvlans VLAN", allow_zero=True)  # 0: untagged frames, as in the record
+        if tag is not None:
+            check_vlan(tag, "tag")
+        if (
+            mode in (VlanMode.access, VlanMode.dot1q_tunnel, VlanMode.native_tagged, VlanMode.native_untagged)
+            and tag is None
+        ):
+            raise OvsError(f"vlan_mode={mode.value} 需要 tag")
+        if qinq_ethtype not in (None, "802.1q", "802.1ad"):
+            raise OvsError(f"qinq-ethtype {qinq_ethtype!r} 只能是 802.1q 或 802.1ad")
+        words = ["set", "port", port, f"vlan_mode={mode.value}"]
+        changes: list[tuple[str, object]] = [("vlan_mode", mode.value)]
+        undo: list[tuple[str, object]] = [
+            ("vlan_mode", row.vlan_mode),
+            ("tag", row.tag),
+            ("trunks", row.trunks),
+            ("cvlans", row.cvlans),
+            ("other_config", dict(row.other_config)),
+        ]
+        changes.append(("tag", [] if tag is None else tag))
+        if tag is not None:
+            words.append(f"tag={tag}")
+        changes.append(("trunks", trunks))
+        if trunks:
+            words.append("trunks=" + ",".join(map(str, trunks)))
+        changes.append(("cvlans", cvlans))
+        if cvlans:
+            words.append("cvlans=" + ",".join(map(str, cvlans)))
+        if qinq_ethtype:
+            words.append(f"other-config:qinq-ethtype={qinq_ethtype}")
+            changes.append(("other_config", {**row.other_config, "qinq-ethtype": qinq_ethtype}))
+        self._commit(
+            vsctl(*words), [self.api.db_set("Port", port, *changes)], undo=[self.api.db_set("Port", port, *undo)]
+        )
+
+    def clear_port_vlan(self, port: str) -> None:
+        self._row("Port", check_name("端口", port))
+        self._commit(
+            vsctl("clear", "port", port, "vlan_mode", "tag", "trunks", "cvlans"),
+            [self.api.db_clear("Port", port, column) for column in ("vlan_mode", "tag", "trunks", "cvlans")]
+            + [self.api.db_remove("Port", port, "other_config", "qinq-ethtype", if_exists=True)],
+        )
+
+    def set_egress_policer(self, port: str, cir_bytes: int, cbs_bytes: int) -> None:
+        """egress-policer QoS on ``port``: ``cir`` in bytes/s, ``cbs`` in bytes (the record: 625000000 / 2048)."""
+        self._row("Port", check_name("端口", port))
+        for name, value in (("cir", cir_bytes), ("cbs", cbs_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise OvsError(f"egress-policer {name}={value!r} 必须是正整数")
+        self.clear_qos(port)
+        config = {"cir": str(cir_bytes), "cbs": str(cbs_bytes)}
+        line = vsctl(
+            "set",
+            "port",
+            port,
+            "qos=@newqos",
+            "--",
+            "--id=@newqos",
+            "create",
+            "qos",
+            "type=egress-policer",
+            *map_words("other-config", config),
+        )
+        with self.api.transaction(check_error=True) as txn:
+            qos = txn.add(self.api.db_create("QoS", type="egress-policer", other_config=config))
+            txn.add(self.api.db_set("Port", port, ("qos", qos)))
+        self.last_command = line
+        self._wait_applied()
+
+    def clear_qos(self, port: str) -> None:
+        row = self._row("Port", check_name("端口", port))
+        if not row.qos:
+            return
+        qos_uuid = row.qos[0].uuid
+        self._commit(
+            vsctl("clear", "port", port, "qos") + f" -- destroy qos {qos_uuid}",
+            [self.api.db_clear("Port", port, "qos"), self.api.db_destroy("QoS", qos_uuid)],
+        )
+
+    def qos(self, port: str) -> dict[str, object]:
+        row = self._row("Port", check_name("端口", port))
+        if not row.qos:
+            return {}
+        return {"type": row.qos[0].type, "other_config": dict(row.qos[0].other_config)}
+
+    def set_ingress_policing(self, interface: str, rate_kbps: int, burst_kbps: int = 0) -> None:
+        """ingress_policing_rate/burst in kbit/s (0 turns policing off)."""
+        for name, value in (("rate", rate_kbps), ("burst", burst_kbps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise OvsError(f"ingress_policing_{name}={value!r} 必须是非负整数（kbps）")
+        self.set_interface(interface, ingress_policing_rate=rate_kbps, ingress_policing_burst=burst_kbps)
+
+    def set_mtu_request(self, interface: str, mtu: int, timeout: float = 10) -> None:
+        """Request ``mtu`` and wait until the interface reports it: a datapath that refuses the MTU
+        (DPDK logs "MTU setup error") leaves the ``mtu`` column unchanged, and that is an error here."""
+        self.set_interface(interface, mtu_request=check_mtu(mtu))
+        deadline = time.monotonic() + timeout
+        while (current := self.interface(interface)["mtu"]) != mtu:
+            if time.monotonic() > deadline:
+                raise OvsError(
+                    f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {current}；"
+                    "见 ovs-vswitchd 日志中的 MTU setup error）"
+                )
+            time.sleep(0.1)

@@ -125,7 +125,9 @@ class EmbeddedLab(Lab):
     def dpdk_devargs(self, pci: str) -> str:
         hypervisor = self.spec.host(self.spec.hypervisor)
         nic = hypervisor.nic(pci)
-        # The record's PCI NIC is a veth cable here; DPDK drives it as an AF_PACKET vdev.
+        # The record's PCI NIC is a veth cable here; DPDK drives it as an AF_PACKET vdev, and
+        # takes it from the host kernel as a real PMD would.
+        self.builder.claim_for_dpdk(nic.name)
         return f"net_af_packet{hypervisor.nics.index(nic)},iface={nic.name}"
 
     def domain_name(self, vm: Vm) -> str:

@@ -355,6 +355,13 @@ class EmbeddedLab:
         procs.wait_for(ready, timeout, f"{name}（{address}）的 sshd", interval=0.2)
 
     # -- VMs: the parts of a guest that only the embedded lab has -------------------------------
+    def claim_for_dpdk(self, nic: str) -> None:
+        """Hand Host B's cable ``nic`` to DPDK: a real PMD unbinds the kernel driver, so the host
+        loses its addresses there; the NIC itself supports jumbo frames (AF_PACKET takes its largest
+        frame from the netdev's MTU when DPDK attaches it, so mtu_request up to 9000 works)."""
+        procs.run(["ip", "-n", self.hv_ns, "addr", "flush", "dev", nic])
+        procs.run(["ip", "-n", self.hv_ns, "link", "set", "dev", nic, "mtu", "9000", "up"])
+
     def prepare_vm(self, vm: Vm) -> None:
         """Create the guest's management tap on Host B's management bridge."""
         tap = self.mgmt_tap(vm)
