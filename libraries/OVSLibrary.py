@@ -12,12 +12,17 @@ ovs-vswitchd cannot open fail with a message naming them; OVSDB is left as it wa
 
 from __future__ import annotations
 
+import re
+
 from robot.api import logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
-from netvirt.ovs import DatapathType, Ovs, OvsError, PortType
-from netvirt.parsers.ovs import parse_dpif_show, parse_pmd_rxq_show
+from netvirt.ovs import DatapathType, Ovs, OvsError, PortType, VlanMode, check_name
+from netvirt.parsers.ovs import parse_dpif_show, parse_dump_flows, parse_pmd_rxq_show
+
+# ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
+FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -140,6 +145,158 @@ class OVSLibrary:
         Example: | 设置接口选项 | dpdkvhostuser0 | n_rxq=2 |
         """
         self._change(self.ovs.set_interface, interface, options)
+
+    @keyword("设置接口MTU请求")
+    def set_mtu_request(self, interface: str, mtu: int) -> None:
+        """Set ``mtu_request`` of ``interface`` and wait until OVS reports that MTU (68..9710).
+
+        Example: | 设置接口MTU请求 | dpdkvhostuser0 | 4000 |
+        """
+        self._change(self.ovs.set_mtu_request, interface, mtu)
+
+    @keyword("设置接口端口号请求")
+    def set_ofport_request(self, interface: str, ofport: int) -> None:
+        """Set ``ofport_request`` of ``interface`` (the record's flow variant of 5.4.8.1).
+
+        Example: | 设置接口端口号请求 | dpdkvhostuser0 | 2 |
+        """
+        if not 1 <= ofport <= 65279:
+            raise OvsError(f"ofport_request {ofport} 超出范围 1..65279")
+        self._change(self.ovs.set_interface, interface, ofport_request=ofport)
+
+    @keyword("设置端口VLAN")
+    def set_port_vlan(
+        self,
+        port: str,
+        mode: VlanMode,
+        tag: int | None = None,
+        trunks: list[int] | None = None,
+        cvlans: list[int] | None = None,
+        qinq_ethtype: str | None = None,
+    ) -> None:
+        """Set the VLAN mode of ``port``: access, trunk, native-tagged, native-untagged or dot1q-tunnel.
+
+        VLAN IDs must be 1..4094 (``cvlans`` may hold 0 for untagged frames, as in the record).
+
+        Example: | 设置端口VLAN | dpdkvhostuser0 | dot1q-tunnel | tag=100 | cvlans=[0, 10] | qinq_ethtype=802.1q |
+        """
+        self._change(self.ovs.set_port_vlan, port, mode, tag, trunks or [], cvlans or [], qinq_ethtype)
+
+    @keyword("清除端口VLAN")
+    def clear_port_vlan(self, port: str) -> None:
+        """Remove the VLAN settings of ``port`` (vlan_mode, tag, trunks, cvlans, qinq-ethtype).
+
+        Example: | 清除端口VLAN | dpdkvhostuser0 |
+        """
+        self._change(self.ovs.clear_port_vlan, port)
+
+    @keyword("设置端口出口限速")
+    def set_egress_policer(self, port: str, cir: int, cbs: int) -> None:
+        """Limit what leaves ``port`` with an egress-policer QoS: ``cir`` bytes/s, ``cbs`` bytes.
+
+        Example: | 设置端口出口限速 | dpdkp1 | 625000000 | 2048 |
+        """
+        self._change(self.ovs.set_egress_policer, port, cir, cbs)
+
+    @keyword("清除端口出口限速")
+    def clear_egress_policer(self, port: str) -> None:
+        """Remove the QoS of ``port`` (and the QoS row).
+
+        Example: | 清除端口出口限速 | dpdkp1 |
+        """
+        self._change(self.ovs.clear_qos, port)
+
+    @keyword("设置接口入口限速")
+    def set_ingress_policing(self, interface: str, rate: int, burst: int = 0) -> None:
+        """Police what enters ``interface``: ``rate`` and ``burst`` in kbit/s (0 turns it off).
+
+        Example: | 设置接口入口限速 | dpdkp1 | 5000000 | 500000 |
+        """
+        self._change(self.ovs.set_ingress_policing, interface, rate, burst)
+
+    def _flow(self, flow: str) -> str:
+        if not FLOW_RE.match(flow):
+            raise OvsError(f"流表 {flow!r} 含有不允许的字符")
+        return flow
+
+    @keyword("添加流表")
+    def add_flow(self, bridge: str, flow: str) -> None:
+        """Add an OpenFlow rule with ``ovs-ofctl add-flow`` on the hypervisor.
+
+        Example: | 添加流表 | ovsbr0 | in_port=2,actions=output:3 |
+        """
+        self.ovs.ports(check_name("网桥", bridge))  # names the bridge if it does not exist
+        evidence.command(self._hv("ovs-ofctl", "add-flow", bridge, self._flow(flow)))
+
+    @keyword("删除流表")
+    def delete_flows(self, bridge: str, match: str | None = None) -> None:
+        """Delete the flows of ``bridge`` matching ``match`` (all flows if none is given).
+
+        Example: | 删除流表 | ovsbr0 |
+        """
+        self.ovs.ports(check_name("网桥", bridge))
+        argv = ["ovs-ofctl", "del-flows", bridge] + ([self._flow(match)] if match else [])
+        evidence.command(self._hv(*argv))
+
+    @keyword("恢复默认流表")
+    def restore_normal_flow(self, bridge: str) -> None:
+        """Delete every flow of ``bridge`` and put back the NORMAL flow (without it no port forwards).
+
+        Example: | 恢复默认流表 | ovsbr0 |
+        """
+        self.delete_flows(bridge)
+        self.add_flow(bridge, "priority=0,actions=NORMAL")
+
+    @keyword("查看流表")
+    def dump_flows(self, bridge: str) -> list:
+        """Run and log ``ovs-ofctl dump-flows``; return the flows (match, actions, n_packets ...).
+
+        Example: | ${flows}= | 查看流表 | ovsbr0 |
+        """
+        self.ovs.ports(check_name("网桥", bridge))
+        result = self._hv("ovs-ofctl", "dump-flows", bridge)
+        evidence.command(result)
+        return parse_dump_flows(result.stdout)
+
+    @keyword("获取OVSDB配置快照")
+    def snapshot(self) -> dict:
+        """Return the OVSDB configuration (bridges, ports, interfaces, QoS; no counters) to compare later.
+
+        Example: | ${before}= | 获取OVSDB配置快照 |
+        """
+        return self.ovs.snapshot()
+
+    @keyword("获取接口状态")
+    def interface_state(self, interface: str) -> dict:
+        """Return ``interface``'s OVSDB state: type, options, ofport, error, mtu, link_state, statistics.
+
+        Example: | ${iface}= | 获取接口状态 | dpdkvhostuser0 |
+        """
+        return self.ovs.interface(interface)
+
+    @keyword("获取vswitchd进程号")
+    def vswitchd_pid(self) -> int:
+        """Return the pid of ovs-vswitchd on the hypervisor (from its pidfile in OVS_RUNDIR).
+
+        Example: | ${pid}= | 获取vswitchd进程号 |
+        """
+        result = self._hv("ovs-appctl", "version")
+        pid = self._hv("cat", f"{seam.current().spec.ovs_rundir}/ovs-vswitchd.pid").stdout.strip()
+        logger.info(f"{result.stdout.strip()}；pid {pid}")
+        return int(pid)
+
+    @keyword("重启ovs-vswitchd")
+    def restart_vswitchd(self) -> None:
+        """Restart ovs-vswitchd on the hypervisor (as ovs-ctl restart would) and wait until it answers.
+
+        vhost-user server ports (dpdkvhostuser) lose their guests' connection over a restart; client
+        ports (dpdkvhostuserclient) are reconnected by OVS (the record's troubleshooting note).
+
+        Example: | 重启ovs-vswitchd |
+        """
+        seam.current().restart_vswitchd()
+        self.disconnect()
+        self.show_ovs()
 
     @keyword("显示OVS配置")
     def show_ovs(self) -> str:

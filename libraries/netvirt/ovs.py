@@ -119,7 +119,10 @@ class Ovs:
                 raise OvsError(f"无法连接 OVSDB（{self.remote}）：{err}") from None
             helper.register_all()
             idl = connection.OvsdbIdl(self.remote, helper)
-            self._api = impl_idl.OvsdbIdl(connection.Connection(idl=idl, timeout=self.timeout))
+            # ovsdbapp keeps one connection per backend *class*; a class of our own per Ovs object
+            # lets one process talk to several OVSDBs (two labs, a restarted server).
+            backend = type("LabOvsdbIdl", (impl_idl.OvsdbIdl,), {"_ovsdb_connection": None})
+            self._api = backend(connection.Connection(idl=idl, timeout=self.timeout))
         return self._api
 
     def close(self) -> None:

@@ -68,6 +68,13 @@ class Lab:
         """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""
         return shlex.join(["env", f"OVS_RUNDIR={self.spec.ovs_rundir}", *argv])
 
+    def restart_vswitchd(self) -> None:
+        """Restart ovs-vswitchd on the hypervisor, keeping ovsdb-server and its database."""
+        ovs_ctl = self.spec.params.get("ovs_ctl", "/usr/share/openvswitch/scripts/ovs-ctl")
+        result = self.session(self.spec.hypervisor).run(shlex.join([ovs_ctl, "--no-ovsdb-server", "restart"]))
+        if not result.ok:
+            raise RuntimeError(f"ovs-vswitchd 重启失败：{(result.stderr or result.stdout).strip()}")
+
     def dpdk_devargs(self, pci: str) -> str:
         """What ``options:dpdk-devargs`` must say for the hypervisor NIC at ``pci``."""
         self.spec.host(self.spec.hypervisor).nic(pci)
@@ -121,6 +128,9 @@ class EmbeddedLab(Lab):
     def teardown(self) -> None:
         self.close_sessions()
         self.builder.down()
+
+    def restart_vswitchd(self) -> None:
+        self.builder.restart_vswitchd()
 
     def dpdk_devargs(self, pci: str) -> str:
         hypervisor = self.spec.host(self.spec.hypervisor)

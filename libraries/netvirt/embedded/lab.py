@@ -296,20 +296,33 @@ class EmbeddedLab:
                 "other_config:per-port-memory=true",
             ]
         )
+        (d / "ovs-vswitchd").symlink_to(OVS_DPDK_VSWITCHD)
+        self.start_vswitchd()
+
+    def start_vswitchd(self) -> None:
+        """Start ovs-vswitchd (DPDK) in Host B and wait for its control socket."""
+        d, log = self.ovs_dir, self.root / "log"
         # Started through a link named ovs-vswitchd (as Debian's alternatives do), so that its
         # pidfile and control socket carry the name that ovs-appctl looks for by default.
-        vswitchd = d / "ovs-vswitchd"
-        vswitchd.symlink_to(OVS_DPDK_VSWITCHD)
-        procs.start_daemon(
-            [str(vswitchd), f"unix:{d}/db.sock", "--pidfile", f"--log-file={log}/ovs-vswitchd.log"],
-            pids / "ovs-vswitchd.pid",
+        pid = procs.start_daemon(
+            [str(d / "ovs-vswitchd"), f"unix:{d}/db.sock", "--pidfile", f"--log-file={log}/ovs-vswitchd.log"],
+            self.root / "pids" / "ovs-vswitchd.pid",
             log / "ovs-vswitchd.out",
             ns=self.hv_ns,
             env=self.ovs_env,
         )
-        # Like a packaged OVS, the control socket is $OVS_RUNDIR/ovs-vswitchd.<pid>.ctl, so plain
-        # ovs-appctl/ovs-ofctl with OVS_RUNDIR set find it, as they would on a real Host B.
-        procs.wait_for(lambda: list(d.glob("ovs-vswitchd.*.ctl")), 15, "ovs-vswitchd 的控制套接字")
+        procs.wait_for(lambda: (d / f"ovs-vswitchd.{pid}.ctl").exists(), 15, "ovs-vswitchd 的控制套接字")
+
+    def stop_vswitchd(self) -> None:
+        pid = procs.read_pid(self.root / "pids" / "ovs-vswitchd.pid")
+        if pid:
+            procs.stop_pid(pid, str(self.root))
+
+    def restart_vswitchd(self) -> None:
+        """What a restart of ovs-vswitchd does on a real Host B: same database, new process."""
+        self.progress("重启 ovs-vswitchd")
+        self.stop_vswitchd()
+        self.start_vswitchd()
 
     def _reserve_hugepages(self) -> None:
         pages = sum(vm.memory_mib * 1024 // HUGEPAGE_KIB for vm in self.spec.vms if vm.hugepage_kib == HUGEPAGE_KIB)
