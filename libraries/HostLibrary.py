@@ -14,6 +14,7 @@ import shlex
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
+from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
 from netvirt.ssh import CommandResult
 
@@ -143,3 +144,73 @@ class HostLibrary:
         )
         if not ok:
             raise AssertionError(f"{what} 版本 {found} 低于要求的 {required}")
+
+    @keyword("设置组播接收")
+    def set_allmulticast(self, host: str, interface: str, enabled: bool = True) -> None:
+        """Turn ``allmulticast`` on or off for ``interface`` (how a VF or vNIC receives unknown multicast).
+
+        Example: | 设置组播接收 | vm01 | eth1 | 开 |
+        """
+        state = "on" if enabled else "off"
+        self.run_on_host(host, shlex.join(["ip", "link", "set", "dev", check_ifname(interface), "allmulticast", state]))
+
+    @keyword("获取网卡通道数")
+    def channels(self, host: str, interface: str) -> dict:
+        """Return ``ethtool -l`` of ``interface``: ``max`` and ``current`` with rx, tx, other, combined.
+
+        Example: | ${ch}= | 获取网卡通道数 | vm01 | eth1 |
+        | Should Be Equal As Integers | ${ch}[current][combined] | 2 |
+        """
+        return parse_ethtool_channels(self.run_on_host(host, shlex.join(["ethtool", "-l", check_ifname(interface)])))
+
+    @keyword("获取发送队列统计")
+    def tx_queue_stats(self, host: str, interface: str) -> dict:
+        """Return sent packets per transmit queue from ``tc -s class show`` (mq classes ``:1``, ``:2`` ...).
+
+        Example: | ${before}= | 获取发送队列统计 | vm01 | eth1 |
+        """
+        out = self.run_on_host(host, shlex.join(["tc", "-s", "class", "show", "dev", check_ifname(interface)]))
+        return {c["class"]: c["sent_packets"] for c in parse_tc_class_stats(out) if c["kind"] == "mq"}
+
+    @keyword("每个发送队列都应有新发包")
+    def every_tx_queue_sent(self, before: dict, after: dict) -> None:
+        """Fail unless every transmit queue in ``after`` sent more packets than in ``before``.
+
+        Example: | 每个发送队列都应有新发包 | ${before} | ${after} |
+        """
+        rows = [(q, before.get(q, 0), after[q], after[q] - before.get(q, 0)) for q in sorted(after)]
+        idle = [q for q, _, _, delta in rows if delta <= 0]
+        evidence.table(
+            ["队列 (mq class)", "之前 pkt", "之后 pkt", "新增"],
+            rows,
+            title="发送队列统计",
+            highlight=[(i, 3) for i, row in enumerate(rows) if row[0] in idle],
+        )
+        if not after or idle:
+            raise AssertionError(f"发送队列 {', '.join(idle) or '（没有 mq 队列）'} 没有新发包")
+
+    @keyword("获取网卡中断分布")
+    def interrupt_spread(self, host: str, match: str = "virtio") -> dict:
+        """Return, from ``/proc/interrupts``, the interrupt count per CPU of lines containing ``match``.
+
+        Example: | ${irq}= | 获取网卡中断分布 | vm01 | virtio1-input |
+        """
+        lines = self.run_on_host(host, "cat /proc/interrupts").splitlines()
+        cpus = lines[0].split()
+        totals = dict.fromkeys(cpus, 0)
+        for line in lines[1:]:
+            if match in line:
+                for cpu, count in zip(cpus, line.split()[1 : 1 + len(cpus)], strict=False):
+                    totals[cpu] += int(count) if count.isdigit() else 0
+        return totals
+
+    @keyword("中断应分布在多个CPU上")
+    def interrupts_should_spread(self, interrupts: dict, min_cpus: int = 2) -> None:
+        """Fail unless at least ``min_cpus`` CPUs took interrupts in ``interrupts`` (from 获取网卡中断分布).
+
+        Example: | 中断应分布在多个CPU上 | ${irq} | 2 |
+        """
+        busy = [cpu for cpu, count in interrupts.items() if count > 0]
+        evidence.table(["CPU", "中断数"], sorted(interrupts.items()), title="virtio 中断分布")
+        if len(busy) < min_cpus:
+            raise AssertionError(f"中断只在 {', '.join(busy) or '无'} 上，期望至少 {min_cpus} 个 CPU")

@@ -88,6 +88,27 @@ class LabLibrary:
         """
         return seam.current().spec.params.get(name, default)
 
+    @keyword("网卡PCI地址")
+    def nic_pci(self, host: str, nic: str) -> str:
+        """Return the PCI address of ``host``'s NIC ``nic`` from the lab description.
+
+        Example: | ${pci}= | 网卡PCI地址 | hostb | enP5p1s0 |
+        """
+        return seam.current().spec.host(host).nic(nic).pci
+
+    @keyword("实验环境具备")
+    def lab_has(self, parameter: str, reason: str) -> bool:
+        """Return whether the lab's parameter ``parameter`` is true; if not, log that a check is left out and why.
+
+        For one check of a case that the lab cannot make, while the case's other checks still count.
+
+        Example: | ${msix}= | 实验环境具备 | msix_interrupts | 虚拟网卡没有 MSI-X，中断分布无法检查 |
+        """
+        if seam.current().spec.params.get(parameter):
+            return True
+        logger.warn(f"本实验环境不做此项检查：{reason}")
+        return False
+
     @keyword("要求实验环境具备")
     def require(self, parameter: str, reason: str) -> None:
         """Skip the current test with ``reason`` unless the lab's parameter ``parameter`` is true.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from robot.api import logger
+from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
@@ -102,11 +102,13 @@ class OVSLibrary:
         self._change(self.ovs.add_bridge, bridge, datapath_type)
 
     @keyword("删除网桥")
-    def delete_bridge(self, bridge: str) -> None:
-        """Delete ``bridge`` and its ports.
+    def delete_bridge(self, bridge: str, missing_ok: bool = False) -> None:
+        """Delete ``bridge`` and its ports; with ``missing_ok`` a bridge that does not exist is no error.
 
-        Example: | 删除网桥 | ovsbr1 |
+        Example: | 删除网桥 | ovsbr1 | missing_ok=True |
         """
+        if missing_ok and bridge not in self.ovs.bridges():
+            return
         self._change(self.ovs.delete_bridge, bridge)
 
     @keyword("添加端口")
@@ -131,11 +133,13 @@ class OVSLibrary:
         self._change(self.ovs.add_port, bridge, port, PortType.dpdk, {"dpdk-devargs": devargs, **options})
 
     @keyword("删除端口")
-    def delete_port(self, port: str) -> None:
-        """Delete ``port`` from its bridge.
+    def delete_port(self, port: str, missing_ok: bool = False) -> None:
+        """Delete ``port`` from its bridge; with ``missing_ok`` a port that does not exist is no error.
 
-        Example: | 删除端口 | dpdkp1 |
+        Example: | 删除端口 | dpdkp1 | missing_ok=True |
         """
+        if missing_ok and port not in self.ovs.snapshot()["ports"]:
+            return
         self._change(self.ovs.delete_port, port)
 
     @keyword("设置接口选项")
@@ -213,6 +217,56 @@ class OVSLibrary:
         Example: | 设置接口入口限速 | dpdkp1 | 5000000 | 500000 |
         """
         self._change(self.ovs.set_ingress_policing, interface, rate, burst)
+
+    @keyword("策略器参数")
+    def policer_parameters(self, rate_bps: int, udp_payload: int = 1400) -> dict:
+        """Turn a rate in bit/s into OVS policer settings and the UDP goodput iperf3 should then report.
+
+        Returns ``cir`` (bytes/s) and ``cbs`` (bytes) for egress-policer, ``ingress_kbps`` and
+        ``burst_kbps`` for ingress policing, and ``udp_goodput_bps``: policers count whole Ethernet
+        frames (14 header bytes + IP + UDP + payload) while iperf3 counts payload only.
+
+        Example: | ${p}= | 策略器参数 | 50000000 |
+        """
+        if rate_bps <= 0 or not 18 <= udp_payload <= 8972:
+            raise ValueError(f"rate_bps={rate_bps} 必须为正，udp_payload={udp_payload} 必须在 18..8972")
+        frame = udp_payload + 8 + 20 + 14
+        params = {
+            "cir": rate_bps // 8,
+            "cbs": max(frame, rate_bps // 8 // 100),  # 10 ms worth of traffic, at least one frame
+            "ingress_kbps": rate_bps // 1000,
+            "burst_kbps": max(frame * 8 // 1000 + 1, rate_bps // 1000 // 100),
+            "udp_goodput_bps": rate_bps * udp_payload // frame,
+        }
+        evidence.table(["参数", "值"], list(params.items()), title=f"限速 {rate_bps / 1e6:g} Mbit/s 的策略器参数")
+        return params
+
+    @keyword("路径带宽应足以检验限速")
+    def path_must_exceed_rate(self, *measurements: dict, rate_bps: int, factor: float = 1.5) -> None:
+        """Skip the test unless every unlimited ``测量吞吐量`` result reached ``factor`` × ``rate_bps``.
+
+        A limit the path cannot even carry proves nothing about the policer.
+
+        Example: | 路径带宽应足以检验限速 | ${base_in} | ${base_out} | rate_bps=${rate} |
+        """
+        slow = [m["mean_bps"] for m in measurements if m["mean_bps"] < factor * rate_bps]
+        if slow:
+            raise SkipExecution(
+                f"不限速时路径只有 {min(slow) / 1e6:.1f} Mbit/s，不到限速 {rate_bps / 1e6:g} Mbit/s 的 "
+                f"{factor} 倍：本实验环境无法检验限速"
+            )
+
+    @keyword("流表应已命中")
+    def flow_should_have_packets(self, flows: list, match: str) -> None:
+        """Fail unless a flow whose match contains ``match`` counted packets (from 查看流表).
+
+        Example: | 流表应已命中 | ${flows} | in_port=dpdkvhostuser0 |
+        """
+        hits = [f for f in flows if match in f["match"]]
+        if not hits:
+            raise AssertionError(f"没有匹配 {match} 的流（现有：{'; '.join(f['match'] for f in flows) or '无'}）")
+        if not any(f["n_packets"] > 0 for f in hits):
+            raise AssertionError(f"匹配 {match} 的流没有命中任何报文")
 
     def _flow(self, flow: str) -> str:
         if not FLOW_RE.match(flow):

@@ -1,24 +1,110 @@
-"""Robot keywords for traffic checks: pings with computed verdicts.
-
-= Ping =
-``ping`` runs on the sending host or guest over SSH; its summary is parsed (sent,
-received, loss, rtt) and the verdict computed from it, with the output in the log.
-"""
+"""Robot keywords for traffic checks (the library documentation is the class docstring)."""
 
 from __future__ import annotations
 
+import base64
+import html
 import ipaddress
+import logging
 import shlex
+import time
+from typing import Any
 
+from robot.api import logger
 from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from HostLibrary import check_ifname
 from netvirt import evidence, seam
-from netvirt.parsers.traffic import parse_ping
+from netvirt.parsers.net import parse_ethtool_features
+from netvirt.traffic import capture as capturelib
+from netvirt.traffic import counters, iperf, matrix, plot, sender
+from netvirt.traffic import frames as framelib
+from netvirt.traffic.capture import Capture
+from netvirt.traffic.hostproc import require_tools
+from netvirt.traffic.iperf import IperfOptions, Protocol
+from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary, ping_argv, run_ping
+from netvirt.traffic.units import format_bps
+
+FRAME_ROWS_LOGGED = 50
+# paramiko announces every SFTP session at INFO; Robot would copy that chatter into the evidence.
+logging.getLogger("paramiko.transport.sftp").setLevel(logging.WARNING)
+
+
+def _session(host: str):
+    return seam.current().session(host)
+
+
+def _current_test() -> str | None:
+    """The running test's full name (as listeners see it), or None in a suite setup or outside Robot."""
+    try:
+        variables = BuiltIn().get_variables()
+    except RobotNotRunningError:
+        return None
+    test = variables.get("${TEST NAME}")
+    return f"{variables['${SUITE NAME}']}.{test}" if test else None
 
 
 @library(scope="GLOBAL", auto_keywords=False)
 class TrafficLibrary:
+    """Robot keywords for traffic checks, with the verdict computed and the evidence in the log.
+
+    = Ping =
+    ``ping`` runs on the sending host or guest over SSH; its summary is parsed (sent,
+    received, loss, rtt) and the verdict computed from it, with the output in the log.
+
+    = 连通性矩阵 =
+    Endpoints are ``host=address`` (``hosta=5.5.5.11``); every endpoint pings every other from
+    its own address, one worker per source host, concurrently. The log shows the record's
+    ``ping to`` table (``Y``/``N``/``self``) with mismatching cells highlighted. A cell is
+    ``Y`` when at least one reply came back.
+
+    = 不分片载荷 (MTU) =
+    The largest payload of a DF ping (``ping -M do -s N``) that passes, found by binary
+    search; the boundary and boundary+1 are then pinged again and shown in a table.
+
+    = 抓包 =
+    ``启动抓包`` starts tcpdump in the background on a host or guest and confirms it listens
+    (a bad filter fails at once); ``停止抓包`` stops it by pid and returns the frames, decoded:
+    ``dst``, ``src``, ``vlans`` (``[{tpid, pcp, dei, vid}]``, outermost first), ``ethertype``,
+    ``ipv4``, ``arp``, ``raw`` (hex). Put ``停止所有抓包`` in the teardown.
+
+    = 构造帧 =
+    ``发送组播包`` and ``发送以太网帧`` stand in for the record's DPDK pktgen: a small python3
+    helper sends Ethernet/VLAN/IPv4/UDP frames from an interface at a given rate.
+
+    = 吞吐量 =
+    ``测量吞吐量`` runs iperf3 (``-J``) between two hosts: the server is started and stopped
+    by pid, each repetition is a run, and the result holds each run and min/max/mean/stdev
+    (``${r}[mean_bps]``). ``记录吞吐量对比图`` draws a bar chart into the log.
+
+    = 计数器 =
+    ``获取接口计数器`` reads ``ip -s -j link`` and ``ethtool -S``; ``接口计数器差值`` subtracts.
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        self._captures: list[Capture] = []
+        self._started_in: dict[int, str | None] = {}  # capture number -> test it was started in
+        # A safety net behind 停止所有抓包: a capture a test started and left running is
+        # stopped when that test ends, before a suite teardown removes the lab under it.
+        self.ROBOT_LIBRARY_LISTENER = self
+
+    def end_test(self, data: Any, result: Any) -> None:
+        """Listener: stop the captures the ending test started and did not stop."""
+        for capture in [c for c in self._captures if self._started_in.get(c.number) == result.full_name]:
+            self._captures.remove(capture)
+            try:
+                capturelib.stop(_session(capture.host), capture)
+            except Exception as err:  # a listener must not break the run; say what happened instead
+                logger.warn(f"{capture.name} 在用例结束时无法停止：{err}")
+            else:
+                logger.warn(
+                    f"{capture.name} 在用例 {result.full_name} 结束时仍在运行，已停止（请在终程中调用 停止所有抓包）"
+                )
+
+    # -- ping --------------------------------------------------------------------------------------
     @keyword("执行Ping")
     def ping(
         self,
@@ -37,33 +123,20 @@ class TrafficLibrary:
 
         Example: | ${r}= | 执行Ping | vm01 | 5.5.5.52 | count=3 | size=3972 | dont_fragment=True |
         """
-        ipaddress.ip_address(destination)
-        if not 1 <= count <= 10000:
-            raise ValueError(f"count {count} 超出范围 1..10000")
-        argv = [
-            "ping",
-            "-n",
-            "-c",
-            str(count),
-            "-i",
-            str(interval),
-            "-W",
-            "1",
-            "-w",
-            str(deadline or max(2, int(count * interval) + 2)),
-        ]
-        if size is not None:
-            if not 0 <= size <= 65507:
-                raise ValueError(f"size {size} 超出范围 0..65507")
-            argv += ["-s", str(size)]
-        if dont_fragment:
-            argv += ["-M", "do"]
-        if interface:
-            argv += ["-I", check_ifname(interface)]
-        argv.append(destination)
-        result = seam.current().session(source).run(shlex.join(argv), timeout=count * interval + 30)
-        evidence.command(result)
-        return parse_ping(result.stdout + result.stderr)
+        argv = ping_argv(
+            destination,
+            count,
+            size,
+            dont_fragment,
+            check_ifname(interface) if interface else None,
+            interval,
+            deadline,
+        )
+        outcome = run_ping(_session(source), argv)
+        evidence.command(outcome.result)
+        if outcome.summary is None:
+            raise AssertionError(f"{source} ping {destination} 没有统计结果：{outcome.error}")
+        return outcome.summary
 
     @keyword("应能Ping通")
     def should_reach(self, source: str, destination: str, count: int = 3, **options) -> dict:
@@ -89,3 +162,514 @@ class TrafficLibrary:
         if summary["received"]:
             raise AssertionError(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
         return summary
+
+    # -- connectivity matrix -----------------------------------------------------------------------
+    @keyword("获取连通性矩阵")
+    def connectivity_matrix(self, endpoints: list[str], count: int = 2) -> list[list[str]]:
+        """Ping between every pair of ``endpoints`` (``host=address``); return the ``Y``/``N``/``self`` matrix.
+
+        Rows are sources, columns destinations, in the order given. The table is logged.
+
+        Example: | ${m}= | 获取连通性矩阵 | ${{['hosta=5.5.5.11', 'hostb=5.5.5.22']}} |
+        """
+        return self._matrix(endpoints, None, count)
+
+    @keyword("连通性矩阵应为")
+    def connectivity_matrix_should_be(
+        self, endpoints: list[str], expected: list[str | list[str]], count: int = 2
+    ) -> list[list[str]]:
+        """Fail unless the measured connectivity matrix equals ``expected``; return the measured one.
+
+        ``expected`` has one row per endpoint, each a list of ``Y``/``N``/``self`` or a string
+        such as ``self Y Y N``, like the record's table. Mismatches are highlighted and listed.
+
+        Example: | 连通性矩阵应为 | ${endpoints} | ${{['self Y', 'Y self']}} |
+        """
+        return self._matrix(endpoints, expected, count)
+
+    def _matrix(self, items: list[str], expected_rows: list | None, count: int) -> list[list[str]]:
+        endpoints = matrix.parse_endpoints(items)
+        expected = None if expected_rows is None else matrix.parse_expected(expected_rows, len(endpoints))
+        if not 1 <= count <= 10:
+            raise ValueError(f"count {count} 超出范围 1..10（矩阵中每对端点 ping 的次数）")
+        lab = seam.current()
+        # Sessions are looked up here, so an unknown host fails before any worker starts.
+        sessions = {e.host: lab.session(e.host) for e in endpoints}
+        outcomes = matrix.measure(endpoints, sessions, count)
+        measured = matrix.to_matrix(len(endpoints), outcomes)
+        headers, rows, marked = matrix.table(endpoints, measured, expected)
+        evidence.table(headers, rows, "连通性矩阵（行：源，列：目的）", highlight=marked)
+        for outcome in outcomes.values():
+            evidence.command(outcome.result)
+        if expected is not None:
+            mismatches = matrix.compare(endpoints, measured, expected)
+            if mismatches:
+                reasons = [f"{m}（{outcomes[m.cell].note}）" for m in mismatches]
+                raise AssertionError(f"连通性矩阵有 {len(mismatches)} 处与期望不符：\n" + "\n".join(reasons))
+        return measured
+
+    # -- DF boundary -------------------------------------------------------------------------------
+    @keyword("获取最大不分片载荷")
+    def largest_df_payload(
+        self, source: str, destination: str, low: int, high: int, interface: str | None = None
+    ) -> int:
+        """Return the largest ``ping -M do -s N`` payload from ``source`` to ``destination`` in ``low..high``.
+
+        Binary search (one ping per probe); ``low`` must pass and ``high`` must fail. The
+        boundary and boundary+1 are then pinged again (3 each) and logged in a table.
+
+        Example: | ${p}= | 获取最大不分片载荷 | vm01 | 5.5.5.52 | 1000 | 9000 |
+        """
+        session = _session(source)
+        source_if = check_ifname(interface) if interface else None
+        probes: list[tuple[int, PingOutcome]] = []
+
+        def passes(size: int) -> bool:
+            argv = ping_argv(destination, 1, size, True, source_if, deadline=1)
+            probes.append((size, run_ping(session, argv)))
+            return probes[-1][1].reached
+
+        try:
+            boundary = find_boundary(passes, low, high)
+        finally:
+            evidence.table(
+                ["序", "载荷（字节）", "IP 包长", "结果", "应答"],
+                [
+                    (i, s, s + IP_ICMP_HEADERS, "通" if o.reached else "不通", o.note)
+                    for i, (s, o) in enumerate(probes, 1)
+                ],
+                f"{source} → {destination} 不分片 ping 二分查找",
+            )
+        passed, failed = self._df_boundary(source, destination, boundary, source_if)
+        if not passed or failed:
+            raise AssertionError(
+                f"{source} → {destination} 的不分片边界不稳定：查找得到 {boundary}，"
+                f"复核时 {boundary} {'通' if passed else '不通'}、{boundary + 1} {'通' if failed else '不通'}"
+            )
+        return boundary
+
+    @keyword("最大不分片载荷应为")
+    def largest_df_payload_should_be(
+        self, source: str, destination: str, expected: int, interface: str | None = None
+    ) -> None:
+        """Fail unless a DF ping of ``expected`` bytes passes and one of ``expected``+1 does not.
+
+        Example: | 最大不分片载荷应为 | vm01 | 5.5.5.52 | 3972 |
+        """
+        passed, over = self._df_boundary(source, destination, expected, check_ifname(interface) if interface else None)
+        problems = []
+        if not passed:
+            problems.append(f"载荷 {expected} 字节应能通过，却没有应答")
+        if over:
+            problems.append(f"载荷 {expected + 1} 字节应被丢弃，却收到了应答（路径 MTU 大于期望）")
+        if problems:
+            raise AssertionError(f"{source} → {destination} 不分片边界不是 {expected}：" + "；".join(problems))
+
+    def _df_boundary(self, source: str, destination: str, size: int, interface: str | None) -> tuple[bool, bool]:
+        """Ping ``size`` and ``size + 1`` with DF (3 each), log both; return whether each passed."""
+        session = _session(source)
+        checks = [(s, run_ping(session, ping_argv(destination, 3, s, True, interface))) for s in (size, size + 1)]
+        for _, outcome in checks:
+            evidence.command(outcome.result)
+        verdicts = ("应通", "应不通")
+        rows = [
+            (s, s + IP_ICMP_HEADERS, verdicts[i], "通" if o.reached else "不通", o.note)
+            for i, (s, o) in enumerate(checks)
+        ]
+        marked = [(i, 3) for i, (_, o) in enumerate(checks) if o.reached != (i == 0)]
+        evidence.table(
+            ["载荷（字节）", "IP 包长", "期望", "结果", "应答"],
+            rows,
+            f"{source} → {destination} 不分片边界",
+            highlight=marked,
+        )
+        return checks[0][1].reached, checks[1][1].reached
+
+    # -- captures ----------------------------------------------------------------------------------
+    @keyword("启动抓包")
+    def start_capture(
+        self, host: str, interface: str, filter: str = "", count: int | None = None, max_seconds: int = 600
+    ) -> Capture:
+        """Start tcpdump on ``interface`` of ``host`` in the background; return a capture handle.
+
+        ``filter`` is a tcpdump/BPF expression (``icmp``, ``vlan 100 and arp``); ``count``
+        stops after that many frames. The keyword returns once tcpdump listens; a bad filter
+        or interface fails at once. tcpdump stops by itself after ``max_seconds``.
+
+        Example: | ${cap}= | 启动抓包 | hosta | enP5p1s0 | vlan |
+        """
+        check_ifname(interface)
+        if count is not None and count < 1:
+            raise ValueError(f"count {count} 应至少为 1")
+        if not 1 <= max_seconds <= 86400:
+            raise ValueError(f"max_seconds {max_seconds} 超出范围 1..86400")
+        session = _session(host)
+        capture = capturelib.start(session, interface, filter, count, max_seconds)
+        self._captures.append(capture)
+        self._started_in[capture.number] = _current_test()
+        evidence.pre(
+            f"{capture.name} 已开始（pid {capture.process.pid}）",
+            f"[{host}]# {shlex.join(capture.process.argv)}\n{capture.process.stderr.strip()}",
+        )
+        return capture
+
+    @keyword("停止抓包")
+    def stop_capture(self, capture: Capture, settle: float = 0.3) -> list[dict]:
+        """Stop a capture by its pid; return its decoded frames and log them (table and first frame's hex).
+
+        ``settle`` seconds pass first, so frames still in flight are recorded.
+
+        Example: | ${frames}= | 停止抓包 | ${cap} |
+        """
+        if capture in self._captures:
+            self._captures.remove(capture)
+        time.sleep(max(0.0, settle))
+        result = capturelib.stop(_session(capture.host), capture)
+        self._log_frames(result)
+        return result.frames
+
+    @keyword("停止所有抓包")
+    def stop_all_captures(self) -> None:
+        """Stop every capture this library started and has not stopped yet (for teardowns).
+
+        Example: | [终程] | 停止所有抓包 |
+        """
+        failures = []
+        for capture in list(self._captures):
+            try:
+                self.stop_capture(capture, settle=0)
+            except Exception as err:  # keep stopping the others; report them all at the end
+                failures.append(f"{capture.name}：{err}")
+        if failures:
+            raise RuntimeError("有抓包没能正常停止：\n" + "\n".join(failures))
+
+    def _log_frames(self, result: capturelib.CaptureResult) -> None:
+        frames = result.frames
+        shown = frames[:FRAME_ROWS_LOGGED]
+        more = f"（共 {len(frames)} 帧，仅列出前 {len(shown)} 帧）" if len(frames) > len(shown) else ""
+        evidence.table(
+            framelib.TABLE_HEADERS,
+            framelib.table_rows(shown),
+            f"{result.capture.name}：{len(frames)} 帧，{result.seconds:.1f} 秒{more}",
+        )
+        if frames:
+            evidence.pre(f"第 1 帧（{len(bytes.fromhex(frames[0]['raw']))} 字节）", framelib.hex_dump(frames[0]["raw"]))
+        if result.dropped:
+            logger.warn(f"{result.capture.name}：内核丢弃了 {result.dropped} 帧，抓包不完整")
+
+    @keyword("抓包中应无ICMP")
+    def no_icmp(self, frames: list[dict]) -> None:
+        """Fail if any of ``frames`` is an IPv4 ICMP packet (e.g. a ping that should have been isolated).
+
+        Example: | 抓包中应无ICMP | ${frames} |
+        """
+        found = framelib.icmp_frames(frames)
+        if found:
+            evidence.table(framelib.TABLE_HEADERS, framelib.table_rows(found[:FRAME_ROWS_LOGGED]), "ICMP 帧")
+            first = found[0]["ipv4"]
+            raise AssertionError(
+                f"抓包中有 {len(found)} 个 ICMP 帧（共 {len(frames)} 帧），期望没有；"
+                f"第一个：#{found[0]['no']} {first['src']} → {first['dst']}"
+            )
+
+    @keyword("抓包VLAN标签应为")
+    def vlan_stack_should_be(self, frames: list[dict], *vids: int, ip: str | None = None) -> None:
+        """Fail unless every matching frame carries exactly the VLAN tags ``vids``, outermost first.
+
+        Matching frames are all ``frames``, or with ``ip`` those whose IPv4 or ARP addresses
+        include it. No ``vids`` means untagged. No matching frame at all fails too.
+
+        Example: | 抓包VLAN标签应为 | ${frames} | 100 | 10 | ip=192.168.10.101 |
+        """
+        for vid in vids:
+            if not 0 <= vid <= 4094:
+                raise ValueError(f"VLAN {vid} 超出范围 0..4094")
+        if ip is not None:
+            ipaddress.IPv4Address(ip)
+        wanted = list(vids)
+        matching = [f for f in frames if ip is None or ip in framelib.addresses(f)]
+        if not matching:
+            which = f"涉及 {ip} 的" if ip else ""
+            raise AssertionError(f"抓包中没有{which}帧（共 {len(frames)} 帧），无法检查 VLAN 标签 {wanted}")
+        rows = [(f["no"], framelib.tag_stack(f), framelib.vlan_ids(f) == wanted) for f in matching]
+        evidence.table(
+            ["帧", "标签栈（TPID:VID，外→内）", "符合"],
+            [(no, stack, "是" if ok else "否") for no, stack, ok in rows[:FRAME_ROWS_LOGGED]],
+            f"VLAN 标签，期望 {wanted or '无标签'}",
+            highlight=[(i, 2) for i, row in enumerate(rows[:FRAME_ROWS_LOGGED]) if not row[2]],
+        )
+        wrong = [f for f in matching if framelib.vlan_ids(f) != wanted]
+        if wrong:
+            raise AssertionError(
+                f"{len(wrong)}/{len(matching)} 个帧的 VLAN 标签不是 {wanted}："
+                + "，".join(f"#{f['no']} 为 {framelib.vlan_ids(f)}" for f in wrong[:10])
+            )
+
+    @keyword("抓包中组播帧数应至少")
+    def multicast_frames_at_least(self, frames: list[dict], group_ip: str, count: int) -> int:
+        """Fail unless at least ``count`` frames go to ``group_ip`` with its MAC (01:00:5e:...); return how many.
+
+        Example: | 抓包中组播帧数应至少 | ${frames} | 225.0.0.2 | 10 |
+        """
+        good, wrong_mac = framelib.multicast_frames(frames, group_ip)
+        mac = framelib.multicast_mac(group_ip)
+        evidence.table(
+            ["组播组", "组播 MAC", "收到", "期望至少", "目的 MAC 不符"],
+            [(group_ip, mac, len(good), count, len(wrong_mac))],
+            highlight=[(0, 2)] if len(good) < count else [],
+        )
+        if len(good) < count:
+            note = f"；另有 {len(wrong_mac)} 帧发往该组但目的 MAC 不是 {mac}" if wrong_mac else ""
+            raise AssertionError(f"抓包中发往 {group_ip}（{mac}）的帧有 {len(good)} 个，期望至少 {count} 个{note}")
+        return len(good)
+
+    # -- crafted frames ----------------------------------------------------------------------------
+    @keyword("获取组播MAC")
+    def multicast_mac(self, group_ip: str) -> str:
+        """Return the Ethernet address of IPv4 multicast group ``group_ip`` (01:00:5e + low 23 bits).
+
+        Example: | ${mac}= | 获取组播MAC | 225.0.0.2 |
+        """
+        return framelib.multicast_mac(group_ip)
+
+    @keyword("发送组播包")
+    def send_multicast(
+        self,
+        host: str,
+        interface: str,
+        group_ip: str,
+        count: int = 10,
+        rate_pps: float = 100,
+        vlan: int | list[int] | None = None,
+        source_ip: str = "192.168.0.1",
+        outer_tpid: str = "802.1q",
+    ) -> dict:
+        """Send ``count`` IPv4/UDP frames to multicast group ``group_ip`` from ``interface`` of ``host``.
+
+        The destination MAC is the group's (01:00:5e:...); ``vlan`` adds a tag, or two
+        (``${{[100, 10]}}``, outermost first; ``outer_tpid=802.1ad`` for an S-tag). Returns the
+        sender's report (``sent``, ``seconds``, ``frame_bytes``, ``first_frame``).
+
+        Example: | 发送组播包 | hosta | enP5p1s0 | 225.0.0.2 | count=100 | rate_pps=100 |
+        """
+        spec = sender.FrameSpec(
+            framelib.multicast_mac(group_ip), group_ip, source_ip, sender.tags(vlan), outer_tpid, count, rate_pps
+        )
+        return self._send(host, interface, spec)
+
+    @keyword("发送以太网帧")
+    def send_frames(
+        self,
+        host: str,
+        interface: str,
+        dst_mac: str,
+        dst_ip: str,
+        source_ip: str = "192.168.0.1",
+        vlan: int | list[int] | None = None,
+        outer_tpid: str = "802.1q",
+        count: int = 10,
+        rate_pps: float = 100,
+        ttl: int = 4,
+    ) -> dict:
+        """Send ``count`` crafted Ethernet/[VLAN]/IPv4/UDP frames to ``dst_mac``/``dst_ip`` from ``interface``.
+
+        Example: | 发送以太网帧 | hosta | enP5p1s0 | ff:ff:ff:ff:ff:ff | 5.5.5.255 | vlan=100 | count=5 |
+        """
+        spec = sender.FrameSpec(dst_mac, dst_ip, source_ip, sender.tags(vlan), outer_tpid, count, rate_pps, ttl)
+        return self._send(host, interface, spec)
+
+    def _send(self, host: str, interface: str, spec: sender.FrameSpec) -> dict:
+        result, report = sender.send(_session(host), check_ifname(interface), spec)
+        evidence.command(result)
+        evidence.table(
+            ["主机", "接口", "目的 MAC", "目的 IP", "VLAN（外→内）", "帧数", "速率（帧/秒）", "用时（秒）", "帧长"],
+            [
+                (
+                    host,
+                    interface,
+                    spec.dst_mac,
+                    spec.dst_ip,
+                    " / ".join(map(str, spec.vlans)) or "—",
+                    report["sent"],
+                    f"{spec.rate_pps:g}",
+                    report["seconds"],
+                    report["frame_bytes"],
+                )
+            ],
+            "发送的帧",
+        )
+        evidence.pre("发送的第 1 帧", framelib.hex_dump(report["first_frame"]))
+        return report
+
+    # -- throughput --------------------------------------------------------------------------------
+    @keyword("测量吞吐量")
+    def measure_throughput(
+        self,
+        client: str,
+        server: str,
+        server_address: str,
+        protocol: Protocol = Protocol.tcp,
+        duration: int = 5,
+        parallel: int = 1,
+        repeat: int = 1,
+        bitrate: str | None = None,
+        length: str | None = None,
+        port: int = 5201,
+    ) -> dict:
+        """Measure throughput with iperf3 from ``client`` to ``server_address`` (served on ``server``).
+
+        Runs ``repeat`` times; returns ``runs`` (sent/received bit/s, retransmits, UDP loss and
+        jitter, CPU) and ``mean_bps``/``min_bps``/``max_bps``/``stdev_bps`` of the received rate.
+        What was measured is logged even when a later run fails.
+
+        Example: | ${r}= | 测量吞吐量 | hosta | vm01 | 5.5.5.51 | duration=30 | parallel=4 | repeat=5 |
+        """
+        try:
+            ipaddress.ip_address(server_address)
+        except ValueError:
+            raise ValueError(f"server_address {server_address!r} 不是 IP 地址") from None
+        options = IperfOptions(protocol, duration, parallel, repeat, bitrate, length, port)
+        client_session, server_session = _session(client), _session(server)
+        title = f"iperf3 {protocol.value.upper()} {client} → {server_address}（{server}）"
+        try:
+            runs, results, server_output = iperf.measure(client_session, server_session, server_address, options)
+        except iperf.MeasurementError as err:
+            self._log_runs(title, err.runs, err.results)
+            done = "，".join(format_bps(run["received_bps"]) for run in err.runs) or "无"
+            raise RuntimeError(f"{title}：第 {len(err.runs) + 1} 次测量失败：{err}（已完成的测量：{done}）") from None
+        summary = self._log_runs(title, runs, results)
+        logger.debug(f"iperf3 服务端输出：\n{server_output}")
+        return summary
+
+    def _log_runs(self, title: str, runs: list[dict], results: list) -> dict | None:
+        for result in results:
+            evidence.pre(
+                f"[{result.host}]# {result.command}", f"rc={result.rc}，{result.seconds:.1f} 秒（-J 输出见 DEBUG）"
+            )
+            logger.debug(result.stdout)
+        if not runs:
+            return None
+        summary = iperf.summarize(runs)
+        evidence.table(iperf.RUN_HEADERS, iperf.run_rows(summary), title)
+        return summary
+
+    @keyword("吞吐量应接近")
+    def throughput_should_be_close(
+        self, measured_bps: float | dict, expected_bps: float, tolerance_pct: float = 10
+    ) -> None:
+        """Fail unless ``measured_bps`` is within ``tolerance_pct`` percent of ``expected_bps``.
+
+        ``measured_bps`` is bit/s, or a ``测量吞吐量`` result (its ``mean_bps`` is used).
+
+        Example: | 吞吐量应接近 | ${r}[mean_bps] | 5e9 | 5 |
+        """
+        measured = float(measured_bps["mean_bps"] if isinstance(measured_bps, dict) else measured_bps)
+        if expected_bps <= 0 or tolerance_pct < 0:
+            raise ValueError(f"expected_bps（{expected_bps}）应为正数，tolerance_pct（{tolerance_pct}）不能为负")
+        deviation = (measured - expected_bps) / expected_bps * 100
+        ok = iperf.close_to(measured, expected_bps, tolerance_pct)
+        evidence.table(
+            ["实测", "期望", "偏差", "允许", "结果"],
+            [
+                (
+                    format_bps(measured),
+                    format_bps(expected_bps),
+                    f"{deviation:+.1f}%",
+                    f"±{tolerance_pct:g}%",
+                    "PASS" if ok else "FAIL",
+                )
+            ],
+            highlight=[] if ok else [(0, 4)],
+        )
+        if not ok:
+            raise AssertionError(
+                f"吞吐量 {format_bps(measured)}（{measured:.0f} bit/s）与期望 {format_bps(expected_bps)}"
+                f"（{expected_bps:.0f} bit/s）相差 {deviation:+.1f}%，超出允许的 ±{tolerance_pct:g}%"
+            )
+
+    @keyword("记录吞吐量对比图")
+    def throughput_chart(self, title: str, **scenario_results: Any) -> dict:
+        """Log a table and a bar chart (PNG) comparing scenarios; return ``{scenario: {min, max, mean, stdev, runs}}``.
+
+        Each value is a ``测量吞吐量`` result, a rate in bit/s, or a list of rates.
+
+        Example: | 记录吞吐量对比图 | netperf 对比 | 两个物理网卡直连=${direct} | VM02到VM01过OVS-DPDK=${ovs} |
+        """
+        spreads = plot.scenario_spreads(scenario_results)
+        try:
+            png, labels = plot.bar_chart(title, spreads)
+        except ImportError:
+            png, labels = None, list(spreads)
+            logger.warn("没有安装 matplotlib：只记录表格，不画图")
+        evidence.table(
+            ["图中", "场景", "次数", "最小", "最大", "平均", "标准差"],
+            [
+                (label, name, s["runs"], *(format_bps(s[k]) for k in ("min", "max", "mean", "stdev")))
+                for label, (name, s) in zip(labels, spreads.items(), strict=True)
+            ],
+            title,
+        )
+        if png:
+            image = base64.b64encode(png).decode()
+            logger.info(f'<b>{html.escape(title)}</b><br><img src="data:image/png;base64,{image}">', html=True)
+        return spreads
+
+    # -- counters ----------------------------------------------------------------------------------
+    @keyword("获取接口计数器")
+    def interface_counters(self, host: str, interface: str) -> dict:
+        """Return the counters of ``interface`` on ``host``: ``link`` (ip -s -j link) and ``ethtool`` (ethtool -S).
+
+        Example: | ${before}= | 获取接口计数器 | hostb | enP5p1s0 |
+        """
+        values, results = counters.read(_session(host), check_ifname(interface))
+        for result in results:
+            evidence.command(result)
+        return values
+
+    @keyword("接口计数器差值")
+    def counter_difference(self, before: dict, after: dict) -> dict:
+        """Return ``after - before`` for each counter of two ``获取接口计数器`` readings; log those that moved.
+
+        Example: | ${d}= | 接口计数器差值 | ${before} | ${after} |
+        """
+        delta = counters.difference(before, after)
+        evidence.table(
+            ["来源", "计数器", "之前", "之后", "差值"],
+            counters.changed_rows(before, after, delta),
+            f"{delta['host']}:{delta['interface']} 计数器变化",
+        )
+        return delta
+
+    @keyword("对比网卡卸载特性")
+    def compare_offloads(self, host_a: str, interface_a: str, host_b: str, interface_b: str) -> list[str]:
+        """Log ``ethtool -k`` of two NICs side by side; return the features whose state differs.
+
+        The record (5.4.8.1) explains the OVS-DPDK/bridge throughput gap this way (tso/csum).
+
+        Example: | ${diff}= | 对比网卡卸载特性 | vm01 | eth1 | vm02 | eth0 |
+        """
+        features = []
+        for host, interface in ((host_a, interface_a), (host_b, interface_b)):
+            session = _session(host)
+            require_tools(session, ["ethtool"], "读取网卡卸载特性")
+            result = session.run(shlex.join(["ethtool", "-k", check_ifname(interface)]), timeout=30)
+            evidence.command(result)
+            if not result.ok:
+                raise RuntimeError(f"{host} 上无法读取 {interface} 的卸载特性：{result.stderr.strip()}")
+            features.append(parse_ethtool_features(result.stdout))
+        a, b = features
+        names = list(dict.fromkeys([*a, *b]))
+
+        def state(table: dict, name: str) -> str:
+            if name not in table:
+                return "—"
+            return ("on" if table[name]["on"] else "off") + (" [fixed]" if table[name]["fixed"] else "")
+
+        differing = [n for n in names if (a.get(n) or {}).get("on") != (b.get(n) or {}).get("on")]
+        evidence.table(
+            ["特性", f"{host_a}:{interface_a}", f"{host_b}:{interface_b}"],
+            [(n, state(a, n), state(b, n)) for n in names],
+            "网卡卸载特性（ethtool -k）",
+            highlight=[(i, c) for i, n in enumerate(names) if n in differing for c in (1, 2)],
+        )
+        return differing

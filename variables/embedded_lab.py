@@ -74,10 +74,44 @@ def description(lab_id: str) -> dict:
             # dpdk-socket-mem because the lab's DPDK runs without hugepages (LAB-FACTS).
             "pmd_cpu_mask": "0x2",
             "dpdk_socket_mem": None,
+            # 5.4.8.1: a limit these TCG guests can carry twice over, offered at twice the limit.
+            "policer_rate_bps": 20_000_000,
+            "policer_offered_load": "40M",
         },
     }
 
 
 def get_variables(lab_id: str | None = None) -> dict:
+    """``${LAB}`` for lab id ``lab_id`` (or NETVIRT_LAB_ID, or ``nv1``).
+
+    Under pabot every process builds a lab of its own: the id gets the suffix ``p<N>``, N being
+    the process's ``${PABOTQUEUEINDEX}`` (``nv1`` -> ``nv1p0``, ``nv1p1``). The queue index, not
+    ``${PABOTEXECUTIONPOOLID}``: pabot 5.2.2 hands pool ids out round-robin per item, so two
+    processes running at once can share a pool id, while queue indexes are unique in a run.
+    """
+    import re
+    import sys
+
+    from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+    def pabot_queue_index() -> str | None:
+        try:  # imported by a suite: the variable pabot passes to its processes
+            return BuiltIn().get_variable_value("${PABOTQUEUEINDEX}")
+        except RobotNotRunningError:  # -V on the command line: Robot has not started yet,
+            pass  # so read the variable from the argument file pabot started this process with
+        argv = sys.argv[1:]
+        for flag, path in zip(argv, argv[1:], strict=False):
+            if flag in ("-A", "--argumentfile"):
+                with open(path, encoding="utf-8") as argfile:
+                    found = re.search(r"^--variable PABOTQUEUEINDEX:(\d+)$", argfile.read(), re.M)
+                if found:
+                    return found.group(1)
+        return None
+
     lab_id = lab_id or os.environ.get("NETVIRT_LAB_ID") or "nv1"
+    index = pabot_queue_index()
+    if index is not None:
+        if len(lab_id) + 1 + len(str(index)) > 6:
+            raise ValueError(f"lab id {lab_id!r} 太长：pabot 下要加后缀 p{index}，lab id 最多 6 个字符（例如 nv1）")
+        lab_id = f"{lab_id}p{index}"
     return {"LAB": load_lab(description(lab_id))}

@@ -85,6 +85,8 @@ def description() -> dict:
         "params": {
             "pmd_cpu_mask": "FF00000000",  # cores 32-39
             "dpdk_socket_mem": "4096",  # single socket, 4 GiB
+            "policer_rate_bps": 5_000_000_000,  # the record's 5 Gbit/s on dpdkp1
+            "policer_offered_load": "10G",
             "qemu_emulator": "/usr/local/bin/qemu-system-aarch64",
             "vm_arch": "aarch64",
             "vm_machine": "virt",

@@ -105,6 +105,17 @@ class Lab:
         """What this lab emulates instead of having it, for the log."""
         return []
 
+    # -- SR-IOV ------------------------------------------------------------------------------------
+    def sriov_nic(self, host: str, pf: str):
+        """The SR-IOV NIC ``pf`` (name or PCI address) of ``host``: a ``netvirt.sriov.SriovNic``.
+
+        A real lab's PF is driven through sysfs and rtnetlink on the host.
+        """
+        from netvirt.sriov import NetlinkNic
+
+        target = self.spec.host(host)
+        return NetlinkNic(self, target.name, target.nic(pf))
+
 
 class RealLab(Lab):
     """A lab of real servers: nothing to build, only to reach."""
@@ -181,6 +192,13 @@ class EmbeddedLab(Lab):
 
     def prepare_vm(self, vm: Vm) -> None:
         self.builder.prepare_vm(vm)
+
+    def sriov_nic(self, host: str, pf: str):
+        """An SR-IOV NIC of the embedded lab: the PF is a real veth, its eswitch and VFs are emulated."""
+        from netvirt.embedded.nicemu import EmulatedNic
+
+        target = self.spec.host(host)
+        return EmulatedNic(self, target.name, target.nic(pf), self.builder.nicemu)
 
     def release_vm(self, vm: Vm) -> None:
         self.builder.release_vm(vm)

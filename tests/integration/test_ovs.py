@@ -3,14 +3,14 @@ configuration steps, and bad input that must fail naming the problem and leave O
 
 import os
 
-import embedded_lab
 import pytest
-from OVSLibrary import OVSLibrary
 
+import embedded_lab
 from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.labspec import load_lab
 from netvirt.ovs import Ovs, OvsError, PortType, VlanMode
+from OVSLibrary import OVSLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
 

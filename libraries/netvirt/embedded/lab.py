@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from netvirt.embedded import procs
+from netvirt.embedded.nicemu import NicEmulator
 from netvirt.labspec import LabSpec, Vm
 
 LAB_ROOT = Path("/var/lib/netvirt-robot")
@@ -44,6 +45,17 @@ StrictModes no
 PrintMotd no
 UseDNS no
 Subsystem sftp internal-sftp
+"""
+
+# A lab host is a machine of its own: its root's home is empty (as in the guests), so this
+# machine's ~/.bashrc does not run on every SSH command (and slow each one down).
+SSHD_WRAPPER = """\
+#!/bin/sh
+# Started as: ip netns exec <host> unshare -m <this script> <sshd options>
+set -e
+mount --make-rprivate /
+mount -t tmpfs -o mode=0700 lab-home /root
+exec /usr/sbin/sshd "$@"
 """
 
 # libvirtd gets private copies of its state directories, bind-mounted in a mount namespace
@@ -102,6 +114,7 @@ class EmbeddedLab:
         self.progress = progress
         self.net = ipaddress.ip_network(spec.mgmt_network)
         self.gateway = f"{next(self.net.hosts())}/{self.net.prefixlen}"
+        self.nicemu = NicEmulator(self)  # the SR-IOV NICs' embedded switches (their cables too)
 
     # -- names ---------------------------------------------------------------------------------
     def ns(self, host: str) -> str:
@@ -145,6 +158,7 @@ class EmbeddedLab:
             self._make_dirs()
             self._make_hosts()
             self._make_cables()
+            self.nicemu.up()
             self._start_sshd()
             self._start_ovs()
             self._reserve_hugepages()
@@ -221,6 +235,8 @@ class EmbeddedLab:
                     continue
                 peer_host, peer_nic = nic.peer.split(":")
                 done.add((peer_host, peer_nic))
+                if self.nicemu.owns(host.name, nic.name) or self.nicemu.owns(peer_host, peer_nic):
+                    continue  # an SR-IOV NIC's cable runs through its emulated eswitch (nicemu)
                 self.progress(f"连接网线 {host.name}:{nic.name} <-> {peer_host}:{peer_nic}")
                 a, b = self.ns(host.name), self.ns(peer_host)
                 procs.run(
@@ -238,9 +254,24 @@ class EmbeddedLab:
     def _start_sshd(self) -> None:
         cfg = str(self.root / "ssh" / "sshd_config")
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation dir
+        wrapper = self.root / "ssh" / "start-sshd.sh"
+        wrapper.write_text(SSHD_WRAPPER)
+        wrapper.chmod(0o755)
         for host in self.spec.hosts:
             procs.start_daemon(
-                ["/usr/sbin/sshd", "-D", "-e", "-f", cfg, "-o", f"ListenAddress={host.mgmt}", "-o", "PidFile=none"],
+                [
+                    "unshare",
+                    "-m",
+                    str(wrapper),
+                    "-D",
+                    "-e",
+                    "-f",
+                    cfg,
+                    "-o",
+                    f"ListenAddress={host.mgmt}",
+                    "-o",
+                    "PidFile=none",
+                ],
                 self.root / "pids" / f"sshd-{host.name}.pid",
                 self.root / "log" / f"sshd-{host.name}.log",
                 ns=self.ns(host.name),
@@ -399,6 +430,7 @@ class EmbeddedLab:
             pid = procs.read_pid(pids / f"{name}.pid")
             if pid:
                 procs.stop_pid(pid, str(self.root))
+        self.nicemu.down()
         for host in self.spec.hosts:
             procs.run(["ip", "netns", "del", self.ns(host.name)], check=False)
         for link in self._root_links():

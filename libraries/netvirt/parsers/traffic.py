@@ -363,3 +363,84 @@ def decode_ethernet(raw: bytes) -> dict[str, Any]:
         "ipv4": _decode_ipv4(payload) if ethertype == ETHERTYPE_IPV4 else None,
         "arp": _decode_arp(payload) if ethertype == ETHERTYPE_ARP else None,
     }
+
+
+_PCAP_MAGIC = {0xA1B2C3D4: 1e-6, 0xA1B23C4D: 1e-9}  # microsecond and nanosecond timestamps
+LINKTYPE_ETHERNET = 1
+
+
+def parse_pcap(data: bytes) -> dict[str, Any]:
+    """Parse a classic pcap file (``tcpdump -w``), either byte order, µs or ns timestamps.
+
+    Returns ``{linktype, snaplen, packets: [{timestamp (s, float), orig_len, raw}]}``;
+    ``linktype`` 1 is Ethernet. pcapng and truncated records raise ValueError.
+
+    >>> parse_pcap(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))["packets"]
+    []
+    """
+    _need(data, 24, "pcap file header")
+    for order in "<>":
+        (magic,) = struct.unpack_from(f"{order}I", data)
+        if magic in _PCAP_MAGIC:
+            break
+    else:
+        kind = "pcapng" if data[:4] == b"\x0a\x0d\x0d\x0a" else "unknown"
+        raise ValueError(f"expected a pcap file (magic a1b2c3d4), got {data[:4].hex()} ({kind})")
+    _, _, _, _, snaplen, linktype = struct.unpack_from(f"{order}HHiIII", data, 4)
+    packets, offset = [], 24
+    while offset < len(data):
+        _need(data[offset:], 16, f"pcap record header at byte {offset}")
+        seconds, fraction, included, orig_len = struct.unpack_from(f"{order}IIII", data, offset)
+        offset += 16
+        _need(data[offset:], included, f"pcap record at byte {offset - 16}")
+        packets.append(
+            {
+                "timestamp": seconds + fraction * _PCAP_MAGIC[magic],
+                "orig_len": orig_len,
+                "raw": data[offset : offset + included],
+            }
+        )
+        offset += included
+    return {"linktype": linktype, "snaplen": snaplen, "packets": packets}
+
+
+def parse_ip_link_stats(text: str) -> dict[str, int]:
+    """Parse ``ip -s -j link show dev X`` into flat counters: ``rx_bytes``, ``tx_dropped``, ...
+
+    Takes ``stats64`` (or ``stats`` of older iproute2); nested groups such as ``rx_errors``
+    of ``ip -s -s`` are flattened too (``rx_errors_crc``).
+
+    >>> parse_ip_link_stats('[{"ifname": "veth0", "stats64": {"rx": {"bytes": 10, "packets": 1}}}]')
+    {'rx_bytes': 10, 'rx_packets': 1}
+    """
+    try:
+        links = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected ip -s -j link JSON output: {exc}") from exc
+    if not isinstance(links, list) or len(links) != 1 or not isinstance(links[0], dict):
+        raise ValueError("expected ip -s -j link output for exactly one link")
+    stats = links[0].get("stats64") or links[0].get("stats")
+    if not isinstance(stats, dict):
+        raise ValueError(f"link {links[0].get('ifname')!r} has no stats64 in ip -s -j output")
+    counters: dict[str, int] = {}
+    for direction, group in stats.items():
+        for name, value in group.items():
+            if isinstance(value, dict):
+                counters.update({f"{direction}_{name}_{k}": v for k, v in value.items() if isinstance(v, int)})
+            elif isinstance(value, int):
+                counters[f"{direction}_{name}"] = value
+    return counters
+
+
+def format_tcpdump_hex(raw: bytes) -> str:
+    """Format bytes as ``tcpdump -XX`` does (the inverse of ``parse_tcpdump_hex``'s hex lines).
+
+    >>> format_tcpdump_hex(bytes.fromhex("01005e000002"))
+    '\\t0x0000:  0100 5e00 0002                           ..^...'
+    """
+    lines = []
+    for offset in range(0, len(raw), 16):
+        chunk = raw[offset : offset + 16]
+        groups = " ".join(chunk[i : i + 2].hex() for i in range(0, len(chunk), 2))
+        lines.append(f"\t0x{offset:04x}:  {groups:<39}  {_ascii_of(chunk)}")
+    return "\n".join(lines)

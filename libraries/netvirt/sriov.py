@@ -1,0 +1,474 @@
+"""SR-IOV on a PF: validated VF settings, their netlink form, and the NIC backends.
+
+A VF setting is what ``ip link set dev <pf> vf N ...`` takes: mac, vlan with qos and vlan
+protocol, max_tx_rate/min_tx_rate (Mbps), link state auto/enable/disable, trust, spoofchk.
+``check_change`` refuses bad values against the NIC (VF index within the VF count, VLAN
+0..4094, qos 0..7, rates within the line rate of the lab description, min <= max) before
+anything is sent, so a refused change leaves the NIC as it was.
+
+``SriovNic`` is what the keyword library talks to; the lab seam hands out one per PF:
+``NetlinkNic`` on a real lab (sysfs over SSH for the VF count, rtnetlink through
+``netvirt.rtnl`` for everything else) and the emulated NIC of the embedded lab
+(``netvirt.embedded.nicemu``), with the same methods and the same semantics.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field, fields, replace
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from netvirt import rtnl
+from netvirt.labspec import Nic
+from netvirt.parsers.net import parse_ethtool_stats, parse_ibdev2netdev
+from netvirt.ssh import CommandResult, SshSession
+
+if TYPE_CHECKING:
+    from netvirt.seam import Lab
+
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
+PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+ZERO_MAC = "00:00:00:00:00:00"
+VLAN_PROTOCOLS = {"802.1Q": rtnl.ETH_P_8021Q, "802.1ad": rtnl.ETH_P_8021AD}
+PROTOCOL_NAMES = {v: k for k, v in VLAN_PROTOCOLS.items()}
+MTU_RANGE = (68, 9216)
+
+
+class SriovError(ValueError):
+    """A VF setting or SR-IOV operation refused before anything changed; the message names it."""
+
+
+class LinkState(Enum):
+    """A VF's administrative link state (IFLA_VF_LINK_STATE_*): auto follows the PF's link."""
+
+    auto = 0
+    enable = 1
+    disable = 2
+
+
+@dataclass(frozen=True)
+class VfState:
+    """A VF as ``ip link show dev <pf>`` shows it (rates in Mbps; None: the driver does not say)."""
+
+    vf: int
+    mac: str = ZERO_MAC
+    vlan: int = 0
+    qos: int = 0
+    vlan_protocol: str = "802.1Q"
+    max_tx_rate: int = 0
+    min_tx_rate: int = 0
+    spoofchk: bool | None = False
+    link_state: LinkState = LinkState.auto
+    trust: bool | None = False
+    query_rss: bool | None = False
+
+    def as_dict(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["link_state"] = self.link_state.name
+        return values
+
+
+@dataclass(frozen=True)
+class VfChange:
+    """The VF settings a keyword asks for; None means "leave as it is"."""
+
+    mac: str | None = None
+    vlan: int | None = None
+    qos: int | None = None
+    vlan_protocol: str | None = None
+    max_tx_rate: int | None = None
+    min_tx_rate: int | None = None
+    link_state: LinkState | None = None
+    trust: bool | None = None
+    spoofchk: bool | None = None
+
+    def items(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    @property
+    def touches_vlan(self) -> bool:
+        return any(v is not None for v in (self.vlan, self.qos, self.vlan_protocol))
+
+    @property
+    def touches_rate(self) -> bool:
+        return self.max_tx_rate is not None or self.min_tx_rate is not None
+
+
+@dataclass
+class PfLink:
+    """The PF as netlink reports it, with its VFs."""
+
+    host: str
+    name: str
+    mtu: int
+    up: bool
+    lower_up: bool
+    operstate: str
+    mac: str
+    num_vfs: int
+    vfs: list[VfState] = field(default_factory=list)
+
+    def vf(self, index: int) -> VfState:
+        for state in self.vfs:
+            if state.vf == index:
+                return state
+        raise SriovError(f"{self.host}:{self.name} 没有报告 VF {index} 的状态（共 {len(self.vfs)} 个 VF）")
+
+
+@dataclass(frozen=True)
+class VfDevice:
+    """Where VF ``vf`` of a PF lives: its PCI address and, when the host driver has it, its netdev."""
+
+    vf: int
+    pci: str
+    netdev: str | None
+    link: str = "Down"
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def check_ifname(name: str) -> str:
+    if not IFNAME_RE.match(name or ""):
+        raise SriovError(f"接口名 {name!r} 不合法（最长 15 个字符，只允许字母、数字和 _ . -）")
+    return name
+
+
+def check_mac(mac: str) -> str:
+    if not MAC_RE.match(mac or ""):
+        raise SriovError(f"MAC 地址 {mac!r} 不合法（应为 00:11:22:33:44:55 这样的形式）")
+    mac = mac.lower()
+    if int(mac[:2], 16) & 1:
+        raise SriovError(f"MAC 地址 {mac} 是组播地址，不能作为 VF 的地址")
+    return mac
+
+
+def check_vf_index(host: str, pf: str, vf: int, num_vfs: int) -> int:
+    if isinstance(vf, bool) or not isinstance(vf, int) or vf < 0:
+        raise SriovError(f"VF 索引 {vf!r} 不合法（应为非负整数）")
+    if vf >= num_vfs:
+        have = f"只有 {num_vfs} 个 VF（0..{num_vfs - 1}）" if num_vfs else "还没有 VF（先设置VF数量）"
+        raise SriovError(f"VF {vf} 不存在：{host}:{pf} {have}")
+    return vf
+
+
+def check_mtu(mtu: int) -> int:
+    if not MTU_RANGE[0] <= mtu <= MTU_RANGE[1]:
+        raise SriovError(f"MTU {mtu} 超出范围 {MTU_RANGE[0]}..{MTU_RANGE[1]}")
+    return mtu
+
+
+def check_change(nic: Nic, host: str, num_vfs: int, vf: int, change: VfChange, current: VfState) -> VfChange:
+    """Refuse a bad change; return it completed the way iproute2 completes it.
+
+    Like ``ip link set ... vf N max_tx_rate X``, a rate change keeps the other rate as it is,
+    and a qos or vlan protocol without a vlan keeps the VF's vlan.
+    """
+    check_vf_index(host, nic.name, vf, num_vfs)
+    if not change.items():
+        raise SriovError(f"没有给出要设置的 VF 参数（可用：{', '.join(f.name for f in fields(VfChange))}）")
+    if change.mac is not None:
+        change = replace(change, mac=check_mac(change.mac))
+    if change.touches_vlan:
+        vlan = current.vlan if change.vlan is None else change.vlan
+        qos = current.qos if change.qos is None else change.qos
+        proto = current.vlan_protocol if change.vlan_protocol is None else change.vlan_protocol
+        if isinstance(vlan, bool) or not isinstance(vlan, int) or not 0 <= vlan <= 4094:
+            raise SriovError(f"VLAN {vlan} 超出范围 0..4094（0 表示不加标签；4095 是保留值）")
+        if not 0 <= qos <= 7:
+            raise SriovError(f"qos {qos} 超出范围 0..7（802.1p 优先级）")
+        if proto not in VLAN_PROTOCOLS:
+            raise SriovError(f"VLAN 协议 {proto!r} 不支持（可用：{', '.join(VLAN_PROTOCOLS)}）")
+        if vlan == 0 and (qos or proto != "802.1Q"):
+            raise SriovError(f"VLAN 为 0（不加标签）时不能设置 qos {qos} 或协议 {proto}")
+        change = replace(change, vlan=vlan, qos=qos, vlan_protocol=proto)
+    if change.touches_rate:
+        top = current.max_tx_rate if change.max_tx_rate is None else change.max_tx_rate
+        low = current.min_tx_rate if change.min_tx_rate is None else change.min_tx_rate
+        for name, rate in (("max_tx_rate", top), ("min_tx_rate", low)):
+            if rate < 0:
+                raise SriovError(f"{name} {rate} Mbps 不能为负")
+            if rate > nic.speed_mbps:
+                raise SriovError(f"{name} {rate} Mbps 超过 {host}:{nic.name} 的线速 {nic.speed_mbps} Mbps")
+        if top and low > top:
+            raise SriovError(f"min_tx_rate {low} Mbps 大于 max_tx_rate {top} Mbps")
+        change = replace(change, max_tx_rate=top, min_tx_rate=low)
+    return change
+
+
+def apply_change(state: VfState, change: VfChange) -> VfState:
+    """The VF after ``change`` (a checked change)."""
+    return replace(state, **change.items())
+
+
+def restoring_change(before: VfState, after: VfState) -> VfChange:
+    """The change that puts a VF back from ``after`` to ``before`` (only what differs)."""
+    values: dict[str, Any] = {}
+    if before.mac != after.mac:
+        values["mac"] = before.mac
+    if (before.vlan, before.qos, before.vlan_protocol) != (after.vlan, after.qos, after.vlan_protocol):
+        values.update(vlan=before.vlan, qos=before.qos, vlan_protocol=before.vlan_protocol)
+    if (before.max_tx_rate, before.min_tx_rate) != (after.max_tx_rate, after.min_tx_rate):
+        values.update(max_tx_rate=before.max_tx_rate, min_tx_rate=before.min_tx_rate)
+    for name in ("link_state", "trust", "spoofchk"):
+        if getattr(before, name) != getattr(after, name) and getattr(before, name) is not None:
+            values[name] = getattr(before, name)
+    return VfChange(**values)
+
+
+def to_attrs(vf: int, change: VfChange) -> rtnl.VfAttrs:
+    """The netlink attributes of a checked change."""
+    return rtnl.VfAttrs(
+        vf=vf,
+        mac=change.mac,
+        vlan=change.vlan,
+        qos=change.qos or 0,
+        proto=VLAN_PROTOCOLS[change.vlan_protocol or "802.1Q"],
+        rate=(change.min_tx_rate, change.max_tx_rate) if change.touches_rate else None,
+        spoofchk=change.spoofchk,
+        link_state=change.link_state.value if change.link_state is not None else None,
+        trust=change.trust,
+    )
+
+
+def vf_state(decoded: dict[str, Any]) -> VfState:
+    """A VF from ``rtnl.decode_link``'s form."""
+    link_state = decoded.get("link_state")
+    return VfState(
+        vf=decoded["vf"],
+        mac=decoded.get("mac") or ZERO_MAC,
+        vlan=decoded.get("vlan") or 0,
+        qos=decoded.get("qos") or 0,
+        vlan_protocol=PROTOCOL_NAMES.get(decoded.get("vlan_protocol"), hex(decoded.get("vlan_protocol") or 0)),
+        max_tx_rate=decoded.get("max_tx_rate") or 0,
+        min_tx_rate=decoded.get("min_tx_rate") or 0,
+        spoofchk=decoded.get("spoofchk"),
+        link_state=LinkState(link_state) if link_state is not None else LinkState.auto,
+        trust=decoded.get("trust"),
+        query_rss=decoded.get("query_rss"),
+    )
+
+
+# -- the record's text ----------------------------------------------------------------------------
+
+
+def ip_link_set_command(pf: str, vf: int, change: VfChange) -> str:
+    """The ``ip link set dev <pf> vf N ...`` a person would type for ``change``."""
+    argv = ["ip", "link", "set", "dev", pf, "vf", str(vf)]
+    if change.mac is not None:
+        argv += ["mac", change.mac]
+    if change.vlan is not None:
+        argv += ["vlan", str(change.vlan)]
+        if change.qos:
+            argv += ["qos", str(change.qos)]
+        if change.vlan_protocol and change.vlan_protocol != "802.1Q":
+            argv += ["proto", change.vlan_protocol]
+    if change.max_tx_rate is not None:
+        argv += ["max_tx_rate", str(change.max_tx_rate)]
+    if change.min_tx_rate is not None:
+        argv += ["min_tx_rate", str(change.min_tx_rate)]
+    if change.spoofchk is not None:
+        argv += ["spoofchk", "on" if change.spoofchk else "off"]
+    if change.link_state is not None:
+        argv += ["state", change.link_state.name]
+    if change.trust is not None:
+        argv += ["trust", "on" if change.trust else "off"]
+    return shlex.join(argv)
+
+
+def format_vf_line(state: VfState) -> str:
+    """One VF line as iproute2 6.1 prints it under ``ip link show dev <pf>``."""
+    parts = [f"    vf {state.vf}     link/ether {state.mac} brd ff:ff:ff:ff:ff:ff"]
+    if state.vlan:
+        parts.append(f"vlan {state.vlan}")
+        if state.qos:
+            parts.append(f"qos {state.qos}")
+        if state.vlan_protocol != "802.1Q":
+            parts.append(f"vlan protocol {state.vlan_protocol}")
+    if state.max_tx_rate:
+        parts.append(f"tx rate {state.max_tx_rate} (Mbps)")
+        parts.append(f"max_tx_rate {state.max_tx_rate}Mbps")
+    if state.min_tx_rate:
+        parts.append(f"min_tx_rate {state.min_tx_rate}Mbps")
+    for name, label in (("spoofchk", "spoof checking"),):
+        if getattr(state, name) is not None:
+            parts.append(f"{label} {'on' if getattr(state, name) else 'off'}")
+    parts.append(f"link-state {state.link_state.name}")
+    for name in ("trust", "query_rss"):
+        if getattr(state, name) is not None:
+            parts.append(f"{name} {'on' if getattr(state, name) else 'off'}")
+    return ", ".join(parts)
+
+
+def parse_ethtool_driver(text: str) -> dict[str, str]:
+    """``ethtool -i`` as ``{driver, version, firmware-version, bus-info, ...}``.
+
+    >>> parse_ethtool_driver("driver: mlx5_core\\nversion: 4.3-3.0.2\\nfirmware-version: 12.22.1002")["version"]
+    '4.3-3.0.2'
+    """
+    info = {}
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ValueError(f"line {no}: expected 'name: value' in ethtool -i output, got {line!r}")
+        info[name.strip()] = value.strip()
+    return info
+
+
+def describe_driver(info: dict[str, str]) -> str:
+    """``mlx5_core 4.3-3.0.2, firmware 12.22.1002`` from ``parse_ethtool_driver``."""
+    text = " ".join(v for v in (info.get("driver"), info.get("version")) if v) or "驱动未知"
+    firmware = info.get("firmware-version")
+    return f"{text}, firmware {firmware}" if firmware and firmware != "N/A" else text
+
+
+# -- backends -----------------------------------------------------------------------------------
+
+
+class SriovNic:
+    """One SR-IOV PF of a lab host, with its VFs: what the keyword library drives.
+
+    Every method works the same on a real NIC and on the embedded lab's emulated one; what
+    a real NIC cannot tell (a VF's PCI address before it exists ...) fails naming it.
+    """
+
+    emulated = False
+
+    def __init__(self, lab: Lab, host: str, nic: Nic):
+        if not nic.sriov:
+            raise SriovError(f"{host}:{nic.name} 在实验环境描述中不是 SR-IOV 网卡（sriov: false）")
+        self.lab = lab
+        self.host = host
+        self.nic = nic
+        self.name = check_ifname(nic.name)
+
+    @property
+    def session(self) -> SshSession:
+        return self.lab.session(self.host)
+
+    @property
+    def relay(self) -> rtnl.Relay:
+        return rtnl.Relay(self.session)
+
+    # -- the PF's link, through netlink on every lab ---------------------------------------------
+    def link(self) -> PfLink:
+        """The PF and its VFs as the kernel reports them (RTM_GETLINK)."""
+        reply = self.relay.request(rtnl.getlink_request(self.name), f"读取 {self.name} 的链路信息")
+        if not reply.links:
+            raise RuntimeError(f"{self.host} 没有返回 {self.name} 的链路信息")
+        got = reply.links[0]
+        return PfLink(
+            host=self.host,
+            name=got["ifname"],
+            mtu=got["mtu"],
+            up=got["up"],
+            lower_up=got["lower_up"],
+            operstate=got["operstate"] or "UNKNOWN",
+            mac=got["mac"],
+            num_vfs=got["num_vf"],
+            vfs=[vf_state(vf) for vf in got["vfs"]],
+        )
+
+    def set_pf_up(self, up: bool) -> None:
+        verb = "up" if up else "down"
+        self.relay.request(rtnl.setlink_request(self.name, up=up), f"ip link set dev {self.name} {verb}")
+
+    def set_pf_mtu(self, mtu: int) -> None:
+        request = rtnl.setlink_request(self.name, mtu=check_mtu(mtu))
+        self.relay.request(request, f"ip link set dev {self.name} mtu {mtu}")
+
+    def ip_link_show(self) -> CommandResult:
+        """``ip link show dev <pf>`` as run on the host (the record's evidence)."""
+        return self.session.run(shlex.join(["ip", "link", "show", "dev", self.name]), timeout=30)
+
+    # -- VF count: sysfs --------------------------------------------------------------------------
+    def _sysfs(self, leaf: str) -> str:
+        return f"/sys/class/net/{self.name}/device/{leaf}"
+
+    def _read_int(self, leaf: str) -> int:
+        result = self.session.run(shlex.join(["cat", self._sysfs(leaf)]), timeout=30)
+        if not result.ok or not result.stdout.strip().isdigit():
+            said = (result.stderr or result.stdout).strip()
+            raise SriovError(f"{self.host}:{self.name} 读不到 {leaf}（{said}）：该网卡不支持 SR-IOV？")
+        return int(result.stdout.strip())
+
+    def total_vfs(self) -> int:
+        return self._read_int("sriov_totalvfs")
+
+    def num_vfs(self) -> int:
+        return self._read_int("sriov_numvfs")
+
+    def set_num_vfs(self, count: int) -> list[CommandResult]:
+        """Write ``sriov_numvfs`` (through 0 when changing a non-zero count, as the kernel requires)."""
+        path = shlex.quote(self._sysfs("sriov_numvfs"))
+        steps = [0, count] if count and self.num_vfs() else [count]
+        results = []
+        for value in steps:
+            result = self.session.run(f"echo {int(value)} > {path}", timeout=120)
+            results.append(result)
+            if not result.ok:
+                raise RuntimeError(f"{self.host} 上设置 {self.name} 的 VF 数量为 {value} 失败：{result.stderr.strip()}")
+        return results
+
+    # -- VFs: netlink -----------------------------------------------------------------------------
+    def set_vf(self, vf: int, change: VfChange) -> None:
+        """Apply a checked change to VF ``vf`` (RTM_SETLINK with IFLA_VFINFO_LIST)."""
+        request = rtnl.setvf_request(self.name, to_attrs(vf, change))
+        self.relay.request(request, ip_link_set_command(self.name, vf, change))
+
+    def vf_device(self, vf: int) -> VfDevice:
+        """VF ``vf``'s PCI address (sysfs virtfnN) and netdev, if the host driver has one."""
+        link = shlex.quote(self._sysfs(f"virtfn{int(vf)}"))
+        result = self.session.run(
+            f'basename "$(readlink -f {link})" && ls {link}/net 2>/dev/null | head -n1 && '
+            f"for n in $(ls {link}/net 2>/dev/null); do cat /sys/class/net/$n/operstate; done",
+            timeout=30,
+        )
+        lines = result.stdout.split()
+        if not result.ok or not lines or not PCI_RE.match(lines[0]):
+            raise SriovError(f"{self.host}:{self.name} 没有 VF {vf}（{self._sysfs(f'virtfn{vf}')} 不存在）")
+        netdev = lines[1] if len(lines) > 1 else None
+        state = lines[2] if len(lines) > 2 else "down"
+        return VfDevice(vf, lines[0], netdev, "Up" if state == "up" else "Down")
+
+    # -- what the NIC says about itself -----------------------------------------------------------
+    def driver_info(self) -> tuple[dict[str, str], list[CommandResult]]:
+        result = self.session.run(shlex.join(["ethtool", "-i", self.name]), timeout=30)
+        return (parse_ethtool_driver(result.stdout) if result.ok else {}), [result]
+
+    def port_map(self) -> tuple[list[dict[str, Any]], list[CommandResult]]:
+        """``ibdev2netdev -v`` where the host has it (Mellanox OFED), else nothing."""
+        result = self.session.run("! command -v ibdev2netdev >/dev/null || ibdev2netdev -v", timeout=30)
+        ports = parse_ibdev2netdev(result.stdout) if result.ok and result.stdout.strip() else []
+        return ports, [result] if result.stdout.strip() else []
+
+    def counters(self) -> tuple[dict[str, int], list[CommandResult]]:
+        """The NIC's own counters (``ethtool -S <pf>``)."""
+        result = self.session.run(shlex.join(["ethtool", "-S", self.name]), timeout=30)
+        if not result.ok:
+            raise RuntimeError(f"{self.host} 上读不到 {self.name} 的网卡计数器：{result.stderr.strip()}")
+        return parse_ethtool_stats(result.stdout), [result]
+
+    # -- passing a VF to a VM -----------------------------------------------------------------------
+    def vf_vnic(self, vf: int, mac: str) -> tuple[str, str]:
+        """``(kind, port)`` for VMLibrary's 挂载网卡: a hostdev with the VF's PCI address."""
+        return "hostdev", self.vf_device(vf).pci
+
+    def vf_plugged(self, vf: int, vm: str, domain: str, mac: str, guest_ifname: str) -> None:
+        """Called once the VF is a NIC of ``domain`` (libvirt programs a hostdev VF itself)."""
+
+    def vf_unplugged(self, vf: int) -> None:
+        """Called once the VF is no longer a NIC of its VM (libvirt gives a hostdev VF back)."""
+
+    def notes(self) -> list[str]:
+        """What this backend emulates instead of having it, for the log."""
+        return []
+
+
+class NetlinkNic(SriovNic):
+    """A real SR-IOV PF: sysfs for the VF count, rtnetlink for the VF settings."""

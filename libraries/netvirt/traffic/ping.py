@@ -1,0 +1,129 @@
+"""Ping command lines and their outcomes, and the search for the largest DF payload that passes.
+
+A destination counts as reached when at least one echo reply came back: a matrix cell or
+a DF probe asks "does this path carry the packet", and a single lost packet on a busy lab
+must not turn a working path into an N. The "all replies" verdict of ``应能Ping通`` is
+stricter on purpose.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netvirt.parsers.traffic import parse_ping
+from netvirt.ssh import CommandResult, SshSession
+
+MAX_PAYLOAD = 65507  # largest ICMP payload in one IPv4 datagram
+IP_ICMP_HEADERS = 28  # IPv4 (20) + ICMP (8): a payload of MTU-28 exactly fills the MTU
+
+
+def ping_argv(
+    destination: str,
+    count: int = 3,
+    size: int | None = None,
+    dont_fragment: bool = False,
+    source: str | None = None,
+    interval: float = 0.2,
+    deadline: int | None = None,
+    wait: int = 1,
+) -> list[str]:
+    """The iputils ``ping`` command line; ``source`` is an interface or address (``-I``).
+
+    >>> ping_argv("5.5.5.22", count=1, size=1472, dont_fragment=True)
+    ['ping', '-n', '-c', '1', '-i', '0.2', '-W', '1', '-w', '2', '-s', '1472', '-M', 'do', '5.5.5.22']
+    """
+    try:
+        ipaddress.ip_address(destination)
+    except ValueError:
+        raise ValueError(f"ping 目的地址 {destination!r} 不是 IP 地址") from None
+    if not 1 <= count <= 10000:
+        raise ValueError(f"count {count} 超出范围 1..10000")
+    if not 0.002 <= interval <= 60:
+        raise ValueError(f"interval {interval} 超出范围 0.002..60 秒")
+    argv = ["ping", "-n", "-c", str(count), "-i", f"{interval:g}", "-W", str(wait)]
+    argv += ["-w", str(deadline or max(2, int(count * interval) + 2))]
+    if size is not None:
+        if not 0 <= size <= MAX_PAYLOAD:
+            raise ValueError(f"size {size} 超出范围 0..{MAX_PAYLOAD}")
+        argv += ["-s", str(size)]
+    if dont_fragment:
+        argv += ["-M", "do"]
+    if source:
+        argv += ["-I", source]
+    return [*argv, destination]
+
+
+def ping_timeout(argv: list[str]) -> float:
+    """How long to wait for a ``ping_argv`` command over SSH: its own deadline plus slack."""
+    return float(argv[argv.index("-w") + 1]) + 30
+
+
+@dataclass(frozen=True)
+class PingOutcome:
+    """One ping run: the command result, its parsed summary, or ping's complaint instead."""
+
+    result: CommandResult
+    summary: dict[str, Any] | None
+    error: str | None = None
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.summary and self.summary["received"] > 0)
+
+    @property
+    def note(self) -> str:
+        """A short reading for a table cell: ``3/3``, ``0/1（本机 MTU 2000）`` or ping's error."""
+        if self.summary is None:
+            return self.error or "ping 没有输出统计"
+        text = f"{self.summary['received']}/{self.summary['transmitted']}"
+        if self.summary["local_mtu_error"]:
+            text += f"（本机 MTU {self.summary['local_mtu_error']}）"
+        return text
+
+
+def outcome_of(result: CommandResult) -> PingOutcome:
+    """Read a finished ping; no statistics (``connect: Network is unreachable``) is an outcome too."""
+    text = result.stdout + result.stderr
+    try:
+        return PingOutcome(result, parse_ping(text))
+    except ValueError:
+        complaint = next((line.strip() for line in text.splitlines() if line.startswith("ping:")), None)
+        return PingOutcome(result, None, complaint or f"ping 返回 {result.rc}，没有统计行")
+
+
+def run_ping(session: SshSession, argv: list[str]) -> PingOutcome:
+    """Run a ``ping_argv`` command on the session's host (no logging: safe in a worker thread)."""
+    return outcome_of(session.run(shlex.join(argv), timeout=ping_timeout(argv)))
+
+
+class BoundaryError(AssertionError):
+    """The payload range given to a DF search does not contain the boundary."""
+
+
+def find_boundary(passes: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest payload in ``low..high`` for which ``passes`` holds, by binary search.
+
+    ``passes`` must hold at ``low`` and fail at ``high`` (both are probed), and is assumed
+    monotonic in between, as a path MTU is. Raises :class:`BoundaryError` otherwise.
+
+    >>> find_boundary(lambda size: size <= 1472, 0, 9000)
+    1472
+    """
+    if not 0 <= low < high <= MAX_PAYLOAD:
+        raise ValueError(f"载荷范围 {low}..{high} 不合法（需 0 <= low < high <= {MAX_PAYLOAD}）")
+    if not passes(low):
+        raise BoundaryError(f"载荷 {low} 字节的不分片 ping 也不通：路径不通，或范围下限太大")
+    if passes(high):
+        raise BoundaryError(f"载荷 {high} 字节的不分片 ping 仍能通过：边界不在 {low}..{high} 内，请增大上限")
+    good, bad = low, high
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if passes(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
