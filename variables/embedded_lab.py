@@ -75,8 +75,8 @@ def description(lab_id: str) -> dict:
             "pmd_cpu_mask": "0x2",
             "dpdk_socket_mem": None,
             # 5.4.8.1: a limit these TCG guests can carry twice over, offered at twice the limit.
-            "policer_rate_bps": 20_000_000,
-            "policer_offered_load": "40M",
+            "policer_rate_bps": 8_000_000,
+            "policer_offered_load": "16M",
         },
     }
 
@@ -84,10 +84,10 @@ def description(lab_id: str) -> dict:
 def get_variables(lab_id: str | None = None) -> dict:
     """``${LAB}`` for lab id ``lab_id`` (or NETVIRT_LAB_ID, or ``nv1``).
 
-    Under pabot every process builds a lab of its own: the id gets the suffix ``p<N>``, N being
-    the process's ``${PABOTQUEUEINDEX}`` (``nv1`` -> ``nv1p0``, ``nv1p1``). The queue index, not
-    ``${PABOTEXECUTIONPOOLID}``: pabot 5.2.2 hands pool ids out round-robin per item, so two
-    processes running at once can share a pool id, while queue indexes are unique in a run.
+    Under pabot every process builds a lab of its own: the id gets the suffix ``p<N>``, N being the
+    process's ``${PABOTQUEUEINDEX}`` in base 36 (``nv1`` -> ``nv1p0``, ``nv1p1``, ... ``nv1pa``). The
+    queue index, not ``${PABOTEXECUTIONPOOLID}``: pabot 5.2.2 hands pool ids out round-robin per item,
+    so two processes running at once can share a pool id, while queue indexes are unique in a run.
     """
     import re
     import sys
@@ -111,7 +111,14 @@ def get_variables(lab_id: str | None = None) -> dict:
     lab_id = lab_id or os.environ.get("NETVIRT_LAB_ID") or "nv1"
     index = pabot_queue_index()
     if index is not None:
-        if len(lab_id) + 1 + len(str(index)) > 6:
-            raise ValueError(f"lab id {lab_id!r} 太长：pabot 下要加后缀 p{index}，lab id 最多 6 个字符（例如 nv1）")
-        lab_id = f"{lab_id}p{index}"
+        # Base 36 keeps the suffix one character up to the 36th suite file (lab ids have 6 at most).
+        number, suffix = int(index), ""
+        while True:
+            number, digit = divmod(number, 36)
+            suffix = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + suffix
+            if not number:
+                break
+        if len(lab_id) + 1 + len(suffix) > 6:
+            raise ValueError(f"lab id {lab_id!r} 太长：pabot 下要加后缀 p{suffix}，lab id 最多 6 个字符（例如 nv1）")
+        lab_id = f"{lab_id}p{suffix}"
     return {"LAB": load_lab(description(lab_id))}

@@ -1,0 +1,315 @@
+"""The generated test record (netvirt.record) against a fixture run and against netvirt.evidence.
+
+The fixture ``tests/fixtures/record-output.xml`` is the output of the BuiltIn-only suite in
+``tests/fixtures/robot/`` (same structure and evidence formats as the chapter, no lab); the command
+that regenerates it is in that suite's documentation, and a test below checks it is up to date.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import robot
+from robot.result import Keyword
+from robot.result import TestCase as RobotTest  # not "Test*": pytest would try to collect it
+
+from netvirt import evidence, record
+from netvirt.ssh import CommandResult
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+OUTPUT_XML = FIXTURES / "record-output.xml"
+FIXTURE_SUITE = FIXTURES / "robot" / "5.4_网络虚拟化"
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    return record.render(OUTPUT_XML)
+
+
+def headings(markdown: str) -> list[str]:
+    """Heading lines outside code blocks."""
+    found, in_code = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and re.match(r"#{1,6} ", line):
+            found.append(line)
+    return found
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text under ``heading`` up to the next heading of the same or a higher level."""
+    level = len(heading) - len(heading.lstrip("#"))
+    lines = markdown.splitlines()
+    start = lines.index(heading) + 1
+    end = next(
+        (
+            i
+            for i in range(start, len(lines))
+            if re.match(rf"#{{1,{level}}} ", lines[i]) and lines[i] in headings(markdown)
+        ),
+        len(lines),
+    )
+    return "\n".join(lines[start:end])
+
+
+def test_headings_follow_the_records_order(text):
+    assert headings(text) == [
+        "# 网络虚拟化测试记录",
+        "# 测试前准备",
+        "## 服务器配置",
+        "## 5.1.1\tHypervisor版本要求",
+        "### 测试结果 -- PASS",
+        "## 测试前准备",
+        "### 主机应可登录",
+        "### 启动并配置OVS",
+        "### 创建并配置VM",
+        "# 5.4\t网络虚拟化",
+        "## 5.4.1.1\tOVS采用DPDK",
+        "### 测试结果 -- PASS",
+        "## 5.4.1.2\tOVS支持numa感知",
+        "### 测试结果 -- PASS",
+        "## 5.4.2\t支持SR-IOV网卡",
+        "### 创建VF",
+        "## 5.4.2.1\tSR-IOV链路状态感知测试",
+        "### 测试结果 -- FAIL",
+        "## 5.4.2.3\tSR-IOV与虚拟交换机互通",
+        "### 测试结果 -- SKIP",
+    ]
+
+
+def test_front_sums_up_the_run_and_links_every_section(text):
+    assert "> 结果：5 个用例，PASS 3，FAIL 1，SKIP 1。" in text
+    assert "实验环境：embedded lab nvf1（embedded）" in text
+    assert (
+        "| 5.4.2.1 | SR-IOV链路状态感知测试 | **FAIL** | VF 的 link-state 为 auto 时，VM 没有感知 PF 的 link down |"
+        in text
+    )
+    # Anchors as the record's own table of contents has them: tab dropped, duplicates numbered.
+    assert "- [5.4\t网络虚拟化](#54网络虚拟化)" in text
+    assert "    - [测试结果 -- PASS](#测试结果----pass-1)" in text
+
+
+def test_case_quotes_its_requirement_before_the_result(text):
+    case = section(text, "## 5.4.1.1\tOVS采用DPDK")
+    assert case.index("要求：VM 经 dpdkvhostuser 端口接入 ovsbr0。\n验证：两个 VM 可以互相 ping 通。") < case.index(
+        "### 测试结果 -- PASS"
+    )
+    assert "标签：`dpdk` `ovs` `vm`" in case
+
+
+def test_failed_and_skipped_cases_give_the_reason(text):
+    failed = section(text, "## 5.4.2.1\tSR-IOV链路状态感知测试")
+    assert "> 失败原因：VF 的 link-state 为 auto 时，VM 没有感知 PF 的 link down\n> （ConnectX-4 的已知行为）" in failed
+    assert "[hostb]# ip link set dev enP5p1s0 down" in failed
+    skipped = section(text, "## 5.4.2.3\tSR-IOV与虚拟交换机互通")
+    assert "> 跳过原因：实验环境没有真实的 SR-IOV 网卡" in skipped
+
+
+def test_server_configuration_is_read_from_the_lab(text):
+    config = section(text, "## 服务器配置")
+    assert "| 服务器 | Host A | Host B | Note |" in config
+    assert "| kernel | 6.1.0-fixture | 6.1.0-fixture | `uname -r` |" in config
+    assert "| QEMU version | NA | 7.2.22 | libvirt 报告 |" in config
+    assert "| OVS(with DPDK) version | NA | 3.1.0 | OVSDB `ovs_version` |" in config
+    assert "enP5p1s0 0005:01:00.0 → hostb:enP5p1s0, SR-IOV 8 VF, 10000 Mb/s" in config
+    assert "enP5p1s0 0005:01:00.0 → hosta:enP5p1s0, 无 SR-IOV, 10000 Mb/s" in config
+    assert "注: Host A/Host B 为网络命名空间" in config
+    assert "| VM | VM01 |" in config and "| vCPU | 2 |" in config
+    # Shown once, in 服务器配置, not again with the setup's evidence.
+    assert text.count("实验环境：embedded lab nvf1") == 1
+
+
+def test_commands_and_outputs_are_bash_blocks_without_the_labs_env_wrapper(text):
+    case = section(text, "## 5.4.1.1\tOVS采用DPDK")
+    assert "```bash\n#显示OVS配置\n[hostb]# ovs-vsctl show\nf81a1c52\n    Bridge ovsbr0\n" in case
+    assert "OVS_RUNDIR" not in text
+    # A step that is one command given as an argument gets no comment repeating it.
+    assert "#记录命令" not in case and "[vm01]# ethtool -l eth1\nCombined:\t2" in case
+    assert "#配置业务地址 vm01 eth1 5.5.5.51/24\n[vm01]# ip -4 addr flush dev eth1" in case
+
+
+def test_configuration_shows_the_commands_then_the_final_state_once(text):
+    ovs = section(text, "### 启动并配置OVS")
+    assert ovs.count("[hostb]# ovs-vsctl show") == 1
+    assert ovs.index("ovs-vsctl add-br ovsbr0") < ovs.index("ovs-vsctl add-port ovsbr0 dpdkvhostuser0")
+    assert ovs.index("ovs-vsctl add-port ovsbr0 dpdkvhostuser0") < ovs.index("[hostb]# ovs-vsctl show")
+    assert "        Port dpdkvhostuser0" in ovs
+
+
+def test_teardown_that_restores_the_lab_is_not_evidence(text):
+    assert section(text, "## 5.4.1.1\tOVS采用DPDK").count("ip -4 addr flush dev eth1") == 1
+
+
+def test_ping_matrix_becomes_a_markdown_table_with_marked_cells_bold(text):
+    case = section(text, "## 5.4.1.1\tOVS采用DPDK")
+    assert "记录连通性：\n\n**连通性**\n\n| ping to | 5.5.5.11 | 5.5.5.44 |\n| --- | --- | --- |" in case
+    assert "| 5.5.5.11 | self | **N** |" in case
+    assert r"| 5.5.5.44 | Y\|N | self |" in case
+
+
+def test_one_row_tables_of_one_check_become_one_table(text):
+    case = section(text, "## 5.1.1\tHypervisor版本要求")
+    assert case.count("| 软件 | 要求 | 实际 | 结果 |") == 1
+    assert "| Host OS (kernel) | >= 3.10.0 | 6.1.0 | PASS |\n| openvswitch | >= 2.5.0 | 3.1.0 | PASS |" in case
+
+
+def test_long_output_is_cut_with_a_pointer_to_the_log(text):
+    assert "line 50\n...（省略 30 行，完整输出见 log.html）" in text
+    assert "line 51" not in text
+
+
+def test_xml_gets_its_own_block_and_sub_suite_setup_its_own_section(text):
+    assert '虚拟机 nvf1-vm01 的 domain XML\n```xml\n<domain type="qemu">\n  <name>nvf1-vm01</name>' in text
+    setup = section(text, "### 创建VF")
+    assert "[hostb]# cat /sys/class/net/enP5p1s0/device/sriov_numvfs\n2" in setup
+
+
+def test_block_titled_with_its_command_reads_as_the_command(text):
+    case = section(text, "## 5.4.1.2\tOVS支持numa感知")
+    assert '#ovs-vsctl list Open_vSwitch | grep other_config\nother_config : {dpdk-init="true"}' in case
+    assert "\n[hosta]# iperf3 -c 5.5.5.51 -J\nrc=0，3.3 秒" in case
+
+
+def test_warnings_are_kept_and_logging_steps_not_commented(text):
+    case = section(text, "## 5.4.1.1\tOVS采用DPDK")
+    assert "> WARN：吞吐量图" in case
+    assert "#Log" not in text
+
+
+def test_command_line_writes_record_and_pictures(tmp_path, capsys):
+    out = tmp_path / "记录.md"
+    assert record.main([str(OUTPUT_XML), "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("# 网络虚拟化测试记录\n")
+    assert "![吞吐量](img/record-1.png)" in out.read_text(encoding="utf-8")
+    assert (tmp_path / "img" / "record-1.png").read_bytes().startswith(b"\x89PNG")
+    assert str(out) in capsys.readouterr().out
+
+
+def test_command_line_default_name_comes_from_the_record_metadata(tmp_path):
+    copy = tmp_path / "output.xml"
+    copy.write_bytes(OUTPUT_XML.read_bytes())
+    assert record.main([str(copy)]) == 0
+    assert (tmp_path / "网络虚拟化测试记录.md").exists()
+
+
+def test_command_line_names_an_unreadable_output(tmp_path, capsys):
+    assert record.main([str(tmp_path / "missing.xml")]) == 2
+    assert "missing.xml" in capsys.readouterr().err
+
+
+def test_fixture_output_is_that_of_the_fixture_suite(tmp_path):
+    """The committed output.xml still matches tests/fixtures/robot (rerun it if this fails)."""
+    robot.run(
+        str(FIXTURE_SUITE),
+        outputdir=str(tmp_path),
+        output="output.xml",
+        log="NONE",
+        report="NONE",
+        language="zh-CN",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    def timeless(markdown: str) -> str:
+        return re.sub(r"开始于 [^，]+，用时 [^；]+|用时 [\d.]+ 秒", "", markdown)
+
+    assert timeless(record.render(tmp_path / "output.xml")) == timeless(record.render(OUTPUT_XML))
+
+
+# --- the evidence formats, as netvirt.evidence writes them ------------------------------------------
+
+
+@pytest.fixture
+def logged(monkeypatch) -> list[str]:
+    """HTML that netvirt.evidence logs, captured instead of going to Robot."""
+    messages: list[str] = []
+    monkeypatch.setattr(evidence.logger, "info", lambda msg, html=False: messages.append(msg))
+    return messages
+
+
+def test_reads_commands_as_evidence_logs_them(logged):
+    evidence.command(CommandResult("hostb", "ovs-vsctl show | grep '<x>'", 1, 'a & "b"\n', "err\n", 0.1))
+    assert record.parse_html(logged[0]) == record.Command(
+        host="hostb", command="ovs-vsctl show | grep '<x>'", output='a & "b"\nerr', status="[rc=1]"
+    )
+    evidence.command(CommandResult("vm01", "ip -4 addr flush dev eth1", 0, "", "", 0.1))
+    assert record.parse_html(logged[1]) == record.Command("vm01", "ip -4 addr flush dev eth1", "")
+
+
+def test_reads_tables_and_blocks_as_evidence_logs_them(logged):
+    evidence.table(["ping to", "5.5.5.44"], [("5.5.5.11", "N"), ("5.5.5.44", "self")], "连通性", highlight=[(0, 1)])
+    evidence.pre("OVS 版本", "ovs_version: 3.1.0\n")
+    table = record.parse_html(logged[0])
+    assert table == record.Table(
+        "连通性",
+        ("ping to", "5.5.5.44"),
+        ((record.Cell("5.5.5.11"), record.Cell("N", marked=True)), (record.Cell("5.5.5.44"), record.Cell("self"))),
+    )
+    assert record.parse_html(logged[1]) == record.Pre("OVS 版本", "ovs_version: 3.1.0")
+    assert record.parse_html("<b>just bold</b>") is None
+
+
+# --- the pieces ---------------------------------------------------------------------------------------
+
+
+def test_a_snapshot_before_any_change_is_kept():
+    show = record.Command("hostb", "ovs-vsctl show", "before")
+    after1 = record.Command("hostb", "ovs-vsctl show", "after 1")
+    after2 = record.Command("hostb", "ovs-vsctl show", "after 2")
+    add, set_ = record.Equivalent("ovs-vsctl add-br b"), record.Equivalent("ovs-vsctl set b")
+    assert record.collapse_snapshots([show, add, after1, set_, after2]) == [show, add, set_, after2]
+    # A different command in between: both snapshots are evidence of their own.
+    ping = record.Command("vm01", "ping", "ok")
+    assert record.collapse_snapshots([add, after1, ping, set_, after2]) == [add, after1, ping, set_, after2]
+
+
+def _step(name: str, start: datetime, seconds: float) -> Keyword:
+    return Keyword(name=name, start_time=start, elapsed_time=timedelta(seconds=seconds))
+
+
+def test_setups_merged_from_parallel_processes_are_told_apart():
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
+    setup = Keyword(name="测试前准备")
+    # Two processes, started together: the second's first step starts before the first's last ended.
+    setup.body.extend([_step("搭建实验环境", t0, 5), _step("启动并配置OVS", t0 + timedelta(seconds=5), 5)])
+    setup.body.extend(
+        [_step("搭建实验环境", t0 + timedelta(seconds=1), 5), _step("启动并配置OVS", t0 + timedelta(seconds=6), 1)]
+    )
+    assert [len(r) for r in record.setup_rounds(setup)] == [2, 2]
+    # One process calling one keyword twice is one round.
+    single = Keyword(name="创建VF")
+    single.body.extend([_step("记录命令", t0, 1), _step("记录命令", t0 + timedelta(seconds=1), 1)])
+    assert [len(r) for r in record.setup_rounds(single)] == [2]
+
+
+def test_markdown_cells_escape_pipes_and_newlines():
+    assert record.md_table(["a|b"], [[record.Cell("x\ny", marked=True)], [record.Cell("")]]) == [
+        r"| a\|b |",
+        "| --- |",
+        "| **x<br>y** |",
+        "|   |",
+        "",
+    ]
+
+
+def test_numbers_and_names_are_split_as_the_record_writes_headings():
+    assert record.split_number("5.4.1.1 OVS采用DPDK") == ("5.4.1.1", "OVS采用DPDK")
+    assert record.numbered_heading("5.4.2.1 SR-IOV链路状态感知测试") == "5.4.2.1\tSR-IOV链路状态感知测试"
+    assert record.split_number("测试前准备") == ("", "测试前准备")
+
+
+def test_step_comments_show_the_values_variables_got():
+    test = RobotTest(name="5.4.5.1 OVS 网络隔离与地址复用")
+    test.body.create_var("${vm}", "vm02")
+    attach = test.body.create_keyword(name="挂载网卡", args=("${vm}", "vhostuser"), assign=("${nic}=",))
+    attach.body.create_message("<pre><b>[vm02]# ip link show dev eth2</b>\nup</pre>", html=True)
+    attach.body.create_message("${nic} = eth2")
+    use = test.body.create_keyword(name="配置业务地址", args=("${vm}", "${nic}", "5.5.5.52/24"))
+    use.body.create_message("<pre><b>[vm02]# ip -4 addr flush dev eth2</b>\n</pre>", html=True)
+    steps = [e.label for e in record.case_evidence(test) if isinstance(e, record.Step)]
+    assert steps == ["挂载网卡 vm02 vhostuser", "配置业务地址 vm02 eth2 5.5.5.52/24"]
