@@ -1,9 +1,4 @@
-"""Robot keywords to run commands on the lab's hosts and guests over SSH.
-
-= Hosts =
-A host is named as in the lab description: ``hosta``, ``hostb`` or a VM (``vm01``).
-Every command and its output is logged as ``[host]# command``; passwords never are.
-"""
+"""Robot keywords to run commands on the lab's hosts and guests over SSH."""
 
 from __future__ import annotations
 
@@ -29,6 +24,13 @@ def check_ifname(name: str) -> str:
 
 @library(scope="GLOBAL", auto_keywords=False)
 class HostLibrary:
+    """Robot keywords to run commands on the lab's hosts and guests over SSH.
+
+    = Hosts =
+    A host is named as in the lab description: ``hosta``, ``hostb`` or a VM (``vm01``).
+    Every command and its output is logged as ``[host]# command``; passwords never are.
+    """
+
     @keyword("在主机上执行")
     def run_on_host(self, host: str, command: str, expected_rc: int = 0, timeout: float = 120) -> str:
         """Run ``command`` on ``host`` and return its stdout; fail if the return code is not ``expected_rc``.

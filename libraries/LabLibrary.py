@@ -1,10 +1,4 @@
-"""Robot keywords to build, inspect and remove the lab named by ``${LAB}``.
-
-= Choosing a lab =
-The suites import ``variables/embedded_lab.py`` (the default: the record's topology
-built on this machine). A real lab is chosen on the command line, which overrides it:
-``robot -V variables/record_lab.py suites/5.4_网络虚拟化``.
-"""
+"""Robot keywords to build, inspect and remove the lab named by ``${LAB}``."""
 
 from __future__ import annotations
 
@@ -16,6 +10,14 @@ from netvirt import evidence, seam
 
 @library(scope="GLOBAL", auto_keywords=False)
 class LabLibrary:
+    """Robot keywords to build, inspect and remove the lab named by ``${LAB}``.
+
+    = Choosing a lab =
+    The suites import ``variables/embedded_lab.py`` (the default: the record's topology
+    built on this machine). A real lab is chosen on the command line, which overrides it:
+    ``robot -V variables/record_lab.py suites/5.4_网络虚拟化``.
+    """
+
     @keyword("搭建实验环境")
     def set_up_lab(self) -> None:
         """Build the lab (embedded) or check that every host answers over SSH (real lab).

@@ -1,14 +1,4 @@
-"""Robot keywords for Open vSwitch on the lab's hypervisor, on OVSDB transactions (ovsdbapp).
-
-= Evidence =
-Each configuration keyword logs the ovs-vsctl command a QA engineer would have typed for
-it and, after the change, ``ovs-vsctl show`` from the hypervisor. ovs-appctl/ovs-ofctl
-are used only where OVSDB has nothing (dpif/show, flows, version).
-
-= Bad input =
-Unknown bridges or ports, names with shell metacharacters, and interfaces that
-ovs-vswitchd cannot open fail with a message naming them; OVSDB is left as it was.
-"""
+"""Robot keywords for Open vSwitch on the lab's hypervisor, on OVSDB transactions (ovsdbapp)."""
 
 from __future__ import annotations
 
@@ -27,6 +17,18 @@ FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 @library(scope="GLOBAL", auto_keywords=False)
 class OVSLibrary:
+    """Robot keywords for Open vSwitch on the lab's hypervisor, on OVSDB transactions (ovsdbapp).
+
+    = Evidence =
+    Each configuration keyword logs the ovs-vsctl command a QA engineer would have typed for
+    it and, after the change, ``ovs-vsctl show`` from the hypervisor. ovs-appctl/ovs-ofctl
+    are used only where OVSDB has nothing (dpif/show, flows, version).
+
+    = Bad input =
+    Unknown bridges or ports, names with shell metacharacters, and interfaces that
+    ovs-vswitchd cannot open fail with a message naming them; OVSDB is left as it was.
+    """
+
     def __init__(self):
         self._ovs: Ovs | None = None
 

@@ -1,10 +1,4 @@
-"""Robot keywords for the lab's VMs through libvirt: create from the lab description, wait, remove.
-
-= Domains =
-A VM is named as in the lab description (``vm01``); the lab decides its libvirt domain
-name (the embedded lab prefixes its lab id) and how it boots. The domain XML written is
-logged in full, so the log shows every element of the record's ``virsh edit``.
-"""
+"""Robot keywords for the lab's VMs through libvirt: create from the lab description, wait, remove."""
 
 from __future__ import annotations
 
@@ -28,6 +22,14 @@ IFNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 
 @library(scope="GLOBAL", auto_keywords=False)
 class VMLibrary:
+    """Robot keywords for the lab's VMs through libvirt: create from the lab description, wait, remove.
+
+    = Domains =
+    A VM is named as in the lab description (``vm01``); the lab decides its libvirt domain
+    name (the embedded lab prefixes its lab id) and how it boots. The domain XML written is
+    logged in full, so the log shows every element of the record's ``virsh edit``.
+    """
+
     def __init__(self):
         self._hypervisor: Hypervisor | None = None
 
