@@ -134,6 +134,20 @@ class OVSLibrary:
         devargs = seam.current().dpdk_devargs(pci)
         self._change(self.ovs.add_port, bridge, port, PortType.dpdk, {"dpdk-devargs": devargs, **options})
 
+    @keyword("添加vhost-user客户端端口")
+    def add_vhostuser_client_port(self, bridge: str, port: str, socket: str, **options: str) -> None:
+        """Add a ``dpdkvhostuserclient`` port that connects to the socket a VM listens on (QEMU in server mode).
+
+        ``socket`` is the socket's name in the hypervisor's vhost socket directory; OVS reconnects to it
+        by itself after ovs-vswitchd restarts (unlike dpdkvhostuser, where QEMU is the client).
+
+        Example: | 添加vhost-user客户端端口 | ovsbr2 | vhuclient0 | vhuclient0.sock |
+        """
+        path = seam.current().vhost_socket_path(check_name("套接字", socket))
+        self._change(
+            self.ovs.add_port, bridge, port, PortType.dpdkvhostuserclient, {"vhost-server-path": path, **options}
+        )
+
     @keyword("删除端口")
     def delete_port(self, port: str, missing_ok: bool = False) -> None:
         """Delete ``port`` from its bridge; with ``missing_ok`` a port that does not exist is no error.
@@ -332,6 +346,17 @@ class OVSLibrary:
         Example: | ${iface}= | 获取接口状态 | dpdkvhostuser0 |
         """
         return self.ovs.interface(interface)
+
+    @keyword("接口链路状态应为")
+    def link_state_should_be(self, interface: str, expected: str) -> None:
+        """Fail unless OVSDB reports ``link_state`` ``expected`` (up/down) for ``interface``.
+
+        Example: | 接口链路状态应为 | dpdkvhostuser0 | up |
+        """
+        state = self.ovs.interface(interface)["link_state"]
+        logger.info(f"{interface} link_state={state}")
+        if state != expected:
+            raise AssertionError(f"接口 {interface} 的 link_state 是 {state}，期望 {expected}")
 
     @keyword("获取vswitchd进程号")
     def vswitchd_pid(self) -> int:

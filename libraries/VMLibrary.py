@@ -142,11 +142,13 @@ class VMLibrary:
         guest_ifname: str | None = None,
         live: bool = True,
         config: bool = False,
+        vhost_mode: str = "client",
     ) -> str:
         """Attach a NIC to VM ``name`` and return its interface name in the guest.
 
-        ``kind`` is vhostuser (``port`` = OVS port), hostdev (``port`` = VF PCI address) or ethernet
-        (``port`` = tap). The guest NIC is found by ``mac`` and renamed to ``guest_ifname`` if given.
+        ``kind`` is vhostuser (``port`` = OVS port, or with ``vhost_mode=server`` the socket QEMU
+        listens on for an OVS dpdkvhostuserclient port), hostdev (``port`` = VF PCI address) or
+        ethernet (``port`` = tap). The guest NIC is found by ``mac`` and renamed to ``guest_ifname`` if given.
 
         Example: | ${ifname}= | 挂载网卡 | vm02 | hostdev | 0005:01:00.1 | 52:54:00:00:05:01 | enp5s0 |
         """
@@ -158,7 +160,10 @@ class VMLibrary:
         for nic in self.hypervisor.interfaces(domain):
             if nic["mac"] == mac.lower() or (kind != "vhostuser" and nic["source"] == port):
                 raise VmError(f"虚拟机 {domain} 已有网卡 {nic['mac']}（{nic['type']} {nic['source']}）")
-        xml = render_interface(VNic(guest_ifname or "nic", kind, mac.lower(), port), lab.domain_profile(vm))
+        if vhost_mode not in ("client", "server"):
+            raise ValueError(f"vhost_mode {vhost_mode!r} 只能是 client 或 server")
+        vnic = VNic(guest_ifname or "nic", kind, mac.lower(), port, mode=vhost_mode)
+        xml = render_interface(vnic, lab.domain_profile(vm))
         evidence.pre(f"virsh attach-device {domain}（live={live}, config={config}）", xml)
         self.hypervisor.attach(domain, xml, live=live, config=config)
         return self._guest_nic(vm.name, mac.lower(), guest_ifname) if live else ""
@@ -207,6 +212,22 @@ class VMLibrary:
                 if time.monotonic() > deadline:
                     raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在")
                 time.sleep(0.3)
+
+    @keyword("重启虚拟机")
+    def restart_vm(self, name: str, timeout: float = 180) -> None:
+        """Power-cycle VM ``name`` (destroy, start) and wait for SSH.
+
+        This is how a vhost-user client (QEMU) recovers after OVS restarted under it.
+
+        Devices attached live only are gone afterwards, as on a real hypervisor.
+
+        Example: | 重启虚拟机 | vm01 |
+        """
+        lab, vm, domain = self._domain(name)
+        lab.forget_session(vm.name)
+        self.hypervisor.destroy(domain)
+        self.hypervisor.start(domain)
+        self.wait_until_vm_ready(name, timeout)
 
     @keyword("虚拟机状态应为")
     def vm_state_should_be(self, name: str, expected: str = "running") -> None:

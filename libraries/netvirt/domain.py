@@ -57,7 +57,7 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
     if vnic.kind == "vhostuser":
         iface = ET.Element("interface", type="vhostuser")
         _sub(iface, "mac", address=vnic.mac)
-        _sub(iface, "source", type="unix", path=f"{profile.vhost_socket_dir}/{vnic.port}", mode="client")
+        _sub(iface, "source", type="unix", path=f"{profile.vhost_socket_dir}/{vnic.port}", mode=vnic.mode)
         _sub(iface, "model", type="virtio")
         driver = _sub(iface, "driver", queues=str(vnic.queues))
         _sub(driver, "host", mrg_rxbuf="on")

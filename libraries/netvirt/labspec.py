@@ -81,6 +81,9 @@ class VNic:
     mac: str
     port: str | None = None
     queues: int = 1
+    # vhost-user: who owns the socket. "client" = QEMU connects to OVS's dpdkvhostuser port; "server"
+    # = QEMU listens and OVS's dpdkvhostuserclient port connects (and reconnects after a restart).
+    mode: str = "client"
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ def _vnic(data: dict, where: str) -> VNic:
         mac=_match(_get(data, "mac", where).lower(), MAC_RE, f"{where}.mac", "a MAC address"),
         port=_get(data, "port", where, default=None),
         queues=_positive(_get(data, "queues", where, int, default=1), f"{where}.queues", 16),
+        mode=_choice(_get(data, "mode", where, default="client"), ("client", "server"), f"{where}.mode"),
     )
 
 

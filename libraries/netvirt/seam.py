@@ -68,6 +68,10 @@ class Lab:
         """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""
         return shlex.join(["env", f"OVS_RUNDIR={self.spec.ovs_rundir}", *argv])
 
+    def vhost_socket_path(self, name: str) -> str:
+        """Where a vhost-user socket called ``name`` lives on the hypervisor (OVS's and QEMU's view alike)."""
+        return f"{self.spec.ovs_rundir}/{name}"
+
     def restart_vswitchd(self) -> None:
         """Restart ovs-vswitchd on the hypervisor, keeping ovsdb-server and its database."""
         ovs_ctl = self.spec.params.get("ovs_ctl", "/usr/share/openvswitch/scripts/ovs-ctl")

@@ -28,7 +28,7 @@
     每个发送队列都应有新发包    ${before}    ${after}
     ${msix}=    实验环境具备    msix_interrupts
     ...    实验环境的 vhost-user 网卡以 INTx 中断运行（QEMU TCG 下 MSI-X 会崩溃），无法检查 virtio 中断在 CPU 间的分布
-    IF    ${msix}    virtio中断应分布在多个CPU上    vm01
+    IF    ${msix}    VM中断应分布在多个CPU上    vm01
     [终程]    清除VM业务地址
 
 
@@ -45,7 +45,7 @@ VM网卡应有两个队列
     在主机上执行    ${vm}    taskset -c 0 ping -c 5 -i 0.2 ${addr_a}
     在主机上执行    ${vm}    taskset -c 1 ping -c 5 -i 0.2 ${addr_b}
 
-virtio中断应分布在多个CPU上
+VM中断应分布在多个CPU上
     [说明]    /proc/interrupts 中 virtio 的中断在至少 2 个 CPU 上有计数（记录：4 个 CPU 中的 2 个）。
     [参数]    ${vm}
     ${irq}=    获取网卡中断分布    ${vm}    virtio
