@@ -12,7 +12,7 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
-from netvirt.domain import render_interface
+from netvirt.domain import PCI_FIELDS, render_interface
 from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ssh import HostConnectionError
 from netvirt.vm import Hypervisor, VmError
@@ -75,6 +75,8 @@ class VMLibrary:
         lab, vm, domain = self._domain(name)
         if self.hypervisor.exists(domain):  # before prepare_vm, which would take the running guest's NIC
             raise VmError(f"虚拟机 {domain} 已经定义过了；先删除它，或换一个名字")
+        for vnic in vm.vnics:
+            self._check_backend(vnic.kind, vnic.port, vnic.mode)
         lab.prepare_vm(vm)
         try:
             xml = self.hypervisor.create(domain, vm, lab.domain_profile(vm))
@@ -157,6 +159,7 @@ class VMLibrary:
             raise ValueError(f"网卡类型 {kind!r} 不支持（可用：{', '.join(VNIC_KINDS)}）")
         if guest_ifname and (len(guest_ifname) > 15 or not set(guest_ifname) <= IFNAME_CHARS):
             raise ValueError(f"接口名 {guest_ifname!r} 不合法")
+        self._check_backend(kind, port, vhost_mode)
         for nic in self.hypervisor.interfaces(domain):
             if nic["mac"] == mac.lower() or (kind != "vhostuser" and nic["source"] == port):
                 raise VmError(f"虚拟机 {domain} 已有网卡 {nic['mac']}（{nic['type']} {nic['source']}）")
@@ -167,6 +170,25 @@ class VMLibrary:
         evidence.pre(f"virsh attach-device {domain}（live={live}, config={config}）", xml)
         self.hypervisor.attach(domain, xml, live=live, config=config)
         return self._guest_nic(vm.name, mac.lower(), guest_ifname) if live else ""
+
+    @staticmethod
+    def _check_backend(kind: str, port: str | None, vhost_mode: str) -> None:
+        """Refuse, before libvirt is asked, a NIC whose host side is missing: QEMU would fail (or, for a
+        client-mode vhost-user socket nobody serves, the domain would never start)."""
+        lab = seam.current()
+        if kind == "vhostuser" and vhost_mode == "client":
+            path, what = lab.vhost_socket_path(port), "vhost-user 套接字（OVS 的 dpdkvhostuser 端口还没有创建？）"
+            test = ["test", "-S", path]
+        elif kind == "hostdev":
+            fields = PCI_FIELDS.match(port or "")
+            if not fields:
+                raise ValueError(f"{port!r} is not a PCI address (dddd:bb:dd.f)")
+            path, what = f"/sys/bus/pci/devices/{port.lower()}", "PCI 设备"
+            test = ["test", "-e", path]
+        else:
+            return
+        if not lab.session(lab.spec.hypervisor).run(shlex.join(test)).ok:
+            raise VmError(f"Hypervisor 上没有 {what}：{path}")
 
     def _guest_nic(self, guest: str, mac: str, wanted: str | None, timeout: float = 20) -> str:
         session = seam.current().session(guest)

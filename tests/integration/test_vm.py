@@ -76,6 +76,14 @@ def test_bad_pci_address_is_refused_before_libvirt(lab, vm01):
         vm01.attach_nic("vm01", "hostdev", "05:01.1", "52:54:00:aa:bb:03")
 
 
+def test_missing_host_side_is_refused_before_libvirt(lab, vm01):
+    with pytest.raises(VmError, match="没有 vhost-user 套接字.*dpdkvhostuser9"):
+        vm01.attach_nic("vm01", "vhostuser", "dpdkvhostuser9", "52:54:00:aa:bb:04")
+    with pytest.raises(VmError, match="没有 PCI 设备.*0005:01:00.7"):
+        vm01.attach_nic("vm01", "hostdev", "0005:01:00.7", "52:54:00:aa:bb:05")
+    assert len(VMLibrary().hypervisor.interfaces("nvtv-vm01")) == 2
+
+
 def test_removed_vm_is_gone(lab, vm01):
     vm02 = VMLibrary()
     with pytest.raises(VmError, match="不存在"):
