@@ -160,8 +160,11 @@ class Hypervisor:
                 raise VmError(f"强制关闭虚拟机 {name} 失败：{err.get_error_message()}") from None
 
     def undefine(self, name: str) -> None:
+        dom = self.lookup(name)
+        # A UEFI guest's NVRAM file goes with its definition; drivers without NVRAM refuse the flag.
+        flags = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM if "<nvram" in dom.XMLDesc(0) else 0
         try:
-            self.lookup(name).undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+            dom.undefineFlags(flags)
         except libvirt.libvirtError as err:
             raise VmError(f"删除虚拟机 {name} 的定义失败：{err.get_error_message()}") from None
 

@@ -1,0 +1,63 @@
+"""VM library against libvirt's test driver (test:///default): define, start, read back, remove;
+fast, no lab needed. Live attach/detach needs the qemu driver (tests/integration/test_vm.py)."""
+
+import pytest
+
+import record_lab
+from netvirt.domain import DomainProfile
+from netvirt.labspec import load_lab
+from netvirt.vm import Hypervisor, VmError
+
+RECORD_ENV = {
+    "NETVIRT_HOSTA_ADDR": "192.0.2.1",
+    "NETVIRT_HOSTB_ADDR": "192.0.2.2",
+    "NETVIRT_VM01_ADDR": "192.0.2.11",
+    "NETVIRT_VM02_ADDR": "192.0.2.12",
+}
+
+
+@pytest.fixture
+def vm01(monkeypatch):
+    for name, value in RECORD_ENV.items():
+        monkeypatch.setenv(name, value)
+    lab = load_lab(record_lab.description())
+    return lab.vm("vm01"), DomainProfile(vhost_socket_dir=lab.ovs_rundir)
+
+
+@pytest.fixture
+def hypervisor():
+    hv = Hypervisor("test:///default")
+    yield hv
+    hv.close()
+
+
+def test_record_vm_defines_starts_and_goes_away(hypervisor, vm01):
+    vm, profile = vm01
+    hypervisor.create("VM01-unit", vm, profile)
+    try:
+        assert hypervisor.state("VM01-unit") == "running"
+        nics = hypervisor.interfaces("VM01-unit")
+        assert {
+            "type": "vhostuser",
+            "mac": "00:00:00:00:00:01",
+            "source": "/usr/local/var/run/openvswitch/dpdkvhostuser0",
+        } in nics
+        assert "memAccess='shared'" in hypervisor.xml("VM01-unit")
+    finally:
+        hypervisor.remove("VM01-unit")
+    assert not hypervisor.exists("VM01-unit")
+
+
+def test_a_name_defined_twice_is_refused(hypervisor, vm01):
+    vm, profile = vm01
+    hypervisor.create("VM01-twice", vm, profile)
+    try:
+        with pytest.raises(VmError, match="VM01-twice 已经定义过了"):
+            hypervisor.create("VM01-twice", vm, profile)
+    finally:
+        hypervisor.remove("VM01-twice")
+
+
+def test_unknown_domain_lists_the_known_ones(hypervisor):
+    with pytest.raises(VmError, match="虚拟机 nosuchvm 不存在（现有：.*test"):
+        hypervisor.state("nosuchvm")
