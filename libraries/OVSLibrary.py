@@ -9,7 +9,7 @@ from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
 from netvirt.ovs import DatapathType, Ovs, OvsError, PortType, VlanMode, check_name
-from netvirt.parsers.ovs import parse_dpif_show, parse_dump_flows, parse_pmd_rxq_show
+from netvirt.parsers.ovs import parse_dpif_show, parse_dump_flows, parse_pmd_rxq_show, parse_vswitchd_crashes
 
 # ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
 FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
@@ -357,6 +357,22 @@ class OVSLibrary:
         logger.info(f"{interface} link_state={state}")
         if state != expected:
             raise AssertionError(f"接口 {interface} 的 link_state 是 {state}，期望 {expected}")
+
+    @keyword("获取vswitchd崩溃记录")
+    def vswitchd_crashes(self) -> list:
+        """Return the crashes the ovs-vswitchd monitor logged (``N crashes: pid P died, killed (...)``) and log them.
+
+        Example: | ${crashes}= | 获取vswitchd崩溃记录 |
+        """
+        lab = seam.current()
+        result = self._hv("tail", "-c", "4000000", lab.ovs_log_path)
+        crashes = parse_vswitchd_crashes(result.stdout)
+        evidence.table(
+            ["时间", "pid", "原因"],
+            [(c["timestamp"], c["pid"], c["status"]) for c in crashes],
+            title=f"{lab.ovs_log_path} 中的崩溃记录（{len(crashes)} 条）",
+        )
+        return crashes
 
     @keyword("获取vswitchd进程号")
     def vswitchd_pid(self) -> int:

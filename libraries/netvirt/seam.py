@@ -68,6 +68,11 @@ class Lab:
         """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""
         return shlex.join(["env", f"OVS_RUNDIR={self.spec.ovs_rundir}", *argv])
 
+    @property
+    def ovs_log_path(self) -> str:
+        """ovs-vswitchd's log file on the hypervisor."""
+        return self.spec.params.get("ovs_log", "/var/log/openvswitch/ovs-vswitchd.log")
+
     def vhost_socket_path(self, name: str) -> str:
         """Where a vhost-user socket called ``name`` lives on the hypervisor (OVS's and QEMU's view alike)."""
         return f"{self.spec.ovs_rundir}/{name}"
@@ -143,6 +148,10 @@ class EmbeddedLab(Lab):
     def teardown(self) -> None:
         self.close_sessions()
         self.builder.down()
+
+    @property
+    def ovs_log_path(self) -> str:
+        return str(self.builder.root / "log" / "ovs-vswitchd.log")
 
     def restart_vswitchd(self) -> None:
         self.builder.restart_vswitchd()
