@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import shlex
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from robot.api import logger
@@ -66,6 +66,7 @@ class _Passthrough:
     vm: str
     mac: str
     ifname: str
+    mac_before: str  # the VF's MAC before libvirt gave it the guest's (and puts back on detach)
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -97,6 +98,8 @@ class SriovLibrary:
         evidence.command(result)
         if not result.ok:
             raise SriovError(f"{nic.host} 上 ip link show dev {nic.name} 失败：{result.stderr.strip()}")
+        if nic.emulated:  # what the VF settings became in the emulated eswitch
+            logger.debug(f"模拟网卡 {nic.host}:{nic.name} 的 eswitch 规则：\n{nic.flows()}")
         return parse_ip_link_vfs(result.stdout)
 
     # -- VF count ----------------------------------------------------------------------------------------
@@ -129,7 +132,24 @@ class SriovLibrary:
         # New VFs start from the driver's defaults: what was remembered of the old ones is gone.
         for key in [k for k in self._vf_before if k[:2] == self._key(nic)]:
             del self._vf_before[key]
+        for note in nic.notes():
+            logger.info(note)
+        self._wait_for_vfs(nic, count)
         return self.show_vf_devices(pf, host)
+
+    @staticmethod
+    def _wait_for_vfs(nic: SriovNic, count: int, timeout: float = 30) -> None:
+        """The driver probes new VFs after sriov_numvfs is written: wait until each one is there."""
+        deadline = time.monotonic() + timeout
+        for vf in range(count):
+            while True:
+                try:
+                    nic.vf_device(vf)
+                    break
+                except SriovError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
 
     @keyword("获取VF数量")
     def vf_count(self, pf: str, host: str | None = None) -> int:
@@ -193,7 +213,9 @@ class SriovLibrary:
         check_vf_index(nic.host, nic.name, vf, num_vfs)
         current = nic.link().vf(vf)
         change = check_change(nic.nic, nic.host, num_vfs, vf, wanted, current)
-        self._vf_before.setdefault((*self._key(nic), vf), current)
+        passed = self._passed.get((*self._key(nic), vf))
+        before = replace(current, mac=passed.mac_before) if passed else current
+        self._vf_before.setdefault((*self._key(nic), vf), before)
         start = time.monotonic()
         notes = nic.set_vf(vf, change) or []
         self._log_typed(nic, ip_link_set_command(nic.name, vf, change), time.monotonic() - start)
@@ -383,6 +405,7 @@ class SriovLibrary:
         if holder:
             raise SriovError(f"{nic.host}:{nic.name} 的 VF {vf} 已直通给 {holder}，不能再给 {vm}")
         mac = check_mac(mac or self.default_mac(nic.host, nic.name, vf))
+        mac_before = nic.link().vf(vf).mac
         kind, port = nic.vf_vnic(vf, mac)
         try:
             ifname = self._vms.attach_nic(vm, kind, port, mac, guest_ifname)
@@ -391,7 +414,7 @@ class SriovLibrary:
         except Exception:
             nic.vf_unplugged(vf)
             raise
-        self._passed[(*self._key(nic), vf)] = _Passthrough(vm, mac, ifname)
+        self._passed[(*self._key(nic), vf)] = _Passthrough(vm, mac, ifname, mac_before)
         # As the guest's network service would: the VF's NIC up, so its carrier is what the VF says.
         evidence.command(lab.session(vm).run(shlex.join(["ip", "link", "set", "dev", ifname, "up"]), timeout=30))
         for note in nic.notes():
@@ -496,15 +519,3 @@ class SriovLibrary:
         if link.up != up:
             nic.set_pf_up(up)
             self._log_typed(nic, shlex.join(["ip", "link", "set", "dev", nic.name, "up" if up else "down"]))
-
-    @keyword("记录模拟网卡规则")
-    def log_emulation(self, pf: str, host: str | None = None) -> None:
-        """On an emulated NIC, log its eswitch's OpenFlow rules (what the VF settings became); else nothing.
-
-        Example: | 记录模拟网卡规则 | enP5p1s0 |
-        """
-        nic = self._nic(pf, host)
-        if nic.emulated:
-            evidence.pre(f"模拟网卡 {nic.host}:{nic.name} 的 eswitch 规则", nic.flows())
-            for note in nic.notes():
-                logger.info(note)

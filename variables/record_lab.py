@@ -96,6 +96,8 @@ def description() -> dict:
             },
             "msix_interrupts": True,
             "sriov_passthrough": True,  # real VFs through VFIO
+            # 5.4.8.2: [max_tx_rate, min_tx_rate] of VF 0 and VF 1 (the record's 30G/25G and 40G/35G)
+            "sriov_vf_tx_rates_mbps": [[30000, 25000], [40000, 35000]],
             # 7.3 (PerfLibrary), CSIT's settings: 1 s trials, 0.5 % width, the RFC 2544 frame sizes and 9000.
             "perf_generator": "auto",  # TRex when a measurer exists for it (trex_dir), else iperf3
             "perf_frame_sizes": [64, 128, 256, 512, 1024, 1280, 1518, 9000],

@@ -31,6 +31,10 @@ change, give the ConnectX legacy-SR-IOV semantics the record shows:
   its guest NIC's link set through libvirt (``<link state='down'/>``), so the guest sees
   NO-CARRIER as with the record's disable.
 
+The record's two findings on ConnectX-4 can be reproduced, to see the suites fail and explain
+why: the lab description's ``params`` ``nic_quirks`` may hold ``vf_auto_ignores_pf`` (an ``auto``
+VF stays up when the PF goes down) and ``no_qinq`` (a VST VF drops frames the guest tagged).
+
 Counters (the record's ``ethtool -S``): ``rx_vport_{unicast,multicast,broadcast}_{packets,bytes}``
 count frames the NIC received from its uplink, ``tx_vport_*`` frames the PF sent.
 """
@@ -101,6 +105,7 @@ class VfPort:
     spoofchk: bool = False
     up: bool = True
     meter: int | None = None
+    qinq: bool = True  # False: frames the guest tagged itself are dropped on a VST VF (CX-4, OFED 4.3)
 
 
 def _outputs(ports: list[str | None]) -> list[str]:
@@ -128,6 +133,8 @@ def esw_flows(uplink: str | None, pf: str, pf_mac: str, vfs: list[VfPort]) -> li
         if not vf.up:
             flows.append(f"table=0,priority=100,in_port={vf.port},actions=drop")
             continue
+        if vf.vlan and not vf.qinq:
+            flows.append(f"table=0,priority=95,in_port={vf.port},vlan_tci=0x1000/0x1000,actions=drop")
         actions = [f"meter:{vf.meter}"] if vf.meter else []
         if vf.vlan:
             actions += [f"push_vlan:{vf.tpid:#06x}", f"set_field:{0x1000 | vf.vlan}->vlan_vid"]
@@ -226,7 +233,6 @@ class Esw:
     pf_mac: str = ZERO_MAC
     vfs: list[EmuVf] = field(default_factory=list)
     meters: dict[int, int] = field(default_factory=dict)
-    admin_moved: set[int] = field(default_factory=set)
 
     @property
     def uplink(self) -> str:
@@ -258,12 +264,19 @@ class Esw:
 
 
 class NicEmulator:
-    """Builds, drives and removes the hidden eswitches of an embedded lab."""
+    """Builds, drives and removes the hidden eswitches of an embedded lab.
+
+    Its methods change an eswitch's state and ports; ``apply`` then makes the rules, meters and
+    VF links follow (``EmulatedNic`` calls it after each operation).
+    """
 
     def __init__(self, builder: Builder):
         self.builder = builder
         self.spec = builder.spec
         self.ns = f"{builder.id}-nic"
+        # The record's findings, to be reproduced on request (params nic_quirks): "vf_auto_ignores_pf"
+        # (ConnectX-4: an auto VF stays up when the PF goes down), "no_qinq" (OFED 4.3: no QinQ on VST).
+        self.quirks = set(self.spec.params.get("nic_quirks", ()))
         self.esws: dict[tuple[str, str], Esw] = {}
         for h, host in enumerate(self.spec.hosts):
             for n, nic in enumerate(host.nics):
@@ -408,6 +421,8 @@ class NicEmulator:
 
     def vf_up(self, esw: Esw, vf: EmuVf, pf_up: bool) -> bool:
         state = vf.state.link_state
+        if state == LinkState.auto and "vf_auto_ignores_pf" in self.quirks:
+            return True
         return state == LinkState.enable or (state == LinkState.auto and pf_up)
 
     def netdev_mac(self, esw: Esw, vf: int) -> str:
@@ -429,7 +444,6 @@ class NicEmulator:
             vf = EmuVf(VfState(vf=index, spoofchk=False, trust=False, query_rss=False), self.netdev_mac(esw, index))
             esw.vfs.append(vf)
             self._make_vf_netdev(esw, index)
-        self.apply(esw)
 
     def _make_vf_netdev(self, esw: Esw, index: int) -> None:
         vf = esw.vfs[index]
@@ -461,7 +475,6 @@ class NicEmulator:
             notes.append(
                 f"模拟网卡记录 min_tx_rate {change.min_tx_rate} Mbps 并显示，但不保证最低速率（meter 只能限速）"
             )
-        self.apply(esw)
         return notes
 
     # -- passing a VF to a VM ----------------------------------------------------------------------------
@@ -473,7 +486,6 @@ class NicEmulator:
             raise SriovError(f"{esw.host.name}:{esw.nic.name} 的 VF {index} 已直通给 {owner}")
         self._remove_vf_port(esw, index)
         vf.tap_pending = True
-        self.apply(esw)
         tap = esw.vf_port(index)
         self.ip(esw.host_ns, "link", "del", tap, check=False)
         self.ip(esw.host_ns, "tuntap", "add", "dev", tap, "mode", "tap")
@@ -488,7 +500,6 @@ class NicEmulator:
         self.vsctl("add-port", esw.bridge, tap)
         vf.plug, vf.tap_pending = plug, False
         vf.state = replace(vf.state, mac=plug.mac)  # as libvirt does for a hostdev VF
-        self.apply(esw)
 
     def unplug(self, esw: Esw, index: int) -> None:
         """The VF is back with the host driver: tap gone, VF netdev back, admin MAC as before the VM."""
@@ -500,7 +511,6 @@ class NicEmulator:
             vf.state = replace(vf.state, mac=vf.plug.saved_mac)
         vf.plug, vf.tap_pending = None, False
         self._make_vf_netdev(esw, index)
-        self.apply(esw)
 
     # -- rules, meters, links ---------------------------------------------------------------------------
     def apply(self, esw: Esw, guest_link=None) -> None:
@@ -524,6 +534,7 @@ class NicEmulator:
                     spoofchk=bool(vf.state.spoofchk),
                     up=up,
                     meter=index + 1 if vf.state.max_tx_rate else None,
+                    qinq="no_qinq" not in self.quirks,
                 )
             )
             self._link(esw, index, vf, up, guest_link)
@@ -634,7 +645,9 @@ class EmulatedNic(SriovNic):
 
     def vf_vnic(self, vf: int, mac: str) -> tuple[str, str]:
         self.vf_device(vf)
-        return "ethernet", self.emu.prepare_tap(self.esw, vf)
+        tap = self.emu.prepare_tap(self.esw, vf)
+        self._apply()
+        return "ethernet", tap
 
     def vf_plugged(self, vf: int, vm: str, domain: str, mac: str, guest_ifname: str) -> None:
         saved = self.esw.vfs[vf].state.mac
