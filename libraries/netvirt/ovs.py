@@ -437,3 +437,8 @@ class Ovs:
                     "见 ovs-vswitchd 日志中的 MTU setup error）"
                 )
             time.sleep(0.1)
+        # The datapath may refuse the new MTU after the column shows it: the port then carries an error.
+        time.sleep(0.5)
+        error = self.interface(interface)["error"]
+        if error:
+            raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{error}")

@@ -402,7 +402,8 @@ class EmbeddedLab:
     def claim_for_dpdk(self, nic: str) -> None:
         """Hand Host B's cable ``nic`` to DPDK: a real PMD unbinds the kernel driver, so the host
         loses its addresses there; the NIC itself supports jumbo frames (AF_PACKET takes its largest
-        frame from the netdev's MTU when DPDK attaches it, so mtu_request up to 9000 works)."""
+        frame from the netdev's MTU when DPDK attaches it, so an mtu_request above 1500 is accepted;
+        jumbo frames through that port are not measured to pass: see docs/ARCHITECTURE.md)."""
         procs.run(["ip", "-n", self.hv_ns, "addr", "flush", "dev", nic])
         procs.run(["ip", "-n", self.hv_ns, "link", "set", "dev", nic, "mtu", "9000", "up"])
 

@@ -1,0 +1,501 @@
+"""Robot keywords for forwarding performance and quality (record chapter 7.3): RFC 2544 NDR/PDR, latency, jitter."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+from robot.api import SkipExecution, logger
+from robot.api.deco import keyword, library
+
+from netvirt import evidence, seam
+from netvirt.perf import frames, generators, quality, report, topology
+from netvirt.perf.generators import Generator, GeneratorUnavailable, Iperf3Measurer
+from netvirt.perf.search import NDR, PDR, SearchError, SearchResult, SearchSpec, mlr_search
+from netvirt.perf.topology import Scenario, ScenarioUnavailable, Topology
+
+DEFAULTS: dict[str, Any] = {
+    "perf_generator": "auto",
+    "perf_frame_sizes": list(frames.RFC2544_FRAME_SIZES) + [frames.JUMBO_FRAME],
+    "perf_mtu": 1500,
+    "perf_trial_duration": 1,
+    "perf_duration_sum": None,
+    "perf_exceed_ratio": 0.0,
+    "perf_pdr_loss_ratio": 0.005,
+    "perf_relative_width": 0.005,
+    "perf_min_load_pps": 10_000,
+    "perf_search_timeout": 600,
+    "perf_quality_duration": 10,
+    "perf_quality_loads": [10, 50, 90, 100],
+    "perf_probe_pps": 1000,
+    "perf_ndr_min_pct_line_rate": {},
+    "perf_quality_max_loss_ratio": None,  # None: the PDR loss ratio
+    "perf_quality_judged_up_to_pct": 90,
+    "perf_latency_max_us": {},  # {"p99_us": 500}: latency statistics and their maxima in µs
+}
+LATENCY_KEYS = ("min_us", "avg_us", "max_us", "p50_us", "p90_us", "p99_us", "p999_us", "jitter_us", "ipdv_us")
+
+
+def _param(name: str) -> Any:
+    return seam.current().spec.params.get(name, DEFAULTS[name])
+
+
+def _host_load(host: str) -> tuple[float, int]:
+    """The 1-minute load average and CPU count of ``host`` (on the embedded lab: of the whole machine)."""
+    result = seam.current().session(host).run("cat /proc/loadavg; nproc", timeout=30)
+    try:
+        load, cpus = result.stdout.split("\n", 1)
+        return float(load.split()[0]), int(cpus.strip())
+    except ValueError:
+        return 0.0, 0
+
+
+class LoadWatch:
+    """The generator host's load before and after a measurement; a warning when it exceeded its CPUs."""
+
+    def __init__(self, host: str):
+        self.host = host
+        self.before, self.cpus = _host_load(host)
+
+    def note(self) -> str:
+        after, _ = _host_load(self.host)
+        text = f"{self.host} 负载（/proc/loadavg，1 分钟）：开始 {self.before:.2f}，结束 {after:.2f}"
+        text += f"，CPU {self.cpus} 个"
+        if self.cpus and max(self.before, after) > self.cpus:
+            logger.warn(f"测量期间 {text}：负载超过 CPU 数，结果可能受其他进程干扰（丢包与时延偏高、NDR 偏低）")
+        return text
+
+
+def _png(title: str, png: bytes) -> None:
+    image = base64.b64encode(png).decode()
+    logger.info(f'<b>{html.escape(title)}</b><br><img src="data:image/png;base64,{image}">', html=True)
+
+
+def _chart(title: str, draw) -> None:
+    try:
+        png = draw()
+    except ImportError:
+        logger.warn("没有安装 matplotlib：只记录表格，不画图")
+        return
+    _png(title, png)
+
+
+@library(scope="GLOBAL", auto_keywords=False)
+class PerfLibrary:
+    """Robot keywords for forwarding performance and quality (record chapter 7.3): RFC 2544 NDR/PDR, latency, jitter.
+
+    = 场景 =
+    ``准备转发性能拓扑`` builds one measured path and starts the generator on it:
+    | ``p2p``   | Host A enP4p1s0 → dpdkp0 → OVS ovsbr0 → dpdkp1 → Host A enP5p1s0 |
+    | ``pvp``   | Host A → dpdkp0 → ovsbr0 → dpdkvhostuser0 → VM01 (kernel forwarding) → ovsbr0 → dpdkp1 → Host A |
+    | ``vm2vm`` | VM02 → dpdkvhostuser1 → ovsbr0 → dpdkvhostuser0 → VM01 |
+    | ``sriov`` | through VFs passed to a VM: not available yet (``转发场景可测`` says why) |
+    The DUT's side (the dpdk ports on ovsbr0) is configured by ``perf.resource`` with the OVS
+    keywords. Host A holds both ends of p2p and pvp, so the receiving NIC is moved into a network
+    namespace of its own for the measurement and moved back by ``拆除转发性能拓扑``.
+
+    = 流量发生器 =
+    iperf3 UDP runs on every lab: datagrams of ``frame - 46`` bytes (frame = 14 Ethernet + 20 IPv4
+    + 8 UDP + payload + 4 FCS), ``-b`` at the trial's rate, ``-t`` the trial's seconds; counts from
+    ``iperf3 -J``. TRex and pktgen-DPDK are detected on Host A and named in the log, but have no
+    measurer yet: asking for them fails saying so.
+
+    = 搜索 =
+    NDR (0 % loss) and PDR (``perf_pdr_loss_ratio``, 0.5 %) per frame size with MLRsearch 1.2.1,
+    between ``perf_min_load_pps`` and the line rate of Host A's NIC (``speed_mbps``), to a relative
+    width of ``perf_relative_width``. Every trial is logged (load, frames sent and received, loss),
+    then the final intervals; throughput in Mpps, Gbit/s (L2: frame bytes × 8) and % of line rate
+    (L1: 20 bytes of preamble and gap per frame counted).
+
+    = 转发质量 =
+    ``测量转发质量`` runs trials at 10/50/90/100 % of the PDR with latency probes beside the load
+    (``netvirt/remote/latprobe.py``: one-way latency, both ends on Host A's clock): loss, iperf3's
+    jitter, latency min/avg/max and percentiles, RFC 3550 jitter and IPDV of the probes.
+
+    = 判据 =
+    The pass criteria are lab parameters: ``perf_ndr_min_pct_line_rate`` (``{frame size: % of
+    line rate}``), ``perf_quality_max_loss_ratio`` and ``perf_latency_max_us`` (``{"p99_us": 500}``),
+    the last two at loads up to ``perf_quality_judged_up_to_pct`` % of the PDR. A criterion the generator cannot reach
+    (iperf3 slower than the criterion's load) cannot be judged: the test is skipped, saying so.
+    """
+
+    def __init__(self) -> None:
+        self._generator: Generator | None = None
+        self._topology: Topology | None = None
+        self._measurer: Iperf3Measurer | None = None
+        self._results: dict[int, SearchResult] = {}
+
+    # -- generator -----------------------------------------------------------------------------------
+    @keyword("选择流量发生器")
+    def choose_generator(self, generator: Generator | None = None) -> str:
+        """Detect the generators on Host A, choose one (``auto``, ``iperf3``, ``trex``, ``pktgen``) and return it.
+
+        Without ``generator`` the lab parameter ``perf_generator`` decides (default ``auto``: TRex or
+        pktgen-DPDK when a measurer exists for them, else iperf3). Fails, naming what is missing,
+        when the chosen generator cannot run.
+
+        Example: | ${gen}= | 选择流量发生器 | iperf3 |
+        """
+        lab = seam.current()
+        kind = generator or Generator(_param("perf_generator"))
+        found = generators.detect(lab.session("hosta"), lab.spec.params)
+        evidence.table(
+            ["流量发生器", "Host A 上已安装"],
+            [(name, "是" if present else "否") for name, present in found.items()],
+            "流量发生器检测",
+        )
+        choice, notes = generators.choose(kind, found, lab.spec.params)
+        for note in notes:
+            logger.info(f"不使用：{note}")
+        logger.info(f"使用流量发生器：{choice.value}")
+        self._generator = choice
+        return choice.value
+
+    # -- topology ------------------------------------------------------------------------------------
+    @keyword("转发场景可测")
+    def scenario_available(self, scenario: Scenario) -> bool:
+        """Return whether the lab can build ``scenario``; if not, log a warning saying why.
+
+        For one scenario of a case that the lab cannot measure, while the others still count.
+
+        Example: | ${ok}= | 转发场景可测 | sriov |
+        """
+        reason = topology.unavailable_reason(seam.current(), scenario)
+        if reason:
+            logger.warn(f"本实验环境不测 {scenario.value} 场景：{reason}")
+            return False
+        return True
+
+    @keyword("准备转发性能拓扑")
+    def prepare(self, scenario: Scenario, mtu: int = 1500) -> dict:
+        """Configure the ends of ``scenario``'s path, check it forwards, start the generator; return its summary.
+
+        The path's MTU is ``mtu`` at its ends (the DUT's ports are set by the suite). A scenario the lab
+        cannot build skips the test with the reason. Put ``拆除转发性能拓扑`` in the teardown.
+
+        Example: | ${topo}= | 准备转发性能拓扑 | p2p | mtu=9000 |
+        """
+        if self._topology is not None:
+            raise RuntimeError(f"已有转发性能拓扑（{self._topology.scenario.value}）：先调用 拆除转发性能拓扑")
+        if not 68 <= mtu <= 9710:
+            raise frames.PerfInputError(f"mtu {mtu} 超出范围 68..9710")
+        if self._generator is None:
+            self.choose_generator()
+        if self._generator is not Generator.iperf3:
+            raise GeneratorUnavailable(f"流量发生器 {self._generator.value} 没有测量器：请用 iperf3")
+        lab = seam.current()
+        try:
+            topo = topology.build(lab, scenario, mtu)
+        except ScenarioUnavailable as err:
+            raise SkipExecution(str(err)) from None
+        for result in topo.commands:
+            evidence.command(result)
+        measurer = Iperf3Measurer(lab.session, topo.tx, topo.rx, topo.mtu, topo.speed_mbps)
+        try:
+            measurer.start()
+        except BaseException:
+            topology.restore(lab, topo)
+            raise
+        self._topology, self._measurer, self._results = topo, measurer, {}
+        summary = topo.summary()
+        evidence.table(
+            ["场景", "路径", "发送端", "接收端", "MTU", "线速参考 (Mb/s)"],
+            [(summary["scenario"], summary["path"], summary["tx"], summary["rx"], topo.mtu, topo.speed_mbps)],
+            "转发性能拓扑",
+        )
+        return summary
+
+    @keyword("拆除转发性能拓扑")
+    def teardown(self) -> None:
+        """Stop the generator and restore the path's ends (the receiving NIC back to Host A, addresses, routes).
+
+        Does nothing when no path is built, so it belongs in every test teardown.
+
+        Example: | 拆除转发性能拓扑 |
+        """
+        errors = []
+        if self._measurer is not None:
+            try:
+                self._measurer.close()
+            except Exception as err:  # restore the path anyway, then report
+                errors.append(str(err))
+            self._measurer = None
+        if self._topology is not None:
+            topo, self._topology = self._topology, None
+            start = len(topo.commands)
+            failed = topology.restore(seam.current(), topo)
+            for result in topo.commands[start:]:
+                evidence.command(result)
+            errors += [f"[{r.host}]# {r.command}：{(r.stderr or r.stdout).strip()}" for r in failed]
+        if errors:
+            raise RuntimeError("转发性能拓扑没能完全恢复：\n" + "\n".join(errors))
+
+    def _ready(self) -> tuple[Topology, Iperf3Measurer]:
+        if self._topology is None or self._measurer is None:
+            raise RuntimeError("还没有转发性能拓扑：先调用 准备转发性能拓扑")
+        return self._topology, self._measurer
+
+    # -- NDR / PDR -----------------------------------------------------------------------------------
+    @keyword("性能测试帧长")
+    def frame_sizes(self, mtu: int, *sizes: int) -> list[int]:
+        """Return ``sizes`` (default: the lab parameter ``perf_frame_sizes``) that a path of ``mtu`` carries.
+
+        A jumbo size above what ``mtu`` allows is left out, and the log says so.
+
+        Example: | @{sizes}= | 性能测试帧长 | 9000 |
+        """
+        wanted = [int(s) for s in (sizes or _param("perf_frame_sizes"))]
+        for size in wanted:
+            if size < frames.MIN_FRAME:
+                frames.check_frame_size(size, mtu)
+        kept = frames.frame_sizes_for(wanted, mtu)
+        dropped = [s for s in wanted if s not in kept]
+        if dropped:
+            logger.info(f"MTU {mtu} 的路径不测这些帧长：{dropped}（最大帧长 {frames.max_frame(mtu)} 字节）")
+        return kept
+
+    def _spec(self, frame_size: int, pdr_loss_ratio: float | None, trial_duration: float | None) -> SearchSpec:
+        topo, _ = self._ready()
+        frames.check_frame_size(frame_size, topo.mtu)
+        return SearchSpec(
+            min_load_pps=float(_param("perf_min_load_pps")),
+            max_load_pps=frames.line_rate_pps(topo.speed_mbps, frame_size),
+            pdr_loss_ratio=_param("perf_pdr_loss_ratio") if pdr_loss_ratio is None else pdr_loss_ratio,
+            relative_width=float(_param("perf_relative_width")),
+            trial_duration=float(_param("perf_trial_duration") if trial_duration is None else trial_duration),
+            duration_sum=_param("perf_duration_sum"),
+            exceed_ratio=float(_param("perf_exceed_ratio")),
+            timeout_s=float(_param("perf_search_timeout")),
+        )
+
+    @keyword("搜索NDR和PDR")
+    def search(self, frame_size: int, pdr_loss_ratio: float | None = None, trial_duration: float | None = None) -> dict:
+        """Search the NDR and PDR of ``frame_size``-byte frames on the prepared path with MLRsearch; return the figures.
+
+        ``pdr_loss_ratio`` and ``trial_duration`` override the lab parameters. The log shows every
+        trial and the final intervals. Returns ``frame_size``, ``ndr_pps``, ``pdr_pps`` (None when even
+        the minimum load loses), ``ndr_mpps``, ``ndr_gbps``, ``ndr_pct_line_rate`` (and ``pdr_…``),
+        ``ndr_upper_pps``, ``trials``, ``trial_seconds``, ``seconds`` and ``max_offered_pps``.
+
+        Example: | ${r}= | 搜索NDR和PDR | 64 | pdr_loss_ratio=0.005 |
+        """
+        topo, measurer = self._ready()
+        spec = self._spec(frame_size, pdr_loss_ratio, trial_duration)
+        title = f"{topo.scenario.value} {frame_size} 字节帧"
+        watch = LoadWatch(topo.tx.host)
+        try:
+            result = mlr_search(measurer, frame_size, spec, on_trial=self._progress)
+        except SearchError as err:
+            if err.trials:
+                partial = SearchResult("MLRsearch 1.2.1", frame_size, spec, [], err.trials)
+                evidence.table(report.TRIAL_HEADERS, report.trial_rows(partial), f"{title}：中止前的试验")
+            raise
+        if measurer.last_command is not None:
+            logger.info(f"试验命令（最后一次）：[{measurer.last_command.host}]# {measurer.last_command.command}")
+        evidence.table(
+            report.TRIAL_HEADERS,
+            report.trial_rows(result),
+            f"{title}：MLRsearch 试验（{len(result.trials)} 次，试验时长合计 {result.trial_seconds:g} 秒，"
+            f"用时 {result.seconds:.1f} 秒；{watch.note()}）",
+        )
+        evidence.table(report.INTERVAL_HEADERS, report.interval_rows(result), f"{title}：最终区间")
+        self._results[frame_size] = result
+        return self._figures(result, topo)
+
+    @staticmethod
+    def _progress(trial) -> None:
+        r = trial.result
+        logger.debug(
+            f"试验 {trial.index}：{r.load_pps:.0f} 帧/秒 × {r.duration_s:g} 秒，发送 {r.sent}，接收 {r.received}，"
+            f"丢包率 {trial.search_loss_ratio:.4%}"
+        )
+
+    @staticmethod
+    def _figures(result: SearchResult, topo: Topology) -> dict:
+        figures: dict[str, Any] = {
+            "scenario": topo.scenario.value,
+            "frame_size": result.frame_size,
+            "speed_mbps": topo.speed_mbps,
+            "line_rate_pps": frames.line_rate_pps(topo.speed_mbps, result.frame_size),
+            "trials": len(result.trials),
+            "trial_seconds": result.trial_seconds,
+            "seconds": result.seconds,
+            "max_offered_pps": result.max_offered_pps,
+        }
+        for goal in (NDR, PDR):
+            interval = result.interval(goal)
+            values = report.figures(interval, result.frame_size, topo.speed_mbps)
+            key = goal.lower()
+            figures[f"{key}_pps"] = values["pps"]
+            figures[f"{key}_mpps"] = values["mpps"]
+            figures[f"{key}_gbps"] = values["gbps"]
+            figures[f"{key}_pct_line_rate"] = values["pct_line_rate"]
+            figures[f"{key}_upper_pps"] = interval.upper_pps
+            figures[f"{key}_loss_ratio"] = interval.loss_ratio
+            figures[f"{key}_limited_by_generator"] = interval.limited_by_generator
+        return figures
+
+    @keyword("按帧长搜索NDR和PDR")
+    def sweep(self, *frame_sizes: int) -> list[dict]:
+        """Search NDR and PDR for each of ``frame_sizes``; log the summary table and chart; return each one's figures.
+
+        Example: | @{r}= | 按帧长搜索NDR和PDR | 64 | 512 | 1518 |
+        """
+        if not frame_sizes:
+            raise frames.PerfInputError("没有帧长：例如 64 128 256 512 1024 1280 1518")
+        topo, _ = self._ready()
+        for size in frame_sizes:
+            frames.check_frame_size(size, topo.mtu)  # every size checked before the first trial
+        figures = [self.search(size) for size in frame_sizes]
+        results = [self._results[size] for size in frame_sizes]
+        title = f"{topo.scenario.value}：NDR/PDR（线速参考 {topo.speed_mbps} Mb/s）"
+        evidence.table(report.SUMMARY_HEADERS, report.summary_rows(results, topo.speed_mbps), title)
+        _chart(title, lambda: report.throughput_chart(results, topo.speed_mbps, f"{topo.scenario.value} NDR/PDR"))
+        return figures
+
+    # -- quality -------------------------------------------------------------------------------------
+    @keyword("测量转发质量")
+    def measure_quality(
+        self, frame_size: int, pdr_pps: float, *load_pcts: float, duration: float | None = None
+    ) -> list[dict]:
+        """Measure loss, jitter and latency at ``load_pcts`` % (default 10 50 90 100) of ``pdr_pps``; return each point.
+
+        Each point is one trial of ``duration`` seconds (default: ``perf_quality_duration``) with
+        latency probes (``perf_probe_pps`` per second) sent beside the load. Logs the table and a chart.
+
+        Example: | @{q}= | 测量转发质量 | 64 | ${r}[pdr_pps] | 10 | 50 | 90 | 100 |
+        """
+        topo, measurer = self._ready()
+        pcts = quality.check_pcts(load_pcts or _param("perf_quality_loads"))
+        seconds = float(duration if duration is not None else _param("perf_quality_duration"))
+        probe_pps = float(_param("perf_probe_pps"))
+        watch = LoadWatch(topo.tx.host)
+        measurer.probe_pps = probe_pps
+        try:
+            points = quality.measure(measurer, frame_size, pdr_pps, pcts, seconds)
+        finally:
+            measurer.probe_pps = 0.0
+        title = (
+            f"{topo.scenario.value} {frame_size} 字节帧的转发质量（PDR {pdr_pps:,.0f} 帧/秒，每点 {seconds:g} 秒，"
+            f"时延探测 {probe_pps:g} 个/秒；{watch.note()}）"
+        )
+        evidence.table(report.QUALITY_HEADERS, report.quality_rows(points), title)
+        _chart(title, lambda: report.latency_chart(points, f"{topo.scenario.value} {frame_size} B: latency vs load"))
+        return [
+            {
+                "pct_of_pdr": p.pct_of_pdr,
+                "load_pps": p.load_pps,
+                "sent": p.trial.sent,
+                "received": p.trial.received,
+                "loss_ratio": p.trial.loss_ratio,
+                "jitter_ms": p.trial.jitter_ms,
+                "latency": p.trial.latency.as_dict() if p.trial.latency else None,
+            }
+            for p in points
+        ]
+
+    # -- verdicts ------------------------------------------------------------------------------------
+    @keyword("转发性能应满足判据")
+    def ndr_criterion(self, results: list[dict]) -> None:
+        """Fail unless each result's NDR reaches the lab's ``perf_ndr_min_pct_line_rate`` for its frame size.
+
+        A frame size without a criterion is not judged. Where the NDR falls short but the generator never
+        offered the criterion's load, the lab cannot judge it: with nothing else judged the test is skipped.
+
+        Example: | 转发性能应满足判据 | ${results} |
+        """
+        if not results:
+            raise SkipExecution("没有转发性能结果可判定（场景不可测？见上面的警告）")
+        criteria = {int(k): float(v) for k, v in (_param("perf_ndr_min_pct_line_rate") or {}).items()}
+        rows, failures, unjudged = [], [], []
+        for r in results:
+            size = int(r["frame_size"])
+            if size not in criteria:
+                continue
+            need_pct = criteria[size]
+            need_pps = r["line_rate_pps"] * need_pct / 100
+            got = r["ndr_pct_line_rate"] or 0.0
+            if got >= need_pct:
+                verdict = "PASS"
+            elif r["max_offered_pps"] < need_pps:
+                verdict = "无法判定"
+                unjudged.append(
+                    f"{size} 字节：发生器最多只发出 {r['max_offered_pps']:,.0f} 帧/秒，"
+                    f"低于判据负载 {need_pps:,.0f} 帧/秒"
+                )
+            else:
+                verdict = "FAIL"
+                failures.append(
+                    f"{size} 字节帧的 NDR 为线速的 {got:.3g}%（{(r['ndr_pps'] or 0):,.0f} 帧/秒），"
+                    f"低于判据 {need_pct:g}%（{need_pps:,.0f} 帧/秒）"
+                )
+            rows.append((size, f"{got:.3g}%", f"≥ {need_pct:g}%", f"{need_pps:,.0f}", verdict))
+        evidence.table(
+            ["帧长 (B)", "NDR (% 线速)", "判据", "判据负载 (帧/秒)", "结果"],
+            rows,
+            "转发性能判据（实验环境参数 perf_ndr_min_pct_line_rate）",
+            highlight=[(i, 4) for i, row in enumerate(rows) if row[4] != "PASS"],
+        )
+        if failures:
+            raise AssertionError("转发性能不满足判据：\n" + "\n".join(failures))
+        if not rows:
+            raise SkipExecution("实验环境参数 perf_ndr_min_pct_line_rate 没有为所测帧长给出判据，无法判定")
+        if unjudged and len(unjudged) == len(rows):
+            raise SkipExecution("流量发生器达不到判据负载，本实验环境无法判定：\n" + "\n".join(unjudged))
+        for line in unjudged:
+            logger.warn(f"无法判定：{line}")
+
+    @keyword("转发质量应满足判据")
+    def quality_criterion(self, points: list[dict]) -> None:
+        """Fail unless loss and latency meet the lab's criteria at loads up to a fraction of the PDR.
+
+        The loads judged are those up to ``perf_quality_judged_up_to_pct`` % of the PDR. Loss may be
+        at most ``perf_quality_max_loss_ratio`` (default: the PDR loss ratio); each latency statistic
+        named in ``perf_latency_max_us`` (e.g. ``{"p99_us": 500}``) at most its value in µs.
+
+        Example: | 转发质量应满足判据 | ${points} |
+        """
+        up_to = float(_param("perf_quality_judged_up_to_pct"))
+        max_loss = _param("perf_quality_max_loss_ratio")
+        max_loss = float(_param("perf_pdr_loss_ratio") if max_loss is None else max_loss)
+        limits = {str(k): float(v) for k, v in (_param("perf_latency_max_us") or {}).items()}
+        for key in limits:
+            if key not in LATENCY_KEYS:
+                raise ValueError(f"perf_latency_max_us 的键 {key} 不是时延统计量（可用：{', '.join(LATENCY_KEYS)}）")
+        rows, failures = [], []
+        for p in points:
+            if p["pct_of_pdr"] > up_to:
+                continue
+            problems = []
+            if p["loss_ratio"] > max_loss:
+                problems.append(f"丢包率 {p['loss_ratio']:.3%} 超过 {max_loss:.3%}")
+            for key, limit in limits.items():
+                value = p["latency"][key] if p["latency"] else None
+                if value is None or value > limit:
+                    shown = "未测得" if value is None else f"{value:.0f} µs"
+                    problems.append(f"时延 {key} {shown} 超过 {limit:g} µs")
+            failures += [f"{p['pct_of_pdr']:g}% PDR：{problem}" for problem in problems]
+            latency = "；".join(
+                f"{key} {p['latency'][key]:.0f}" for key in limits if p["latency"] and p["latency"][key] is not None
+            )
+            rows.append(
+                (
+                    f"{p['pct_of_pdr']:g}",
+                    f"{p['loss_ratio']:.3%}",
+                    f"≤ {max_loss:.3%}",
+                    latency or "—",
+                    "；".join(f"{key} ≤ {limit:g}" for key, limit in limits.items()) or "不判定",
+                    "FAIL" if problems else "PASS",
+                )
+            )
+        evidence.table(
+            ["负载 (% PDR)", "丢包率", "丢包判据", "时延 (µs)", "时延判据 (µs)", "结果"],
+            rows,
+            f"转发质量判据（负载不超过 PDR 的 {up_to:g}%）",
+            highlight=[(i, 5) for i, row in enumerate(rows) if row[5] != "PASS"],
+        )
+        if not rows:
+            raise SkipExecution(f"没有不超过 PDR {up_to:g}% 的负载点，无法判定转发质量")
+        if failures:
+            raise AssertionError("转发质量不满足判据：\n" + "\n".join(failures))

@@ -1,0 +1,149 @@
+"""Chapter 7.3's machinery on a real embedded lab (id ``nvpi``, bare: OVS, no VMs): the p2p path through
+OVS-DPDK with an egress policer of known rate, a short NDR/PDR search that must find the policer, a
+quality point with latency probes, and Host A left exactly as it was (NIC back, nothing running)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import embedded_lab
+from netvirt import seam
+from netvirt.labspec import load_lab
+from netvirt.ovs import Ovs
+from netvirt.perf import frames, quality, search, topology
+from netvirt.perf.generators import Iperf3Measurer
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
+
+LAB_ID = "nvpi"
+RATE_PPS, CBS_PCT = 3000, 5  # far below what the path forwards unpoliced (15-40 kpps of 64-byte frames)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    description = embedded_lab.description(LAB_ID)
+    description["vms"] = []
+    lab = seam.from_spec(load_lab(description), progress=lambda m: None)
+    lab.setup()
+    ovs = Ovs(lab.ovsdb_remote)
+    try:
+        topology.p2p_dut(lab, ovs)
+        yield lab, ovs
+    finally:
+        ovs.close()
+        lab.teardown()
+        assert lab.builder.leftovers() == []
+
+
+def host_a_links(lab) -> dict:
+    result = lab.session("hosta").run("ip -j addr show", timeout=30)
+    return {
+        link["ifname"]: (link["mtu"], "UP" in link["flags"], len(link["addr_info"]))
+        for link in json.loads(result.stdout)
+    }
+
+
+def ours_running() -> list[str]:
+    """iperf3, the probe and the namespace holder still running in the lab's Host A."""
+    pids = subprocess.run(["ip", "netns", "pids", f"{LAB_ID}-hosta"], capture_output=True, text=True).stdout.split()
+    left = []
+    for pid in pids:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = b" ".join(argv).decode(errors="replace")
+        if any(word in line for word in ("iperf3", "latprobe", "unshare", "sleep")):
+            left.append(f"{pid}: {line}")
+    return left
+
+
+def test_search_finds_the_policer_and_the_path_is_restored(lab):
+    lab, ovs = lab
+    before = host_a_links(lab)
+    cir = RATE_PPS * frames.ip_bytes(64)
+    cbs = cir * CBS_PCT // 100
+    truth = frames.policer_ndr_pps(cir, cbs, 64, 1)
+    ovs.set_egress_policer("dpdkp1", cir, cbs)
+    topo = topology.build(lab, topology.Scenario.p2p)
+    measurer = Iperf3Measurer(lab.session, topo.tx, topo.rx, topo.mtu, topo.speed_mbps, settle_s=2 * cbs / cir)
+    try:
+        assert topo.rx.netns_pid and topo.rx.interface == "enP5p1s0"
+        assert "enP5p1s0" not in host_a_links(lab)  # moved into the receiver's namespace
+        measurer.start()
+        spec = search.SearchSpec(min_load_pps=300, max_load_pps=frames.line_rate_pps(10_000, 64), relative_width=0.02)
+        result = search.mlr_search(measurer, 64, spec)
+        ndr, pdr = result.interval("NDR"), result.interval("PDR")
+        # Above the policer's zero-loss limit every trial loses: the NDR can never be above it. Below it, a
+        # stall of this shared machine can cost a frame, so the lower side is checked loosely.
+        assert ndr.lower_pps is not None and 0.7 * truth <= ndr.lower_pps <= truth * 1.001
+        assert pdr.lower_pps >= ndr.lower_pps
+        assert len(result.trials) <= 15
+        assert all(t.result.generator == "iperf3" and t.result.duration_s == 1 for t in result.trials)
+
+        measurer.probe_pps = 100
+        (point,) = quality.measure(measurer, 64, ndr.lower_pps, [50], duration_s=2)
+        latency = point.trial.latency
+        assert latency is not None and latency.received > 0.9 * latency.sent
+        assert 0 < latency.min_us <= latency.p50_us <= latency.p99_us <= latency.max_us
+        assert point.trial.sent > 0.95 * ndr.lower_pps
+    finally:
+        measurer.close()
+        failed = topology.restore(lab, topo)
+        ovs.clear_qos("dpdkp1")
+    assert failed == []
+    assert host_a_links(lab) == before
+    assert ours_running() == []
+
+
+def test_bad_input_fails_before_the_lab_changes(lab):
+    lab, _ = lab
+    before = host_a_links(lab)
+    with pytest.raises(topology.ScenarioUnavailable, match="SriovLibrary"):
+        topology.build(lab, topology.Scenario.sriov)
+    with pytest.raises(topology.ScenarioUnavailable, match="没有虚拟机 vm01"):
+        topology.build(lab, topology.Scenario.pvp)
+    topo = topology.build(lab, topology.Scenario.p2p)
+    measurer = Iperf3Measurer(lab.session, topo.tx, topo.rx, topo.mtu, topo.speed_mbps)
+    try:
+        measurer.start()
+        for args, message in (
+            ((1000, 1, 63), "小于以太网最小帧长"),
+            ((1000, 1, 1519), "超过 MTU 1500"),
+            ((1000, 0, 64), "试验时长 0 秒"),
+        ):
+            with pytest.raises(frames.PerfInputError, match=message):
+                measurer.measure(*args)
+    finally:
+        measurer.close()
+        assert topology.restore(lab, topo) == []
+    assert host_a_links(lab) == before and ours_running() == []
+
+
+def test_a_policer_left_on_the_path_fails_the_forwarding_criterion(lab):
+    """The keywords end to end: 5.4.8.1's 8 Mbit/s policer still on dpdkp1 must make 7.3.5.1's verdict FAIL."""
+    from PerfLibrary import PerfLibrary
+
+    lab, ovs = lab
+    rate = lab.spec.params["policer_rate_bps"]
+    ovs.set_egress_policer("dpdkp1", rate // 8, rate // 8 // 20)  # 策略器参数: a bucket of 50 ms
+    library = PerfLibrary()
+    seam.use(lab)
+    try:
+        assert library.choose_generator() == "iperf3"
+        library.prepare(topology.Scenario.p2p)
+        figures = library.search(1518)
+        # (1 000 000 + 50 000) B/s over 1500 policed bytes per frame: 700 frames/s at most, 0.086 % of 10GE.
+        assert figures["ndr_pps"] <= 700 * 1.001
+        with pytest.raises(AssertionError, match="1518 字节帧的 NDR 为线速的 .*低于判据 0.1%（813 帧/秒）"):
+            library.ndr_criterion([figures])
+    finally:
+        library.teardown()
+        seam.use(None)
+        ovs.clear_qos("dpdkp1")
+    assert ours_running() == []
