@@ -55,8 +55,9 @@ def test_record_configuration_is_what_ovs_vsctl_show_prints(lab, ovs):
 
 def test_vsctl_rendering_of_each_step(ovs):
     ovs.set_port_vlan("dpdkvhostuser0", VlanMode.dot1q_tunnel, tag=100, cvlans=[0, 10], qinq_ethtype="802.1q")
-    assert ovs.last_command == ("ovs-vsctl set port dpdkvhostuser0 vlan_mode=dot1q-tunnel tag=100 cvlans=0,10 "
-                                "other-config:qinq-ethtype=802.1q")
+    assert ovs.last_command == (
+        "ovs-vsctl set port dpdkvhostuser0 vlan_mode=dot1q-tunnel tag=100 cvlans=0,10 other-config:qinq-ethtype=802.1q"
+    )
     port = ovs.port("dpdkvhostuser0")
     assert (port["vlan_mode"], port["tag"], port["cvlans"]) == ("dot1q-tunnel", 100, [0, 10])
     ovs.clear_port_vlan("dpdkvhostuser0")
@@ -79,21 +80,24 @@ def test_mtu_request_reaches_the_dpdk_port(ovs):
     ovs.set_mtu_request("dpdkp1", 1500)
 
 
-@pytest.mark.parametrize("operation, message", [
-    (lambda o: o.add_port("ovsbr9", "p9"), "网桥 ovsbr9 不存在（现有：ovsbr0）"),
-    (lambda o: o.delete_port("nosuchport"), "端口 nosuchport 不存在"),
-    (lambda o: o.add_bridge("br;rm -rf /"), "不合法"),
-    (lambda o: o.add_port("ovsbr0", "p$(reboot)"), "不合法"),
-    (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access, tag=0), "tag 0 超出范围"),
-    (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access, tag=4095), "tag 4095 超出范围"),
-    (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.trunk, trunks=[10, 5000]), "5000 超出范围"),
-    (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access), "需要 tag"),
-    (lambda o: o.set_mtu_request("dpdkvhostuser1", 100000), "mtu_request 100000 超出范围"),
-    (lambda o: o.set_interface("dpdkvhostuser1", {"n_rxq": "2; reboot"}), "不允许的字符"),
-    (lambda o: o.set_egress_policer("dpdkp1", -1, 2048), "cir=-1"),
-    (lambda o: o.add_port("ovsbr0", "dpdkbad", PortType.dpdk, {"dpdk-devargs": "0000:00:00.0"}), "已撤销"),
-    (lambda o: o.add_bridge("ovsbr0"), "网桥 ovsbr0 已经存在"),
-])
+@pytest.mark.parametrize(
+    "operation, message",
+    [
+        (lambda o: o.add_port("ovsbr9", "p9"), "网桥 ovsbr9 不存在（现有：ovsbr0）"),
+        (lambda o: o.delete_port("nosuchport"), "端口 nosuchport 不存在"),
+        (lambda o: o.add_bridge("br;rm -rf /"), "不合法"),
+        (lambda o: o.add_port("ovsbr0", "p$(reboot)"), "不合法"),
+        (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access, tag=0), "tag 0 超出范围"),
+        (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access, tag=4095), "tag 4095 超出范围"),
+        (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.trunk, trunks=[10, 5000]), "5000 超出范围"),
+        (lambda o: o.set_port_vlan("dpdkvhostuser1", VlanMode.access), "需要 tag"),
+        (lambda o: o.set_mtu_request("dpdkvhostuser1", 100000), "mtu_request 100000 超出范围"),
+        (lambda o: o.set_interface("dpdkvhostuser1", {"n_rxq": "2; reboot"}), "不允许的字符"),
+        (lambda o: o.set_egress_policer("dpdkp1", -1, 2048), "cir=-1"),
+        (lambda o: o.add_port("ovsbr0", "dpdkbad", PortType.dpdk, {"dpdk-devargs": "0000:00:00.0"}), "已撤销"),
+        (lambda o: o.add_bridge("ovsbr0"), "网桥 ovsbr0 已经存在"),
+    ],
+)
 def test_bad_input_names_the_problem_and_changes_nothing(ovs, operation, message):
     before = ovs.snapshot()
     with pytest.raises(OvsError, match=message.replace("(", r"\(").replace(")", r"\)").replace("$", r"\$")):
