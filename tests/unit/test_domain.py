@@ -6,23 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import record_lab
 from netvirt.domain import DomainProfile, render_domain, render_interface
-from netvirt.labspec import load_lab
-
-RECORD_ENV = {
-    "NETVIRT_HOSTA_ADDR": "192.0.2.1",
-    "NETVIRT_HOSTB_ADDR": "192.0.2.2",
-    "NETVIRT_VM01_ADDR": "192.0.2.11",
-    "NETVIRT_VM02_ADDR": "192.0.2.12",
-}
-
-
-@pytest.fixture
-def record(monkeypatch):
-    for name, value in RECORD_ENV.items():
-        monkeypatch.setenv(name, value)
-    return load_lab(record_lab.description())
 
 
 def real_profile(lab):

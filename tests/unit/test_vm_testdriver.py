@@ -3,25 +3,13 @@ fast, no lab needed. Live attach/detach needs the qemu driver (tests/integration
 
 import pytest
 
-import record_lab
 from netvirt.domain import DomainProfile
-from netvirt.labspec import load_lab
 from netvirt.vm import Hypervisor, VmError
-
-RECORD_ENV = {
-    "NETVIRT_HOSTA_ADDR": "192.0.2.1",
-    "NETVIRT_HOSTB_ADDR": "192.0.2.2",
-    "NETVIRT_VM01_ADDR": "192.0.2.11",
-    "NETVIRT_VM02_ADDR": "192.0.2.12",
-}
 
 
 @pytest.fixture
-def vm01(monkeypatch):
-    for name, value in RECORD_ENV.items():
-        monkeypatch.setenv(name, value)
-    lab = load_lab(record_lab.description())
-    return lab.vm("vm01"), DomainProfile(vhost_socket_dir=lab.ovs_rundir)
+def vm01(record):
+    return record.vm("vm01"), DomainProfile(vhost_socket_dir=record.ovs_rundir)
 
 
 @pytest.fixture
