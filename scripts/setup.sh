@@ -27,6 +27,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# netperf (the record's throughput tool) is in Debian's non-free component. It is fetched
+# through a private source list that only this step reads, still checked against Debian's
+# archive key; the machine's own apt sources are left as they are.
+if ! dpkg-query -W -f='${Status}' netperf 2>/dev/null | grep -q "install ok installed"; then
+  echo "setup: installing netperf from Debian's non-free component"
+  nf=$(mktemp -d)
+  trap 'rm -rf "$nf"' EXIT
+  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  mkdir -p "$nf/lists/partial" "$nf/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $codename non-free" \
+    > "$nf/sources.list"
+  nfapt=(-o Dir::Etc::SourceList="$nf/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$nf/lists" -o Dir::Cache::Archives="$nf/archives" -o APT::Sandbox::User=root)
+  apt-get "${nfapt[@]}" update -qq
+  apt-get "${nfapt[@]}" install -y -qq --download-only --no-install-recommends netperf >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$nf"/archives/netperf_*.deb >/dev/null
+  rm -rf "$nf"
+  trap - EXIT
+fi
+
 # Debian's Python, whose headers libvirt-python compiles against.
 PY=/usr/bin/python3
 stamp=.venv/.requirements.sha256

@@ -1,5 +1,5 @@
 """TrafficLibrary on a real embedded lab (id ``nvtr``): pings and matrices, DF boundaries, captures,
-crafted multicast frames, iperf3, counters, and a Robot run whose log must hold the evidence.
+crafted multicast frames, iperf3 and netperf, counters, and a Robot run whose log must hold the evidence.
 
 The lab is bare (no VMs, so no hugepages are reserved): Host A and Host B namespaces joined by
 the veth cable ``enP5p1s0``, 5.5.5.11 on Host A and 5.5.5.22 on Host B, plus 5.5.9.22 on Host B's
@@ -21,7 +21,7 @@ import robot
 import embedded_lab
 from netvirt import seam
 from netvirt.labspec import load_lab
-from netvirt.traffic import hostproc, iperf
+from netvirt.traffic import hostproc, iperf, netperf
 from netvirt.traffic.capture import CaptureError
 from TrafficLibrary import TrafficLibrary
 
@@ -31,7 +31,7 @@ A_ADDR, B_ADDR, B_UNROUTED = "5.5.5.11", "5.5.5.22", "5.5.9.22"
 ENDPOINTS = [f"hosta={A_ADDR}", f"hostb={B_ADDR}", f"hostb={B_UNROUTED}"]
 # Host A has no route to 5.5.9.0: it cannot reach 5.5.9.22, nor answer pings sent from it.
 EXPECTED = ["self Y N", "Y self Y", "N Y self"]
-TOOLS = ("tcpdump", "iperf3", "timeout", "python3")
+TOOLS = ("tcpdump", "iperf3", "netserver", "netperf", "timeout", "python3")
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +211,31 @@ def test_iperf3_port_in_use_is_refused_and_nothing_is_left(lab, traffic):
 def test_iperf3_to_a_dead_address_reports_iperf3s_reason(traffic):
     with pytest.raises(RuntimeError, match="第 1 次测量失败.*unable to connect to server"):
         traffic.measure_throughput("hosta", "hostb", B_UNROUTED, duration=1)
+
+
+def test_netperf_tcp_stream_and_maerts_between_the_hosts(traffic, capsys):
+    stream = traffic.measure_netperf_throughput("hosta", "hostb", B_ADDR, duration=1, repeat=2)
+    assert [run["tool"] for run in stream["runs"]] == ["netperf", "netperf"]
+    assert stream["min_bps"] > 100e6, "a veth between namespaces carries far more than 100 Mbit/s"
+    assert stream["runs"][0]["cpu_local"] > 0 and stream["runs"][0]["cpu_remote"] > 0, "-c -C measure both ends"
+    maerts = traffic.measure_netperf_throughput("hosta", "hostb", B_ADDR, netperf.NetperfTest.TCP_MAERTS, duration=1)
+    assert maerts["runs"][0]["test"] == "TCP_MAERTS" and maerts["mean_bps"] > 100e6
+    with capsys.disabled():
+        print(f"\nnetperf TCP_STREAM hosta→hostb: {[round(r['received_bps'] / 1e9, 2) for r in stream['runs']]} Gbit/s")
+
+
+def test_netperf_port_in_use_is_refused_and_nothing_is_left(lab, traffic):
+    occupant = iperf.start_server(lab.session("hostb"), 12899, 60)
+    try:
+        with pytest.raises(RuntimeError, match="hostb 上的端口 12899 已被占用，无法启动 netserver"):
+            traffic.measure_netperf_throughput("hosta", "hostb", B_ADDR, duration=1, port=12899)
+    finally:
+        occupant.stop()
+
+
+def test_netperf_to_a_dead_address_reports_netperfs_reason(traffic):
+    with pytest.raises(RuntimeError, match="第 1 次测量失败.*netperf（到 5.5.9.22:12865）失败.*establish"):
+        traffic.measure_netperf_throughput("hosta", "hostb", B_UNROUTED, duration=1)
 
 
 def test_missing_tool_names_host_and_tool(lab):

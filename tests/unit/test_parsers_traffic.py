@@ -1,7 +1,7 @@
 """Unit tests for netvirt.parsers.traffic, on outputs copied from the test record.
 
 ``tests/fixtures/record`` holds outputs from 网络虚拟化用例记录.md; ``tests/fixtures/generated``
-holds ping, iperf3 and tcpdump outputs captured on a development machine, on loopback or
+holds ping, iperf3, netperf and tcpdump outputs captured on a development machine, on loopback or
 between throwaway network namespaces (198.18.0.0/24 on a veth pair, MTU 4000).
 """
 
@@ -198,6 +198,74 @@ def test_iperf2_sum_line_with_padded_interval():
 def test_iperf_sum_rejects_malformed_lines(text, message):
     with pytest.raises(ValueError, match=message):
         traffic.parse_iperf_text_sum(text)
+
+
+# ---------------------------------------------------------------- netperf
+
+
+def test_netperf_keyval_tcp_stream_with_cpu_and_retransmits():
+    result = traffic.parse_netperf_keyval(fixture("generated/netperf-k-tcp-stream.txt"))
+    assert result["throughput_bps"] == pytest.approx(30572.64e6)
+    assert (result["elapsed"], result["protocol"], result["retransmits"]) == (2.0, "TCP", 5)
+    assert (result["local_cpu"], result["remote_cpu"]) == (77.74, 77.74)
+    assert (result["send_size"], result["recv_size"]) == (16384, 131072)
+    assert list(result["fields"]) == list(traffic.NETPERF_SELECTORS)
+
+
+def test_netperf_keyval_minus_one_is_not_measured():
+    result = traffic.parse_netperf_keyval(fixture("generated/netperf-k-tcp-maerts-nocpu.txt"))
+    assert result["local_cpu"] is None and result["remote_cpu"] is None and result["recv_size"] is None
+    assert result["retransmits"] == 0 and result["throughput_bps"] == pytest.approx(30846.9e6)
+
+
+def test_netperf_keyval_gbytes_are_powers_of_1024():
+    # The record's -fG: LOCAL_BYTES_SENT=3766812672 in 1.00 s printed as 3.51 GBytes/s.
+    result = traffic.parse_netperf_keyval("THROUGHPUT=3.51\nTHROUGHPUT_UNITS=GBytes/s\n")
+    assert result["throughput_bps"] == pytest.approx(3.51 * 2**30 * 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("generated/netperf-no-server.txt", "no THROUGHPUT and THROUGHPUT_UNITS"),
+        ("THROUGHPUT=1\nTHROUGHPUT_UNITS=furlongs/s", "unknown netperf throughput unit 'furlongs/s'"),
+        ("THROUGHPUT=fast\nTHROUGHPUT_UNITS=10^6bits/s", "netperf keyword output: could not convert"),
+    ],
+)
+def test_netperf_keyval_rejects_what_is_not_a_result(text, message):
+    with pytest.raises(ValueError, match=message):
+        traffic.parse_netperf_keyval(fixture(text) if text.startswith("generated/") else text)
+
+
+def test_netperf_classic_table_as_the_record_runs_it():
+    result = traffic.parse_netperf_stream(fixture("generated/netperf-cC-fG.txt"))
+    assert (result["recv_socket"], result["send_socket"], result["message_size"]) == (131072, 16384, 16384)
+    assert result["throughput_bps"] == pytest.approx(3.58 * 2**30 * 8)
+    assert (result["local_cpu"], result["remote_cpu"], result["local_sd"], result["remote_sd"]) == (
+        77.78,
+        77.91,
+        0.415,
+        0.415,
+    )
+
+
+def test_netperf_classic_table_without_cpu():
+    result = traffic.parse_netperf_stream(fixture("generated/netperf-fm.txt"))
+    assert result["throughput_bps"] == pytest.approx(30619.61e6) and result["elapsed"] == 1.0
+    assert result["local_cpu"] is None and result["remote_sd"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("generated/netperf-no-server.txt", "no netperf result header"),
+        ("bytes  bytes   bytes    secs.    10^6bits/sec\n\n131072 16384 16384", "5 or 9 numbers"),
+        ("bytes  bytes   bytes    secs.    parsecs/s\n\n1 2 3 4 5", "unknown netperf throughput unit"),
+    ],
+)
+def test_netperf_classic_rejects_malformed_output(text, message):
+    with pytest.raises(ValueError, match=message):
+        traffic.parse_netperf_stream(fixture(text) if text.startswith("generated/") else text)
 
 
 # ---------------------------------------------------------------- tcpdump -XX and Ethernet decoding

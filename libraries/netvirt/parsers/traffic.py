@@ -1,4 +1,4 @@
-"""Parsers for traffic tool output: ``ping``, ``iperf3 -J``, iperf ``[SUM]`` lines, ``tcpdump -XX``.
+"""Parsers for traffic tool output: ``ping``, ``iperf3 -J``, iperf ``[SUM]`` lines, netperf, ``tcpdump -XX``.
 
 ``decode_ethernet`` decodes the raw frames ``parse_tcpdump_hex`` returns (Ethernet,
 802.1Q/802.1ad tag stacks, IPv4 and ARP headers) with ``struct``, no packet library.
@@ -220,6 +220,123 @@ def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
             raise ValueError(f"line {no}: {exc} in {line.strip()!r}") from exc
         sums.append(entry)
     return sums
+
+
+# netperf's -f units, as THROUGHPUT_UNITS (-k) or the classic header spell them, in bit/s.
+# Upper-case letters are bytes in powers of 1024, lower-case ones bits in powers of 1000.
+_NETPERF_UNITS = {
+    "bits/s": 1,
+    "10^3bits/s": 1e3,
+    "10^6bits/s": 1e6,
+    "10^9bits/s": 1e9,
+    "Bytes/s": 8,
+    "KBytes/s": 8 * 1024,
+    "MBytes/s": 8 * 1024**2,
+    "GBytes/s": 8 * 1024**3,
+}
+# What netperf's -k prints, in this order: the runner asks for exactly these.
+NETPERF_SELECTORS = (
+    "THROUGHPUT",
+    "THROUGHPUT_UNITS",
+    "ELAPSED_TIME",
+    "PROTOCOL",
+    "LOCAL_CPU_UTIL",
+    "REMOTE_CPU_UTIL",
+    "LOCAL_TRANSPORT_RETRANS",
+    "LOCAL_SEND_SIZE",
+    "REMOTE_RECV_SIZE",
+)
+
+
+def _netperf_unit(text: str) -> float:
+    unit = text.replace(" ", "").replace("/sec", "/s")
+    if unit not in _NETPERF_UNITS:
+        raise ValueError(f"unknown netperf throughput unit {text!r}")
+    return _NETPERF_UNITS[unit]
+
+
+def _measured(value: float) -> float | None:
+    """netperf prints -1 for what it did not measure (CPU without -c/-C, retransmits elsewhere)."""
+    return None if value < 0 else value
+
+
+def parse_netperf_keyval(text: str) -> dict[str, Any]:
+    """Parse netperf's keyword output (``-- -k THROUGHPUT,THROUGHPUT_UNITS,...``).
+
+    Returns ``{throughput_bps, elapsed, protocol, local_cpu, remote_cpu, retransmits,
+    send_size, recv_size, fields}``; CPU, retransmits and sizes are None when netperf says
+    -1 (not measured); ``fields`` holds every ``KEY=value`` line as printed.
+
+    >>> parse_netperf_keyval("THROUGHPUT=941.5\\nTHROUGHPUT_UNITS=10^6bits/s")["throughput_bps"]
+    941500000.0
+    """
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and re.fullmatch(r"[A-Z][A-Z0-9_]*", key):
+            fields[key] = value.strip().strip('"')
+    if "THROUGHPUT" not in fields or "THROUGHPUT_UNITS" not in fields:
+        raise ValueError("no THROUGHPUT and THROUGHPUT_UNITS lines in the netperf output")
+
+    def number(key: str) -> float | None:
+        return _measured(float(fields[key])) if key in fields else None
+
+    def count(key: str) -> int | None:
+        value = number(key)
+        return None if value is None else int(value)
+
+    try:
+        throughput = float(fields["THROUGHPUT"]) * _netperf_unit(fields["THROUGHPUT_UNITS"])
+        return {
+            "throughput_bps": throughput,
+            "elapsed": number("ELAPSED_TIME"),
+            "protocol": fields.get("PROTOCOL"),
+            "local_cpu": number("LOCAL_CPU_UTIL"),
+            "remote_cpu": number("REMOTE_CPU_UTIL"),
+            "retransmits": count("LOCAL_TRANSPORT_RETRANS"),
+            "send_size": count("LOCAL_SEND_SIZE"),
+            "recv_size": count("REMOTE_RECV_SIZE"),
+            "fields": fields,
+        }
+    except ValueError as exc:
+        raise ValueError(f"netperf keyword output: {exc}") from None
+
+
+def parse_netperf_stream(text: str) -> dict[str, Any]:
+    """Parse the classic result table of a netperf TCP_STREAM run, as the record runs it (``-cC -fG``).
+
+    Returns ``{recv_socket, send_socket, message_size, elapsed, throughput_bps, local_cpu,
+    remote_cpu, local_sd, remote_sd}`` (CPU in %, service demand in us/KB; None without
+    ``-c``/``-C``). The unit comes from the header (``GBytes  /s`` is 2^30 bytes).
+    """
+    lines = text.splitlines()
+    unit_row = next((no for no, line in enumerate(lines) if line.startswith("bytes  ")), None)
+    if unit_row is None:
+        raise ValueError("no netperf result header ('bytes  bytes   bytes    secs. ...') found")
+    header = lines[unit_row]
+    found = re.match(r"^bytes\s+bytes\s+bytes\s+secs\.\s+(\S+(?:\s+/s)?)", header)
+    if not found:
+        raise ValueError(f"unexpected netperf unit header {header!r}")
+    scale = _netperf_unit(found.group(1))
+    data = next((line.split() for line in lines[unit_row + 1 :] if line.strip()), None)
+    if data is None or len(data) not in (5, 9):
+        raise ValueError(f"expected a netperf result line of 5 or 9 numbers after {header!r}, got {data}")
+    try:
+        values = [float(value) for value in data]
+    except ValueError:
+        raise ValueError(f"netperf result line is not numbers: {' '.join(data)!r}") from None
+    cpu = values[5:] if len(values) == 9 else [None] * 4
+    return {
+        "recv_socket": int(values[0]),
+        "send_socket": int(values[1]),
+        "message_size": int(values[2]),
+        "elapsed": values[3],
+        "throughput_bps": values[4] * scale,
+        "local_cpu": cpu[0],
+        "remote_cpu": cpu[1],
+        "local_sd": cpu[2],
+        "remote_sd": cpu[3],
+    }
 
 
 def _ascii_of(data: bytes) -> str:

@@ -29,6 +29,8 @@ from netvirt.ssh import SshSession
 PACKAGES = {
     "tcpdump": "tcpdump",
     "iperf3": "iperf3",
+    "netperf": "netperf（Debian non-free）",
+    "netserver": "netperf（Debian non-free）",
     "python3": "python3",
     "ethtool": "ethtool",
     "timeout": "coreutils",

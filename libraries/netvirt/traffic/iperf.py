@@ -95,8 +95,8 @@ def listeners(session: SshSession, port: int) -> list[str]:
 
 
 @dataclass
-class IperfServer:
-    """``iperf3 -s -p PORT`` on a host, from ``start_server`` until ``stop``."""
+class ServerProcess:
+    """A traffic server (``iperf3 -s``, ``netserver``) on a host, from its ``start_server`` until ``stop``."""
 
     session: SshSession
     port: int
@@ -108,14 +108,14 @@ class IperfServer:
         return self.process.stdout + self.process.stderr
 
 
-def start_server(session: SshSession, port: int, limit_seconds: int) -> IperfServer:
+def start_server(session: SshSession, port: int, limit_seconds: int) -> ServerProcess:
     """Start an iperf3 server and wait until it listens; refuse a port already in use."""
     require_tools(session, ["iperf3", "timeout", "ss"], "测量吞吐量")
     busy = listeners(session, port)
     if busy:
         raise RuntimeError(f"{session.name} 上的端口 {port} 已被占用，无法启动 iperf3 服务端：{busy[0].strip()}")
     process = start_background(session, ["iperf3", "-s", "-p", str(port)], limit_seconds)
-    server = IperfServer(session, port, process)
+    server = ServerProcess(session, port, process)
     if not process.wait_until(lambda: bool(listeners(session, port)), READY_TIMEOUT):
         output = server.stop().strip()
         raise RuntimeError(f"{session.name} 上的 iperf3 服务端没有在端口 {port} 上监听：{output or '没有输出'}")
@@ -176,6 +176,8 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     per_run = [
         {
             "run": index,
+            "tool": run.get("tool", "iperf3"),
+            "test": run.get("test"),
             "protocol": run["protocol"],
             "streams": run["num_streams"],
             "sent_bps": run["sent_bps"],
@@ -190,6 +192,7 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ]
     received = spread([run["received_bps"] for run in per_run])
     return {
+        "tool": per_run[0]["tool"],
         "protocol": per_run[0]["protocol"],
         "runs": per_run,
         "sent_bps": spread([run["sent_bps"] for run in per_run]),

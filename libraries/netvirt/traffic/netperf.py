@@ -1,0 +1,124 @@
+"""netperf throughput runs, as the record measures: ``netserver`` on one host, ``netperf`` on the other.
+
+The record runs ``./netserver`` and ``./netperf -H 5.5.5.51 -l 30 -cC -fG`` and keeps the
+min/max of 5 runs. Here the server is ``netserver -D -f -4 -p PORT`` (in the foreground,
+serving tests one after another, so its pid is the only process to stop) and the client
+asks for keyword output (``-- -k``), which :func:`netvirt.parsers.traffic.parse_netperf_keyval`
+reads; the runs come back in the shape of iperf3's, so one summary and one table serve both.
+"""
+
+from __future__ import annotations
+
+import enum
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from netvirt.parsers.traffic import NETPERF_SELECTORS, parse_netperf_keyval
+from netvirt.ssh import CommandResult, SshSession
+from netvirt.traffic.hostproc import require_tools, start_background
+from netvirt.traffic.iperf import MeasurementError, ServerProcess, listeners
+
+READY_TIMEOUT = 10.0
+
+
+class NetperfTest(enum.Enum):
+    """netperf bulk-transfer tests: ``TCP_STREAM`` sends to the server, ``TCP_MAERTS`` receives from it."""
+
+    TCP_STREAM = "TCP_STREAM"
+    TCP_MAERTS = "TCP_MAERTS"
+
+
+@dataclass(frozen=True)
+class NetperfOptions:
+    """One measurement's options, validated on construction."""
+
+    test: NetperfTest = NetperfTest.TCP_STREAM
+    duration: int = 10
+    repeat: int = 1
+    port: int = 12865
+    send_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.duration <= 3600:
+            raise ValueError(f"duration {self.duration} 超出范围 1..3600 秒")
+        if not 1 <= self.repeat <= 100:
+            raise ValueError(f"repeat {self.repeat} 超出范围 1..100")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} 超出范围 1..65535")
+        if self.send_size is not None and not 1 <= self.send_size <= 1048576:
+            raise ValueError(f"send_size {self.send_size} 超出范围 1..1048576 字节")
+
+    def client_argv(self, address: str) -> list[str]:
+        """The record's ``netperf -H ADDR -l SECS -cC`` with explicit test, port and keyword output."""
+        argv = ["netperf", "-H", address, "-p", str(self.port), "-t", self.test.value, "-l", str(self.duration)]
+        argv += ["-c", "-C", "-f", "m", "--", "-k", ",".join(NETPERF_SELECTORS)]
+        if self.send_size:
+            argv += ["-m", str(self.send_size)]
+        return argv
+
+
+def start_server(session: SshSession, port: int, limit_seconds: int) -> ServerProcess:
+    """Start ``netserver`` in the foreground and wait until it listens; refuse a port already in use."""
+    require_tools(session, ["netserver", "timeout", "ss"], "测量netperf吞吐量")
+    busy = listeners(session, port)
+    if busy:
+        raise RuntimeError(f"{session.name} 上的端口 {port} 已被占用，无法启动 netserver：{busy[0].strip()}")
+    process = start_background(session, ["netserver", "-D", "-f", "-4", "-p", str(port)], limit_seconds)
+    server = ServerProcess(session, port, process)
+    if not process.wait_until(lambda: bool(listeners(session, port)), READY_TIMEOUT):
+        output = server.stop().strip()
+        raise RuntimeError(f"{session.name} 上的 netserver 没有在端口 {port} 上监听：{output or '没有输出'}")
+    return server
+
+
+def as_run(values: dict[str, Any], test: NetperfTest) -> dict[str, Any]:
+    """A parsed keyword output in the shape of an iperf3 run (see ``iperf.summarize``)."""
+    rate = values["throughput_bps"]
+    return {
+        "tool": "netperf",
+        "protocol": values.get("protocol", "TCP"),
+        "num_streams": 1,
+        "sent_bps": rate,
+        "received_bps": rate,
+        "retransmits": values.get("retransmits"),
+        "lost_percent": None,
+        "jitter_ms": None,
+        "cpu_utilization_percent": {"host_total": values.get("local_cpu"), "remote_total": values.get("remote_cpu")},
+        "seconds": values.get("elapsed"),
+        "test": test.value,
+    }
+
+
+def run_client(session: SshSession, address: str, options: NetperfOptions) -> tuple[CommandResult, dict[str, Any]]:
+    """One client run; returns the command result and the run."""
+    result = session.run(shlex.join(options.client_argv(address)), timeout=options.duration + 60)
+    try:
+        values = parse_netperf_keyval(result.stdout)
+    except ValueError:
+        output = " ".join((result.stderr + result.stdout).split())[:500]
+        raise RuntimeError(
+            f"{session.name} 上的 netperf（到 {address}:{options.port}）失败（rc={result.rc}）：{output or '没有输出'}"
+        ) from None
+    return result, as_run(values, options.test)
+
+
+def measure(
+    client: SshSession, server: SshSession, address: str, options: NetperfOptions
+) -> tuple[list[dict[str, Any]], list[CommandResult], str]:
+    """``options.repeat`` client runs against one netserver; returns runs, command results, server output."""
+    require_tools(client, ["netperf"], "测量netperf吞吐量")
+    limit = options.repeat * (options.duration + 60) + 30
+    netserver = start_server(server, options.port, limit)
+    runs: list[dict[str, Any]] = []
+    results: list[CommandResult] = []
+    try:
+        for _ in range(options.repeat):
+            result, run = run_client(client, address, options)
+            results.append(result)
+            runs.append(run)
+    except (RuntimeError, OSError) as err:
+        raise MeasurementError(str(err), runs, results) from err
+    finally:
+        server_output = netserver.stop()
+    return runs, results, server_output
