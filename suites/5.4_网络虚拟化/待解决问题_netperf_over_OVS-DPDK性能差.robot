@@ -18,19 +18,19 @@ ${时长}    3
 待解决问题 netperf over OVS-DPDK性能差
     [说明]    记录用 netperf（单进程，-l 30）在五种场景下测 5 次取最小/最大：两个物理网卡直连、物理网卡到 VM、VM02 到 VM01
     ...    过 OVS-DPDK、同样但走流表、VM02 到 VM01 过 Linux bridge；结论是 OVS-DPDK 是瓶颈，原因是 virtio 网卡在 OVS-DPDK
-    ...    下不能打开 tso/csum。这里用 iperf3 单流 TCP（本机没有 netperf；记录的单进程单连接即 iperf3 -P 1）每场景 ${次数} 次、
-    ...    每次 ${时长} 秒，记录每个场景的最小/最大/平均，并对比两种 VM 网卡的 ethtool -k。该问题在记录中没有结论性的
+    ...    下不能打开 tso/csum。这里同样用 netperf TCP_STREAM（netserver 与 netperf -cC）每场景 ${次数} 次、
+    ...    每次 ${时长} 秒，记录每个场景的最小/最大/平均与两端 CPU，并对比两种 VM 网卡的 ethtool -k。该问题在记录中没有结论性的
     ...    判据：本用例的判定是五个场景都测到了吞吐量，数字与对比图本身就是证据。
     [启程]    准备五种场景
-    ${direct}=    测量吞吐量    hosta    hostb    5.5.4.22    repeat=${次数}    duration=${时长}
-    ${to_vm}=    测量吞吐量    hosta    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
-    ${ovs}=    测量吞吐量    vm02    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
+    ${direct}=    测量netperf吞吐量    hosta    hostb    5.5.4.22    repeat=${次数}    duration=${时长}
+    ${to_vm}=    测量netperf吞吐量    hosta    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
+    ${ovs}=    测量netperf吞吐量    vm02    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
     删除流表    ovsbr0
     添加流表    ovsbr0    in_port=dpdkvhostuser0,actions=output:dpdkvhostuser1
     添加流表    ovsbr0    in_port=dpdkvhostuser1,actions=output:dpdkvhostuser0
-    ${flow}=    测量吞吐量    vm02    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
+    ${flow}=    测量netperf吞吐量    vm02    vm01    5.5.5.51    repeat=${次数}    duration=${时长}
     恢复默认流表    ovsbr0
-    ${bridge}=    测量吞吐量    vm02    vm01    9.9.9.51    repeat=${次数}    duration=${时长}
+    ${bridge}=    测量netperf吞吐量    vm02    vm01    9.9.9.51    repeat=${次数}    duration=${时长}
     记录吞吐量对比图    netperf over OVS-DPDK 性能对比（单流 TCP）
     ...    两个物理网卡直连=${direct}
     ...    物理网卡到VM=${to_vm}
