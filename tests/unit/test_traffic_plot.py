@@ -6,13 +6,14 @@ import pytest
 
 from netvirt.traffic import plot
 
-# The record's 5.4.8.1 netperf table, min/max in GBytes/s, as bit/s.
+# The record's 5.4.8.1 netperf table, min/max in netperf's GBytes/s (-fG: 2^30 bytes), as bit/s.
+GBYTES = 2**30 * 8
 RECORD = {
-    "两个物理网卡直连": [1.27e9 * 8, 3.23e9 * 8],
-    "物理网卡到VM": [0.37e9 * 8, 0.71e9 * 8],
-    "VM02到VM01过OVS-DPDK": [0.26e9 * 8, 0.33e9 * 8],
-    "VM02到VM01过OVS-DPDK with flow": [0.25e9 * 8, 0.26e9 * 8],
-    "VM02到VM01过linux bridge": [2.17e9 * 8, 2.84e9 * 8],
+    "两个物理网卡直连": [1.27 * GBYTES, 3.23 * GBYTES],
+    "物理网卡到VM": [0.37 * GBYTES, 0.71 * GBYTES],
+    "VM02到VM01过OVS-DPDK": [0.26 * GBYTES, 0.33 * GBYTES],
+    "VM02到VM01过OVS-DPDK with flow": [0.25 * GBYTES, 0.26 * GBYTES],
+    "VM02到VM01过linux bridge": [2.17 * GBYTES, 2.84 * GBYTES],
 }
 
 
