@@ -90,10 +90,11 @@ class PerfLibrary:
     | ``p2p``   | Host A enP4p1s0 → dpdkp0 → OVS ovsbr0 → dpdkp1 → Host A enP5p1s0 |
     | ``pvp``   | Host A → dpdkp0 → ovsbr0 → dpdkvhostuser0 → VM01 (kernel forwarding) → ovsbr0 → dpdkp1 → Host A |
     | ``vm2vm`` | VM02 → dpdkvhostuser1 → ovsbr0 → dpdkvhostuser0 → VM01 |
-    | ``sriov`` | through VFs passed to a VM: not available yet (``转发场景可测`` says why) |
-    The DUT's side (the dpdk ports on ovsbr0) is configured by ``perf.resource`` with the OVS
-    keywords. Host A holds both ends of p2p and pvp, so the receiving NIC is moved into a network
-    namespace of its own for the measurement and moved back by ``拆除转发性能拓扑``.
+    | ``sriov`` | Host A → Host B enP4p1s0's VF, passed to VM01 (kernel forwarding) → enP5p1s0's VF → Host A |
+    The DUT's side (the dpdk ports on ovsbr0; for ``sriov`` the VFs given to VM01) is configured by
+    ``perf.resource`` with the OVS and SR-IOV keywords. Host A holds both ends of p2p, pvp and sriov,
+    so the receiving NIC is moved into a network namespace of its own for the measurement and moved
+    back by ``拆除转发性能拓扑``.
 
     = 流量发生器 =
     iperf3 UDP runs on every lab: datagrams of ``frame - 46`` bytes (frame = 14 Ethernet + 20 IPv4
@@ -168,13 +169,16 @@ class PerfLibrary:
         return True
 
     @keyword("准备转发性能拓扑")
-    def prepare(self, scenario: Scenario, mtu: int = 1500) -> dict:
+    def prepare(self, scenario: Scenario, mtu: int = 1500, vm_interfaces: list[str] | None = None) -> dict:
         """Configure the ends of ``scenario``'s path, check it forwards, start the generator; return its summary.
 
-        The path's MTU is ``mtu`` at its ends (the DUT's ports are set by the suite). A scenario the lab
-        cannot build skips the test with the reason. Put ``拆除转发性能拓扑`` in the teardown.
+        The path's MTU is ``mtu`` at its ends (the DUT's ports are set by the suite). ``sriov``
+        needs ``vm_interfaces``: VM01's NICs of the VFs of enP4p1s0 and enP5p1s0, as
+        ``把VF直通给虚拟机`` returned them. A scenario the lab cannot build skips the test with
+        the reason. Put ``拆除转发性能拓扑`` in the teardown.
 
         Example: | ${topo}= | 准备转发性能拓扑 | p2p | mtu=9000 |
+        Example: | ${topo}= | 准备转发性能拓扑 | sriov | vm_interfaces=${vfs} |
         """
         if self._topology is not None:
             raise RuntimeError(f"已有转发性能拓扑（{self._topology.scenario.value}）：先调用 拆除转发性能拓扑")
@@ -186,7 +190,7 @@ class PerfLibrary:
             raise GeneratorUnavailable(f"流量发生器 {self._generator.value} 没有测量器：请用 iperf3")
         lab = seam.current()
         try:
-            topo = topology.build(lab, scenario, mtu)
+            topo = topology.build(lab, scenario, mtu, vm_interfaces=vm_interfaces)
         except ScenarioUnavailable as err:
             raise SkipExecution(str(err)) from None
         for result in topo.commands:

@@ -8,9 +8,9 @@
 7.3.5.1 基于10GE网卡的网络转发性能
     [说明]    记录 7.3.5.1（记录中为空）。Host A 经两块 10GE 网卡把流量打过 Host B 的 OVS-DPDK 再收回（p2p：
     ...    dpdkp0 → ovsbr0 → dpdkp1），按帧长（实验环境参数 perf_frame_sizes，含 MTU 允许的巨帧）搜索 NDR 与 PDR；
-    ...    再测经 VM 转发（pvp）与 VM 之间（vm2vm）的 NDR/PDR（帧长 perf_vm_frame_sizes），SR-IOV 场景在具备时测。
+    ...    再测经 VM 转发（pvp）、VM 之间（vm2vm）与经 SR-IOV（sriov：两个 VF 直通给 VM01，由它转发）的 NDR/PDR（帧长 perf_vm_frame_sizes）。
     ...    判据：p2p 的 NDR 不低于实验环境参数 perf_ndr_min_pct_line_rate 给出的线速百分比。
-    [标签]    perf    ovs    dpdk    traffic    vm
+    [标签]    perf    ovs    dpdk    traffic    vm    sriov
     ${mtu}=    实验环境参数    perf_mtu    1500
     添加性能测试物理口    ${mtu}
     @{sizes}=    性能测试帧长    ${mtu}

@@ -104,8 +104,8 @@ def test_search_finds_the_policer_and_the_path_is_restored(lab):
 def test_bad_input_fails_before_the_lab_changes(lab):
     lab, _ = lab
     before = host_a_links(lab)
-    with pytest.raises(topology.ScenarioUnavailable, match="SriovLibrary"):
-        topology.build(lab, topology.Scenario.sriov)
+    with pytest.raises(topology.ScenarioUnavailable, match="没有虚拟机 vm01"):
+        topology.build(lab, topology.Scenario.sriov, vm_interfaces=["enp4s0", "enp5s0"])
     with pytest.raises(topology.ScenarioUnavailable, match="没有虚拟机 vm01"):
         topology.build(lab, topology.Scenario.pvp)
     topo = topology.build(lab, topology.Scenario.p2p)

@@ -6,7 +6,8 @@
 | ``pvp`` | Host A enP4p1s0 -> dpdkp0 -> ovsbr0 -> dpdkvhostuser0 -> VM01 eth1, which routes the frame back |
 |         | out of eth1 -> dpdkvhostuser0 -> ovsbr0 -> dpdkp1 -> Host A enP5p1s0 |
 | ``vm2vm`` | VM02 eth1 -> dpdkvhostuser1 -> ovsbr0 -> dpdkvhostuser0 -> VM01 eth1 |
-| ``sriov`` | through VFs passed to a VM (not available yet, see ``unavailable_reason``) |
+| ``sriov`` | Host A enP4p1s0 -> Host B enP4p1s0's VF, passed to VM01, which routes the frame out of |
+|           | enP5p1s0's VF (also VM01's) -> Host A enP5p1s0: the NICs' embedded switches, no OVS |
 
 The DUT's side (the dpdk ports on ovsbr0) is configured by the suite with the OVS keywords; this
 module configures the ends: addresses in 198.19.0.0/16 (RFC 2544's benchmarking range, beside
@@ -52,7 +53,7 @@ DESCRIPTIONS = {
     Scenario.p2p: "Host A enP4p1s0 → dpdkp0 → OVS ovsbr0 → dpdkp1 → Host A enP5p1s0（接收端在独立网络命名空间）",
     Scenario.pvp: "Host A → dpdkp0 → ovsbr0 → dpdkvhostuser0 → VM01 eth1（VM 内核转发）→ ovsbr0 → dpdkp1 → Host A",
     Scenario.vm2vm: "VM02 eth1 → dpdkvhostuser1 → OVS ovsbr0 → dpdkvhostuser0 → VM01 eth1",
-    Scenario.sriov: "Host A → SR-IOV VF（直通给 VM）→ VM 转发 → VF → Host A",
+    Scenario.sriov: "Host A enP4p1s0 → Host B enP4p1s0 的 VF（直通给 VM01）→ VM01 内核转发 → enP5p1s0 的 VF → Host A",
 }
 
 
@@ -238,15 +239,16 @@ def p2p_dut(lab, ovs) -> None:
 
 def unavailable_reason(lab, scenario: Scenario) -> str:
     """Why ``lab`` cannot build ``scenario`` ("" when it can)."""
-    if scenario is Scenario.sriov:
-        return (
-            "SR-IOV 转发场景尚未接入：它要用 SriovLibrary 把 enP4p1s0 与 enP5p1s0 的各一个 VF 直通给 VM01，"
-            "由 VM 在两个 VF 之间转发；本功能开发时 SriovLibrary 尚未完成，这一场景留待后续，暂不测 SR-IOV 的转发性能"
-        )
     hosta = lab.spec.host("hosta")
-    if scenario in (Scenario.p2p, Scenario.pvp) and len(hosta.nics) < 2:
+    if scenario in (Scenario.p2p, Scenario.pvp, Scenario.sriov) and len(hosta.nics) < 2:
         return f"Host A 需要两个网卡（现有：{', '.join(n.name for n in hosta.nics) or '无'}）"
-    needed = {Scenario.pvp: ["vm01"], Scenario.vm2vm: ["vm01", "vm02"]}.get(scenario, [])
+    if scenario is Scenario.sriov:
+        nics = lab.spec.host(lab.spec.hypervisor).nics[:2]
+        plain = [n.name for n in nics if not n.sriov or n.max_vfs < 1]
+        if len(nics) < 2 or plain:
+            names = "、".join(plain)
+            return f"Host B 需要两个支持 SR-IOV 的网卡（实验环境描述中 sriov 为 false 或 max_vfs 为 0：{names}）"
+    needed = {Scenario.pvp: ["vm01"], Scenario.vm2vm: ["vm01", "vm02"], Scenario.sriov: ["vm01"]}.get(scenario, [])
     described = {vm.name for vm in lab.spec.vms}
     missing = [vm for vm in needed if vm not in described]
     if missing:
@@ -254,44 +256,59 @@ def unavailable_reason(lab, scenario: Scenario) -> str:
     return ""
 
 
-def build(lab, scenario: Scenario, mtu: int = 1500, limit_s: int = HOLDER_LIMIT_S) -> Topology:
+def _vm_router(builder: _Builder, vm: str, inside: str, outside: str, mtu: int, rx: Endpoint) -> None:
+    """``vm`` routes 198.19.1.0/24 (on ``inside``) to 198.19.2.0/24 (on ``outside``) and back; Host A's routes via it.
+
+    With one vNIC (pvp) both are the same interface and the VM sends the frame back where it came from.
+    """
+    for ifname in dict.fromkeys((inside, outside)):
+        _mtu_up(builder, vm, ifname, mtu)
+    _address(builder, vm, inside, "198.19.1.100/24")
+    _address(builder, vm, outside, "198.19.2.100/24")
+    # No redirects for routing out of the interface a frame came in on (pvp).
+    sysctls = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.send_redirects": "0"}
+    sysctls.update({f"net.ipv4.conf.{ifname}.send_redirects": "0" for ifname in (inside, outside)})
+    _guest_sysctls(builder, vm, sysctls)
+    for route, prefix in (
+        ("198.19.2.0/24 via 198.19.1.100", []),
+        ("198.19.1.0/24 via 198.19.2.100", rx.argv()),
+    ):
+        words = route.split()
+        builder.run(
+            "hosta",
+            shlex.join([*prefix, "ip", "route", "add", *words]),
+            undo=shlex.join([*prefix, "ip", "route", "del", *words]),
+        )
+
+
+def build(
+    lab,
+    scenario: Scenario,
+    mtu: int = 1500,
+    limit_s: int = HOLDER_LIMIT_S,
+    vm_interfaces: list[str] | None = None,
+) -> Topology:
     """Configure the ends of ``scenario``'s path on ``lab`` and check it forwards (one ping).
 
-    On failure everything done so far is undone before the error is raised.
+    ``vm_interfaces`` are VM01's two VF NICs of the ``sriov`` path (enP4p1s0's, then
+    enP5p1s0's), which the suite passed to it with SriovLibrary. On failure everything done
+    so far is undone before the error is raised.
     """
     reason = unavailable_reason(lab, scenario)
     if reason:
         raise ScenarioUnavailable(reason)
+    if scenario is Scenario.sriov and len(vm_interfaces or []) != 2:
+        raise ValueError(
+            f"sriov 场景需要 VM01 中两个 VF 网卡的名字（把VF直通给虚拟机 的返回值），得到的是 {vm_interfaces}"
+        )
     builder = _Builder(lab)
     try:
         if scenario is Scenario.p2p:
             tx, rx, speed = _host_ends(builder, mtu, "198.19.1.1/24", "198.19.1.2/24", limit_s)
-        elif scenario is Scenario.pvp:
-            vm, ifname = "vm01", _vnic(lab, "vm01")
+        elif scenario in (Scenario.pvp, Scenario.sriov):
+            inside, outside = vm_interfaces if scenario is Scenario.sriov else [_vnic(lab, "vm01")] * 2
             tx, rx, speed = _host_ends(builder, mtu, "198.19.1.1/24", "198.19.2.1/24", limit_s)
-            _mtu_up(builder, vm, ifname, mtu)
-            _address(builder, vm, ifname, "198.19.1.100/24")
-            _address(builder, vm, ifname, "198.19.2.100/24")
-            _guest_sysctls(
-                builder,
-                vm,
-                {
-                    "net.ipv4.ip_forward": "1",
-                    # One vNIC: the VM routes out of the interface it received on; no redirects for that.
-                    "net.ipv4.conf.all.send_redirects": "0",
-                    f"net.ipv4.conf.{ifname}.send_redirects": "0",
-                },
-            )
-            for route, prefix in (
-                ("198.19.2.0/24 via 198.19.1.100", []),
-                ("198.19.1.0/24 via 198.19.2.100", rx.argv()),
-            ):
-                words = route.split()
-                builder.run(
-                    "hosta",
-                    shlex.join([*prefix, "ip", "route", "add", *words]),
-                    undo=shlex.join([*prefix, "ip", "route", "del", *words]),
-                )
+            _vm_router(builder, "vm01", inside, outside, mtu, rx)
         elif scenario is Scenario.vm2vm:
             for vm, cidr in (("vm01", "198.19.3.1/24"), ("vm02", "198.19.3.2/24")):
                 ifname = _vnic(lab, vm)
