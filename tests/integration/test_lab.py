@@ -100,7 +100,9 @@ def test_bad_devargs_is_an_error_and_rolled_back(lab):
 
 
 def test_second_bring_up_after_kill_minus_9_cleans_and_works():
-    """A robot killed mid-setup leaves daemons and namespaces; the next bring-up removes them."""
+    """A robot killed mid-setup leaves daemons and namespaces; the next bring-up removes them.
+
+    While it still runs, the same lab id is refused to anyone else."""
     script = (
         "import sys; sys.path[:0] = ['libraries', 'variables']\n"
         "import embedded_lab\n"
@@ -115,11 +117,18 @@ def test_second_bring_up_after_kill_minus_9_cleans_and_works():
         for line in proc.stdout:
             if line.startswith("UP"):
                 break
+        spec = load_lab(embedded_lab.description("nvt2"))
+        from netvirt.embedded.lab import EmbeddedLab, LabInUseError
+
+        # While its owner lives, another run with the same lab id neither rebuilds nor removes it.
+        intruder = EmbeddedLab(spec, progress=lambda m: None)
+        before = intruder.leftovers()
+        for action in (intruder.up, intruder.down):
+            with pytest.raises(LabInUseError, match=rf"实验环境 nvt2 正被进程 {proc.pid} 使用（.*python"):
+                action()
+        assert intruder.leftovers() == before
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        spec = load_lab(embedded_lab.description("nvt2"))
-        from netvirt.embedded.lab import EmbeddedLab
-
         builder = EmbeddedLab(spec, progress=lambda m: None)
         assert builder.leftovers(), "the killed run should have left its lab behind"
         builder.up()

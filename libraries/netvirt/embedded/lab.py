@@ -7,13 +7,21 @@ lab id: namespaces ``<id>-hosta``, root-namespace interfaces ``<id>-...``, the r
 directory ``/var/lib/netvirt-robot/<id>``, domain names ``<id>-vm01`` and DPDK's file
 prefix ``<id>``. Bring-up first removes whatever a killed run of the same lab left.
 
+A lab id belongs to one process at a time: bring-up and teardown take an exclusive
+``flock`` on ``/run/lock/netvirt-robot-<id>.lock`` (it holds the owner's pid) and keep it
+until the teardown ends. A second run with the same id, in another process or by a typo
+in a variable file, fails naming the owner instead of tearing its lab down; a killed
+owner's lock goes with it, so its leftovers are still cleaned by the next run.
+
 Safety: the only addresses in the root namespace are on the lab's management bridge,
 inside 198.18.0.0/15; namespaces get no default route and no link to real interfaces.
 """
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import os
 import shutil
 import socket
 import time
@@ -28,6 +36,7 @@ LAB_ROOT = Path("/var/lib/netvirt-robot")
 DPDK_RUNTIME = Path("/var/run/dpdk")
 OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
+LOCK_DIR = Path("/run/lock")
 HUGEPAGE_KIB = 2048
 
 Progress = Callable[[str], None]
@@ -104,6 +113,10 @@ def mgmt_subnet(lab_id: str) -> ipaddress.IPv4Network:
     return ipaddress.ip_network(f"198.18.{zlib.crc32(lab_id.encode()) % 240 + 10}.0/24")
 
 
+class LabInUseError(procs.LabCommandError):
+    """Another live process owns this lab id."""
+
+
 class EmbeddedLab:
     """Builds and removes the embedded lab described by ``spec`` (kind ``embedded``)."""
 
@@ -115,6 +128,47 @@ class EmbeddedLab:
         self.net = ipaddress.ip_network(spec.mgmt_network)
         self.gateway = f"{next(self.net.hosts())}/{self.net.prefixlen}"
         self.nicemu = NicEmulator(self)  # the SR-IOV NICs' embedded switches (their cables too)
+        self._lock_fd: int | None = None
+
+    # -- ownership -----------------------------------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return LOCK_DIR / f"netvirt-robot-{self.id}.lock"
+
+    def _take_lock(self) -> None:
+        """Own this lab id (an exclusive flock held until ``down`` ends), or fail naming its owner."""
+        if self._lock_fd is not None:
+            return
+        LOCK_DIR.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                os.close(fd)
+                command = procs.cmdline(int(owner))[:120] if owner.isdigit() else ""
+                raise LabInUseError(
+                    f"实验环境 {self.id} 正被进程 {owner or '?'} 使用（{command or '命令行未知'}）：没有改动它。"
+                    f"请换一个 lab id（pabot 的每个进程各用一个），或等那个进程结束"
+                ) from None
+            try:
+                current = os.stat(self.lock_path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)  # its owner removed it between our open and flock: take the new one
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is None:
+            return
+        self.lock_path.unlink(missing_ok=True)
+        os.close(self._lock_fd)
+        self._lock_fd = None
 
     # -- names ---------------------------------------------------------------------------------
     def ns(self, host: str) -> str:
@@ -152,7 +206,8 @@ class EmbeddedLab:
     def up(self) -> None:
         """Remove leftovers of this lab id, then build the lab. Raises on any failure, after cleanup."""
         start = time.monotonic()
-        self.down(quiet=True)
+        self._take_lock()
+        self.down(quiet=True, release=False)
         try:
             self._check_free()
             self._make_dirs()
@@ -418,9 +473,21 @@ class EmbeddedLab:
         procs.run(["ip", "-n", self.hv_ns, "link", "del", self.mgmt_tap(vm)], check=False)
 
     # -- teardown ------------------------------------------------------------------------------
-    def down(self, quiet: bool = False) -> None:
-        """Remove every trace of this lab id; safe to call at any time, any number of times."""
+    def down(self, quiet: bool = False, release: bool = True) -> None:
+        """Remove every trace of this lab id; safe to call at any time, any number of times.
+
+        Refused (``LabInUseError``) while another process owns the lab id; ``release=False``
+        keeps the ownership (bring-up's clean start).
+        """
         start = time.monotonic()
+        self._take_lock()
+        try:
+            self._remove(start, quiet)
+        finally:
+            if release:
+                self._release_lock()
+
+    def _remove(self, start: float, quiet: bool) -> None:
         pids = self.root / "pids"
         # QEMU first (libvirt's pidfiles), then libvirtd, vswitchd, ovsdb-server, sshd.
         for pidfile in sorted((self.root / "libvirt" / "run" / "qemu").glob("*.pid")):
@@ -470,6 +537,8 @@ class EmbeddedLab:
             found.append(f"directory {self.root}")
         if (DPDK_RUNTIME / self.id).exists():
             found.append(f"DPDK runtime {DPDK_RUNTIME / self.id}")
+        if self.lock_path.exists():
+            found.append(f"lock file {self.lock_path}")
         mounts = Path("/proc/mounts").read_text()
         found += [f"mount {line.split()[1]}" for line in mounts.splitlines() if str(self.root) in line]
         return found
