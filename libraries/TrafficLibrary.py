@@ -18,7 +18,7 @@ from HostLibrary import check_ifname
 from netvirt import evidence, seam
 from netvirt.parsers.net import parse_ethtool_features
 from netvirt.traffic import capture as capturelib
-from netvirt.traffic import counters, iperf, matrix, netperf, plot, sender
+from netvirt.traffic import counters, iperf, matrix, netperf, plot, sender, throughput
 from netvirt.traffic import frames as framelib
 from netvirt.traffic.capture import Capture
 from netvirt.traffic.hostproc import require_tools
@@ -536,7 +536,7 @@ class TrafficLibrary:
         title = f"iperf3 {protocol.value.upper()} {client} → {server_address}（{server}）"
         try:
             runs, results, server_output = iperf.measure(client_session, server_session, server_address, options)
-        except iperf.MeasurementError as err:
+        except throughput.MeasurementError as err:
             self._log_runs(title, err.runs, err.results)
             done = "，".join(format_bps(run["received_bps"]) for run in err.runs) or "无"
             raise RuntimeError(f"{title}：第 {len(err.runs) + 1} 次测量失败：{err}（已完成的测量：{done}）") from None
@@ -575,7 +575,7 @@ class TrafficLibrary:
         title = f"netperf {test.value} {client} → {server_address}（{server}）"
         try:
             runs, results, server_output = netperf.measure(_session(client), _session(server), server_address, options)
-        except iperf.MeasurementError as err:
+        except throughput.MeasurementError as err:
             self._log_runs(title, err.runs, err.results)
             done = "，".join(format_bps(run["received_bps"]) for run in err.runs) or "无"
             raise RuntimeError(f"{title}：第 {len(err.runs) + 1} 次测量失败：{err}（已完成的测量：{done}）") from None
@@ -591,8 +591,8 @@ class TrafficLibrary:
             logger.debug(result.stdout)
         if not runs:
             return None
-        summary = iperf.summarize(runs)
-        evidence.table(iperf.RUN_HEADERS, iperf.run_rows(summary), title)
+        summary = throughput.summarize(runs)
+        evidence.table(throughput.RUN_HEADERS, throughput.run_rows(summary), title)
         return summary
 
     @keyword("吞吐量应接近")
@@ -609,7 +609,7 @@ class TrafficLibrary:
         if expected_bps <= 0 or tolerance_pct < 0:
             raise ValueError(f"expected_bps（{expected_bps}）应为正数，tolerance_pct（{tolerance_pct}）不能为负")
         deviation = (measured - expected_bps) / expected_bps * 100
-        ok = iperf.close_to(measured, expected_bps, tolerance_pct)
+        ok = throughput.close_to(measured, expected_bps, tolerance_pct)
         evidence.table(
             ["实测", "期望", "偏差", "允许", "结果"],
             [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from netvirt.parsers.traffic import parse_iperf3_json
-from netvirt.traffic import iperf
+from netvirt.traffic import iperf, throughput
 from netvirt.traffic.units import format_bps
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -20,7 +20,7 @@ def run(name: str) -> dict:
 
 def test_summary_of_three_tcp_runs():
     runs = [run("iperf3-tcp.json"), run("iperf3-tcp-P2.json"), run("iperf3-tcp.json")]
-    summary = iperf.summarize(runs)
+    summary = throughput.summarize(runs)
     received = [r["received_bps"] for r in runs]
     assert summary["mean_bps"] == pytest.approx(statistics.fmean(received))
     assert (summary["min_bps"], summary["max_bps"]) == (min(received), max(received))
@@ -28,23 +28,23 @@ def test_summary_of_three_tcp_runs():
     assert summary["sent_bps"]["max"] == max(r["sent_bps"] for r in runs)
     assert [r["streams"] for r in summary["runs"]] == [1, 2, 1]
     assert summary["runs"][0]["cpu_local"] == pytest.approx(42.14075556547809)
-    rows = iperf.run_rows(summary)
+    rows = throughput.run_rows(summary)
     assert len(rows) == 3 + 4 and rows[-1][0] == "标准差"
     assert rows[0][4] == format_bps(received[0])
 
 
 def test_summary_of_one_udp_run_has_loss_and_no_stdev():
-    summary = iperf.summarize([run("iperf3-udp.json")])
+    summary = throughput.summarize([run("iperf3-udp.json")])
     assert summary["protocol"] == "UDP" and summary["stdev_bps"] is None
     (only,) = summary["runs"]
     assert (only["lost_percent"], only["retransmits"]) == (0, None)
-    assert iperf.run_rows(summary)[0][6] == "0%"
-    assert iperf.run_rows(summary)[-1][4] == "—"
+    assert throughput.run_rows(summary)[0][6] == "0%"
+    assert throughput.run_rows(summary)[-1][4] == "—"
 
 
 def test_summary_needs_a_run():
-    with pytest.raises(ValueError, match="没有完成的 iperf3 测量"):
-        iperf.summarize([])
+    with pytest.raises(ValueError, match="没有完成的吞吐量测量"):
+        throughput.summarize([])
 
 
 def test_client_argv():
@@ -71,6 +71,6 @@ def test_options_reject_bad_values(kwargs, message):
 
 
 def test_close_to_and_units():
-    assert iperf.close_to(4.85e9, 5e9, 5) and not iperf.close_to(4.7e9, 5e9, 5)
+    assert throughput.close_to(4.85e9, 5e9, 5) and not throughput.close_to(4.7e9, 5e9, 5)
     assert format_bps(10.3e9) == "10.3 Gbit/s" and format_bps(252e6) == "252 Mbit/s" and format_bps(None) == "—"
     assert format_bps(999) == "999 bit/s"

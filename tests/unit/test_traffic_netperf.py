@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netvirt.parsers.traffic import parse_netperf_keyval
-from netvirt.traffic import iperf, netperf
+from netvirt.traffic import netperf, throughput
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "generated"
 
@@ -40,9 +40,9 @@ def test_runs_summarize_and_tabulate_like_iperf3s():
         netperf.as_run(parse_netperf_keyval((FIXTURES / name).read_text(encoding="utf-8")), test)
         for name, test in zip(names, netperf.NetperfTest, strict=True)
     ]
-    summary = iperf.summarize(runs)
+    summary = throughput.summarize(runs)
     assert summary["min_bps"] == pytest.approx(30572.64e6) and summary["max_bps"] == pytest.approx(30846.9e6)
     assert [run["retransmits"] for run in summary["runs"]] == [5, 0]
-    rows = iperf.run_rows(summary)
+    rows = throughput.run_rows(summary)
     assert rows[0][:3] == [1, "TCP", 1] and rows[0][8] == "77.7 / 77.7" and rows[1][8] == "— / —"
     assert rows[0][6] == "—", "netperf TCP has no datagram loss column"

@@ -208,3 +208,49 @@ def start_background(
     process.pid = int(first)
     process._out[:] = rest
     return process
+
+
+def listeners(session: SshSession, port: int) -> list[str]:
+    """Lines of ``ss -ltnp`` whose local address ends in ``:port``."""
+    result = session.run(shlex.join(["ss", "-ltnp"]), timeout=30)
+    found = []
+    for line in result.stdout.splitlines()[1:]:  # State Recv-Q Send-Q Local:Port Peer:Port Process
+        fields = line.split()
+        if len(fields) > 3 and fields[3].endswith(f":{port}"):
+            found.append(line)
+    return found
+
+
+@dataclass
+class ServerProcess:
+    """A traffic server (``iperf3 -s``, ``netserver``) on a host, from ``start_server`` until ``stop``."""
+
+    session: SshSession
+    port: int
+    process: BackgroundProcess = field(repr=False)
+
+    def stop(self) -> str:
+        """Stop it by pid; return what it printed."""
+        self.process.stop()
+        return self.process.stdout + self.process.stderr
+
+
+def start_server(
+    session: SshSession, argv: Sequence[str], port: int, limit_seconds: int, purpose: str, ready_timeout: float = 10
+) -> ServerProcess:
+    """Start a server that listens on TCP ``port`` and wait until it does; refuse a port already in use.
+
+    iperf3 and netserver buffer their output when it is not a terminal, so readiness is read
+    from the socket table (``ss -ltn``), not from what they print.
+    """
+    tool = argv[0]
+    require_tools(session, [tool, "timeout", "ss"], purpose)
+    busy = listeners(session, port)
+    if busy:
+        raise RuntimeError(f"{session.name} 上的端口 {port} 已被占用，无法启动 {tool}：{busy[0].strip()}")
+    process = start_background(session, argv, limit_seconds)
+    server = ServerProcess(session, port, process)
+    if not process.wait_until(lambda: bool(listeners(session, port)), ready_timeout):
+        output = server.stop().strip()
+        raise RuntimeError(f"{session.name} 上的 {tool} 没有在端口 {port} 上监听：{output or '没有输出'}")
+    return server

@@ -16,10 +16,9 @@ from typing import Any
 
 from netvirt.parsers.traffic import NETPERF_SELECTORS, parse_netperf_keyval
 from netvirt.ssh import CommandResult, SshSession
-from netvirt.traffic.hostproc import require_tools, start_background
-from netvirt.traffic.iperf import MeasurementError, ServerProcess, listeners
-
-READY_TIMEOUT = 10.0
+from netvirt.traffic.hostproc import ServerProcess, require_tools
+from netvirt.traffic.hostproc import start_server as start_server_listening
+from netvirt.traffic.throughput import repeat_runs
 
 
 class NetperfTest(enum.Enum):
@@ -59,17 +58,9 @@ class NetperfOptions:
 
 
 def start_server(session: SshSession, port: int, limit_seconds: int) -> ServerProcess:
-    """Start ``netserver`` in the foreground and wait until it listens; refuse a port already in use."""
-    require_tools(session, ["netserver", "timeout", "ss"], "测量netperf吞吐量")
-    busy = listeners(session, port)
-    if busy:
-        raise RuntimeError(f"{session.name} 上的端口 {port} 已被占用，无法启动 netserver：{busy[0].strip()}")
-    process = start_background(session, ["netserver", "-D", "-f", "-4", "-p", str(port)], limit_seconds)
-    server = ServerProcess(session, port, process)
-    if not process.wait_until(lambda: bool(listeners(session, port)), READY_TIMEOUT):
-        output = server.stop().strip()
-        raise RuntimeError(f"{session.name} 上的 netserver 没有在端口 {port} 上监听：{output or '没有输出'}")
-    return server
+    """``netserver`` in the foreground, serving tests one after another, listening; a port in use is refused."""
+    argv = ["netserver", "-D", "-f", "-4", "-p", str(port)]
+    return start_server_listening(session, argv, port, limit_seconds, "测量netperf吞吐量")
 
 
 def as_run(values: dict[str, Any], test: NetperfTest) -> dict[str, Any]:
@@ -110,15 +101,4 @@ def measure(
     require_tools(client, ["netperf"], "测量netperf吞吐量")
     limit = options.repeat * (options.duration + 60) + 30
     netserver = start_server(server, options.port, limit)
-    runs: list[dict[str, Any]] = []
-    results: list[CommandResult] = []
-    try:
-        for _ in range(options.repeat):
-            result, run = run_client(client, address, options)
-            results.append(result)
-            runs.append(run)
-    except (RuntimeError, OSError) as err:
-        raise MeasurementError(str(err), runs, results) from err
-    finally:
-        server_output = netserver.stop()
-    return runs, results, server_output
+    return repeat_runs(netserver, options.repeat, lambda: run_client(client, address, options))

@@ -11,7 +11,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from netvirt.traffic.iperf import spread
+from netvirt.traffic.throughput import spread
 from netvirt.traffic.units import scale_for
 
 

@@ -1,0 +1,131 @@
+"""What throughput tools share: repeated runs against one server, their summary and table, verdicts.
+
+A tool module (``iperf``, ``netperf``) starts its server and runs its client once, returning
+each run as a dict of the same shape (``protocol``, ``num_streams``, ``sent_bps``,
+``received_bps``, ``retransmits``, ``lost_percent``, ``jitter_ms``, ``cpu_utilization_percent``,
+and optionally ``tool`` and ``test``). Runs that completed are kept when a later one fails
+(:class:`MeasurementError` carries them), so a keyword can report what was measured before failing.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from netvirt.ssh import CommandResult
+from netvirt.traffic.hostproc import ServerProcess
+from netvirt.traffic.units import format_bps
+
+
+class MeasurementError(RuntimeError):
+    """A run failed; ``runs`` holds those that completed before it."""
+
+    def __init__(self, message: str, runs: list[dict[str, Any]], results: list[CommandResult]):
+        super().__init__(message)
+        self.runs = runs
+        self.results = results
+
+
+def repeat_runs(
+    server: ServerProcess, repeat: int, run_once: Callable[[], tuple[CommandResult, dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[CommandResult], str]:
+    """``repeat`` client runs against a started server, which is stopped by pid afterwards whatever happened.
+
+    Returns runs, command results and what the server printed.
+    """
+    runs: list[dict[str, Any]] = []
+    results: list[CommandResult] = []
+    try:
+        for _ in range(repeat):
+            result, run = run_once()
+            results.append(result)
+            runs.append(run)
+    except (RuntimeError, OSError) as err:
+        raise MeasurementError(str(err), runs, results) from err
+    finally:
+        server_output = server.stop()
+    return runs, results, server_output
+
+
+def spread(values: Sequence[float]) -> dict[str, float | None]:
+    """``{min, max, mean, stdev}``; stdev (sample) is None for fewer than two values."""
+    return {
+        "min": min(values),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+        "stdev": statistics.stdev(values) if len(values) > 1 else None,
+    }
+
+
+def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The keyword's result: each run's figures and min/max/mean/stdev over the runs.
+
+    ``mean_bps``, ``min_bps``, ``max_bps`` and ``stdev_bps`` are of the received rate (what
+    arrived is the throughput); ``sent_bps`` and ``received_bps`` hold both spreads.
+    """
+    if not runs:
+        raise ValueError("没有完成的吞吐量测量")
+    per_run = [
+        {
+            "run": index,
+            "tool": run.get("tool", "iperf3"),
+            "test": run.get("test"),
+            "protocol": run["protocol"],
+            "streams": run["num_streams"],
+            "sent_bps": run["sent_bps"],
+            "received_bps": run["received_bps"],
+            "retransmits": run["retransmits"],
+            "lost_percent": run["lost_percent"],
+            "jitter_ms": run["jitter_ms"],
+            "cpu_local": run["cpu_utilization_percent"].get("host_total"),
+            "cpu_remote": run["cpu_utilization_percent"].get("remote_total"),
+        }
+        for index, run in enumerate(runs, 1)
+    ]
+    received = spread([run["received_bps"] for run in per_run])
+    return {
+        "tool": per_run[0]["tool"],
+        "protocol": per_run[0]["protocol"],
+        "runs": per_run,
+        "sent_bps": spread([run["sent_bps"] for run in per_run]),
+        "received_bps": received,
+        "mean_bps": received["mean"],
+        "min_bps": received["min"],
+        "max_bps": received["max"],
+        "stdev_bps": received["stdev"],
+    }
+
+
+RUN_HEADERS = ["次", "协议", "流数", "发送", "接收", "重传", "UDP 丢包", "抖动 (ms)", "CPU 本端/对端 (%)"]
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def run_rows(summary: dict[str, Any]) -> list[list[object]]:
+    """Rows under ``RUN_HEADERS``: one per run, then min/max/mean/stdev of the rates."""
+    rows: list[list[object]] = [
+        [
+            run["run"],
+            run["protocol"],
+            run["streams"],
+            format_bps(run["sent_bps"]),
+            format_bps(run["received_bps"]),
+            "—" if run["retransmits"] is None else run["retransmits"],
+            "—" if run["lost_percent"] is None else f"{run['lost_percent']:.3g}%",
+            _number(run["jitter_ms"], 3),
+            f"{_number(run['cpu_local'], 1)} / {_number(run['cpu_remote'], 1)}",
+        ]
+        for run in summary["runs"]
+    ]
+    for key, label in (("min", "最小"), ("max", "最大"), ("mean", "平均"), ("stdev", "标准差")):
+        sent, received = summary["sent_bps"][key], summary["received_bps"][key]
+        rows.append([label, "", "", format_bps(sent), format_bps(received), "", "", "", ""])
+    return rows
+
+
+def close_to(measured: float, expected: float, tolerance_pct: float) -> bool:
+    """Whether ``measured`` is within ``tolerance_pct`` percent of ``expected``."""
+    return abs(measured - expected) <= abs(expected) * tolerance_pct / 100
