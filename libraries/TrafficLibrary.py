@@ -36,6 +36,13 @@ def _session(host: str):
     return seam.current().session(host)
 
 
+def _check_address(address: str) -> None:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ValueError(f"server_address {address!r} 不是 IP 地址") from None
+
+
 def _current_test() -> str | None:
     """The running test's full name (as listeners see it), or None in a suite setup or outside Robot."""
     try:
@@ -527,22 +534,10 @@ class TrafficLibrary:
 
         Example: | ${r}= | 测量吞吐量 | hosta | vm01 | 5.5.5.51 | duration=30 | parallel=4 | repeat=5 |
         """
-        try:
-            ipaddress.ip_address(server_address)
-        except ValueError:
-            raise ValueError(f"server_address {server_address!r} 不是 IP 地址") from None
+        _check_address(server_address)
         options = IperfOptions(protocol, duration, parallel, repeat, bitrate, length, port)
-        client_session, server_session = _session(client), _session(server)
         title = f"iperf3 {protocol.value.upper()} {client} → {server_address}（{server}）"
-        try:
-            runs, results, server_output = iperf.measure(client_session, server_session, server_address, options)
-        except throughput.MeasurementError as err:
-            self._log_runs(title, err.runs, err.results)
-            done = "，".join(format_bps(run["received_bps"]) for run in err.runs) or "无"
-            raise RuntimeError(f"{title}：第 {len(err.runs) + 1} 次测量失败：{err}（已完成的测量：{done}）") from None
-        summary = self._log_runs(title, runs, results)
-        logger.debug(f"iperf3 服务端输出：\n{server_output}")
-        return summary
+        return self._measure(title, iperf.measure, client, server, server_address, options)
 
     @keyword("测量netperf吞吐量")
     def measure_netperf_throughput(
@@ -567,20 +562,21 @@ class TrafficLibrary:
 
         Example: | ${r}= | 测量netperf吞吐量 | vm02 | vm01 | 5.5.5.51 | duration=30 | repeat=5 |
         """
-        try:
-            ipaddress.ip_address(server_address)
-        except ValueError:
-            raise ValueError(f"server_address {server_address!r} 不是 IP 地址") from None
+        _check_address(server_address)
         options = NetperfOptions(test, duration, repeat, port, send_size)
         title = f"netperf {test.value} {client} → {server_address}（{server}）"
+        return self._measure(title, netperf.measure, client, server, server_address, options)
+
+    def _measure(self, title: str, measure, client: str, server: str, address: str, options) -> dict:
+        """Run a tool module's ``measure``; log the runs (also those done before a failure) and the server's output."""
         try:
-            runs, results, server_output = netperf.measure(_session(client), _session(server), server_address, options)
+            runs, results, server_output = measure(_session(client), _session(server), address, options)
         except throughput.MeasurementError as err:
             self._log_runs(title, err.runs, err.results)
             done = "，".join(format_bps(run["received_bps"]) for run in err.runs) or "无"
             raise RuntimeError(f"{title}：第 {len(err.runs) + 1} 次测量失败：{err}（已完成的测量：{done}）") from None
         summary = self._log_runs(title, runs, results)
-        logger.debug(f"netserver 输出：\n{server_output}")
+        logger.debug(f"{server} 上服务端的输出：\n{server_output}")
         return summary
 
     def _log_runs(self, title: str, runs: list[dict], results: list) -> dict | None:

@@ -17,7 +17,7 @@ from netvirt.parsers.traffic import Iperf3Error, parse_iperf3_json
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import ServerProcess, require_tools
 from netvirt.traffic.hostproc import start_server as start_server_listening
-from netvirt.traffic.throughput import repeat_runs
+from netvirt.traffic.throughput import check_run_options, repeat_runs
 
 RATE_RE = re.compile(r"^\d+(\.\d+)?[KMGkmg]?$")
 
@@ -42,14 +42,9 @@ class IperfOptions:
     port: int = 5201
 
     def __post_init__(self) -> None:
-        if not 1 <= self.duration <= 3600:
-            raise ValueError(f"duration {self.duration} 超出范围 1..3600 秒")
+        check_run_options(self.duration, self.repeat, self.port)
         if not 1 <= self.parallel <= 128:
             raise ValueError(f"parallel {self.parallel} 超出范围 1..128")
-        if not 1 <= self.repeat <= 100:
-            raise ValueError(f"repeat {self.repeat} 超出范围 1..100")
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} 超出范围 1..65535")
         for name in ("bitrate", "length"):
             value = getattr(self, name)
             if value is not None and not RATE_RE.match(value):

@@ -18,7 +18,7 @@ from netvirt.parsers.traffic import NETPERF_SELECTORS, parse_netperf_keyval
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import ServerProcess, require_tools
 from netvirt.traffic.hostproc import start_server as start_server_listening
-from netvirt.traffic.throughput import repeat_runs
+from netvirt.traffic.throughput import check_run_options, repeat_runs
 
 
 class NetperfTest(enum.Enum):
@@ -39,12 +39,7 @@ class NetperfOptions:
     send_size: int | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.duration <= 3600:
-            raise ValueError(f"duration {self.duration} 超出范围 1..3600 秒")
-        if not 1 <= self.repeat <= 100:
-            raise ValueError(f"repeat {self.repeat} 超出范围 1..100")
-        if not 1 <= self.port <= 65535:
-            raise ValueError(f"port {self.port} 超出范围 1..65535")
+        check_run_options(self.duration, self.repeat, self.port)
         if self.send_size is not None and not 1 <= self.send_size <= 1048576:
             raise ValueError(f"send_size {self.send_size} 超出范围 1..1048576 字节")
 

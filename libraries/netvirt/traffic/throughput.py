@@ -27,6 +27,16 @@ class MeasurementError(RuntimeError):
         self.results = results
 
 
+def check_run_options(duration: int, repeat: int, port: int) -> None:
+    """What every tool's options must satisfy: 1..3600 s per run, 1..100 runs, a TCP port."""
+    if not 1 <= duration <= 3600:
+        raise ValueError(f"duration {duration} 超出范围 1..3600 秒")
+    if not 1 <= repeat <= 100:
+        raise ValueError(f"repeat {repeat} 超出范围 1..100")
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} 超出范围 1..65535")
+
+
 def repeat_runs(
     server: ServerProcess, repeat: int, run_once: Callable[[], tuple[CommandResult, dict[str, Any]]]
 ) -> tuple[list[dict[str, Any]], list[CommandResult], str]:
