@@ -137,7 +137,7 @@ class EmbeddedLab(Lab):
         super().__init__(spec, progress)
         from netvirt.embedded.lab import EmbeddedLab as Builder
 
-        self.builder = Builder(spec, progress)
+        self.builder = Builder(spec, progress, caps_cache=CACHE / "libvirt-qemu-capabilities")
         self._kernel = None
 
     def setup(self) -> None:

@@ -88,3 +88,15 @@ def test_removed_vm_is_gone(lab, vm01):
     vm02 = VMLibrary()
     with pytest.raises(VmError, match="不存在"):
         vm02.vm_state_should_be("vm02", "running")
+
+
+def test_qemu_capabilities_probed_for_vm01_are_kept_for_the_next_lab(lab, vm01):
+    """libvirtd probed QEMU before starting vm01 (seconds under TCG); the lab keeps that probe when it goes."""
+    probed = sorted(p.name for p in (lab.builder.root / "libvirt/cache/qemu/capabilities").glob("*.xml"))
+    assert probed, "libvirtd keeps its QEMU probe in /var/cache/libvirt, bind-mounted from the lab's root"
+    lab.builder._keep_capabilities()  # what teardown does before the lab's root goes
+    kept = lab.builder.caps_cache
+    assert all(
+        (kept / name).read_bytes() == (lab.builder.root / "libvirt/cache/qemu/capabilities" / name).read_bytes()
+        for name in probed
+    )

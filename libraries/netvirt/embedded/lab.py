@@ -120,8 +120,12 @@ class LabInUseError(procs.LabCommandError):
 class EmbeddedLab:
     """Builds and removes the embedded lab described by ``spec`` (kind ``embedded``)."""
 
-    def __init__(self, spec: LabSpec, progress: Progress = print):
+    def __init__(self, spec: LabSpec, progress: Progress = print, caps_cache: Path | None = None):
         self.spec = spec
+        # libvirtd probes QEMU's capabilities (seconds under TCG) before its first domain; the result
+        # is kept here between labs and handed to the next lab's libvirtd, which re-probes by itself
+        # when QEMU, libvirt or the kernel changed.
+        self.caps_cache = caps_cache
         self.id = spec.lab_id
         self.root = LAB_ROOT / self.id
         self.progress = progress
@@ -429,6 +433,8 @@ class EmbeddedLab:
         for sub in ("lib", "run", "log", "cache"):
             (lv / sub).mkdir(exist_ok=True)
         shutil.copytree("/etc/libvirt", lv / "etc", dirs_exist_ok=True)
+        if self.caps_cache and self.caps_cache.is_dir():
+            shutil.copytree(self.caps_cache, lv / "cache" / "qemu" / "capabilities", dirs_exist_ok=True)
         shutil.rmtree(lv / "etc" / "qemu" / "networks" / "autostart", ignore_errors=True)
         (lv / "etc" / "qemu.conf").write_text(QEMU_CONF.format(root=self.root))
         (lv / "libvirtd.conf").write_text(LIBVIRTD_CONF.format(root=self.root))
@@ -487,6 +493,20 @@ class EmbeddedLab:
             if release:
                 self._release_lock()
 
+    def _keep_capabilities(self) -> None:
+        """Copy libvirtd's QEMU capabilities to ``caps_cache`` (each file replaced whole, so labs may race)."""
+        probed = self.root / "libvirt" / "cache" / "qemu" / "capabilities"
+        if not self.caps_cache or not probed.is_dir():
+            return
+        self.caps_cache.mkdir(parents=True, exist_ok=True)
+        for xml in probed.glob("*.xml"):
+            kept = self.caps_cache / xml.name
+            if kept.exists() and kept.read_bytes() == xml.read_bytes():
+                continue
+            partial = self.caps_cache / f".{xml.name}.{os.getpid()}"
+            shutil.copyfile(xml, partial)
+            os.replace(partial, kept)
+
     def _remove(self, start: float, quiet: bool) -> None:
         pids = self.root / "pids"
         # QEMU first (libvirt's pidfiles), then libvirtd, vswitchd, ovsdb-server, sshd.
@@ -510,6 +530,10 @@ class EmbeddedLab:
         shutil.rmtree(DPDK_RUNTIME / self.id, ignore_errors=True)
         if DPDK_RUNTIME.is_dir() and not any(DPDK_RUNTIME.iterdir()):
             DPDK_RUNTIME.rmdir()
+        try:
+            self._keep_capabilities()
+        except OSError as err:  # only a cache: the next lab probes again
+            self.progress(f"没能保存 libvirtd 的 QEMU 能力缓存：{err}")
         shutil.rmtree(self.root, ignore_errors=True)
         if LAB_ROOT.is_dir() and not any(LAB_ROOT.iterdir()):
             LAB_ROOT.rmdir()
