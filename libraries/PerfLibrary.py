@@ -91,6 +91,7 @@ class PerfLibrary:
     | ``pvp``   | Host A → dpdkp0 → ovsbr0 → dpdkvhostuser0 → VM01 (kernel forwarding) → ovsbr0 → dpdkp1 → Host A |
     | ``vm2vm`` | VM02 → dpdkvhostuser1 → ovsbr0 → dpdkvhostuser0 → VM01 |
     | ``sriov`` | Host A → Host B enP4p1s0's VF, passed to VM01 (kernel forwarding) → enP5p1s0's VF → Host A |
+    | ``sriov_vm2vm`` | VM02's VF of enP5p1s0 → the NIC's embedded switch → VM01's VF of enP5p1s0 |
     The DUT's side (the dpdk ports on ovsbr0; for ``sriov`` the VFs given to VM01) is configured by
     ``perf.resource`` with the OVS and SR-IOV keywords. Host A holds both ends of p2p, pvp and sriov,
     so the receiving NIC is moved into a network namespace of its own for the measurement and moved
@@ -174,8 +175,8 @@ class PerfLibrary:
 
         The path's MTU is ``mtu`` at its ends (the DUT's ports are set by the suite). ``sriov``
         needs ``vm_interfaces``: VM01's NICs of the VFs of enP4p1s0 and enP5p1s0, as
-        ``把VF直通给虚拟机`` returned them. A scenario the lab cannot build skips the test with
-        the reason. Put ``拆除转发性能拓扑`` in the teardown.
+        ``把VF直通给虚拟机`` returned them; ``sriov_vm2vm`` VM01's and VM02's VF NICs. A scenario
+        the lab cannot build skips the test with the reason. Put ``拆除转发性能拓扑`` in the teardown.
 
         Example: | ${topo}= | 准备转发性能拓扑 | p2p | mtu=9000 |
         Example: | ${topo}= | 准备转发性能拓扑 | sriov | vm_interfaces=${vfs} |

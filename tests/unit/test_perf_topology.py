@@ -37,10 +37,19 @@ def test_sriov_needs_two_sriov_nics_on_host_b(description):
     assert topology.unavailable_reason(_Described(changed), topology.Scenario.p2p) == ""
 
 
-def test_sriov_and_pvp_need_vm01(description):
+def test_sriov_vm2vm_needs_two_vfs_on_host_bs_second_nic(description):
+    changed = copy.deepcopy(description)
+    hostb = next(h for h in changed["hosts"] if h["name"] == "hostb")
+    hostb["nics"][1]["max_vfs"] = 1
+    reason = topology.unavailable_reason(_Described(changed), topology.Scenario.sriov_vm2vm)
+    assert "至少 2 个 VF" in reason
+    assert topology.unavailable_reason(_Described(changed), topology.Scenario.sriov) == ""
+
+
+def test_vm_scenarios_need_their_vms(description):
     changed = copy.deepcopy(description)
     changed["vms"] = [vm for vm in changed["vms"] if vm["name"] != "vm01"]
-    for scenario in (topology.Scenario.sriov, topology.Scenario.pvp, topology.Scenario.vm2vm):
+    for scenario in set(topology.Scenario) - {topology.Scenario.p2p}:
         assert "没有虚拟机 vm01" in topology.unavailable_reason(_Described(changed), scenario)
 
 
@@ -49,6 +58,13 @@ def test_record_lab_allows_sriov(record):
 
 
 @pytest.mark.parametrize("names", [None, [], ["enp4s0"]])
-def test_sriov_build_without_both_vf_names_is_refused_before_anything_runs(description, names):
-    with pytest.raises(ValueError, match="sriov 场景需要 VM01 中两个 VF 网卡的名字"):
-        topology.build(_Described(description), topology.Scenario.sriov, vm_interfaces=names)
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        (topology.Scenario.sriov, "sriov 场景需要VM01 中两个 VF 网卡的名字"),
+        (topology.Scenario.sriov_vm2vm, "sriov_vm2vm 场景需要VM01 与 VM02 中各自 VF 网卡的名字"),
+    ],
+)
+def test_sriov_build_without_both_vf_names_is_refused_before_anything_runs(description, names, scenario, message):
+    with pytest.raises(ValueError, match=message):
+        topology.build(_Described(description), scenario, vm_interfaces=names)

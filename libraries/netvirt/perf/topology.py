@@ -8,6 +8,7 @@
 | ``vm2vm`` | VM02 eth1 -> dpdkvhostuser1 -> ovsbr0 -> dpdkvhostuser0 -> VM01 eth1 |
 | ``sriov`` | Host A enP4p1s0 -> Host B enP4p1s0's VF, passed to VM01, which routes the frame out of |
 |           | enP5p1s0's VF (also VM01's) -> Host A enP5p1s0: the NICs' embedded switches, no OVS |
+| ``sriov_vm2vm`` | VM02's VF of enP5p1s0 -> the NIC's embedded switch -> VM01's VF of the same NIC |
 
 The DUT's side (the dpdk ports on ovsbr0) is configured by the suite with the OVS keywords; this
 module configures the ends: addresses in 198.19.0.0/16 (RFC 2544's benchmarking range, beside
@@ -47,6 +48,7 @@ class Scenario(enum.Enum):
     pvp = "pvp"
     vm2vm = "vm2vm"
     sriov = "sriov"
+    sriov_vm2vm = "sriov_vm2vm"
 
 
 DESCRIPTIONS = {
@@ -54,6 +56,7 @@ DESCRIPTIONS = {
     Scenario.pvp: "Host A → dpdkp0 → ovsbr0 → dpdkvhostuser0 → VM01 eth1（VM 内核转发）→ ovsbr0 → dpdkp1 → Host A",
     Scenario.vm2vm: "VM02 eth1 → dpdkvhostuser1 → OVS ovsbr0 → dpdkvhostuser0 → VM01 eth1",
     Scenario.sriov: "Host A enP4p1s0 → Host B enP4p1s0 的 VF（直通给 VM01）→ VM01 内核转发 → enP5p1s0 的 VF → Host A",
+    Scenario.sriov_vm2vm: "VM02 的 VF（enP5p1s0）→ 网卡的嵌入式交换机 → VM01 的 VF（enP5p1s0）",
 }
 
 
@@ -248,7 +251,16 @@ def unavailable_reason(lab, scenario: Scenario) -> str:
         if len(nics) < 2 or plain:
             names = "、".join(plain)
             return f"Host B 需要两个支持 SR-IOV 的网卡（实验环境描述中 sriov 为 false 或 max_vfs 为 0：{names}）"
-    needed = {Scenario.pvp: ["vm01"], Scenario.vm2vm: ["vm01", "vm02"], Scenario.sriov: ["vm01"]}.get(scenario, [])
+    if scenario is Scenario.sriov_vm2vm:
+        nics = lab.spec.host(lab.spec.hypervisor).nics[1:2]
+        if not nics or not nics[0].sriov or nics[0].max_vfs < 2:
+            return "Host B 的第二个网卡（enP5p1s0）需要支持 SR-IOV 且至少 2 个 VF（实验环境描述的 sriov 与 max_vfs）"
+    needed = {
+        Scenario.pvp: ["vm01"],
+        Scenario.vm2vm: ["vm01", "vm02"],
+        Scenario.sriov: ["vm01"],
+        Scenario.sriov_vm2vm: ["vm01", "vm02"],
+    }.get(scenario, [])
     described = {vm.name for vm in lab.spec.vms}
     missing = [vm for vm in needed if vm not in described]
     if missing:
@@ -291,15 +303,17 @@ def build(
     """Configure the ends of ``scenario``'s path on ``lab`` and check it forwards (one ping).
 
     ``vm_interfaces`` are VM01's two VF NICs of the ``sriov`` path (enP4p1s0's, then
-    enP5p1s0's), which the suite passed to it with SriovLibrary. On failure everything done
+    enP5p1s0's), or VM01's and VM02's VF NICs of ``sriov_vm2vm``, which the suite passed to
+    them with SriovLibrary. On failure everything done
     so far is undone before the error is raised.
     """
     reason = unavailable_reason(lab, scenario)
     if reason:
         raise ScenarioUnavailable(reason)
-    if scenario is Scenario.sriov and len(vm_interfaces or []) != 2:
+    needs = {Scenario.sriov: "VM01 中两个 VF 网卡", Scenario.sriov_vm2vm: "VM01 与 VM02 中各自 VF 网卡"}
+    if scenario in needs and len(vm_interfaces or []) != 2:
         raise ValueError(
-            f"sriov 场景需要 VM01 中两个 VF 网卡的名字（把VF直通给虚拟机 的返回值），得到的是 {vm_interfaces}"
+            f"{scenario.value} 场景需要{needs[scenario]}的名字（把VF直通给虚拟机 的返回值），得到的是 {vm_interfaces}"
         )
     builder = _Builder(lab)
     try:
@@ -309,13 +323,16 @@ def build(
             inside, outside = vm_interfaces if scenario is Scenario.sriov else [_vnic(lab, "vm01")] * 2
             tx, rx, speed = _host_ends(builder, mtu, "198.19.1.1/24", "198.19.2.1/24", limit_s)
             _vm_router(builder, "vm01", inside, outside, mtu, rx)
-        elif scenario is Scenario.vm2vm:
-            for vm, cidr in (("vm01", "198.19.3.1/24"), ("vm02", "198.19.3.2/24")):
-                ifname = _vnic(lab, vm)
+        elif scenario in (Scenario.vm2vm, Scenario.sriov_vm2vm):
+            if scenario is Scenario.vm2vm:
+                ifnames, net = [_vnic(lab, "vm01"), _vnic(lab, "vm02")], "198.19.3"
+            else:
+                ifnames, net = list(vm_interfaces), "198.19.4"
+            for index, (vm, ifname) in enumerate(zip(("vm01", "vm02"), ifnames, strict=True), 1):
                 _mtu_up(builder, vm, ifname, mtu)
-                _address(builder, vm, ifname, cidr)
-            tx = Endpoint("vm02", _vnic(lab, "vm02"), "198.19.3.2")
-            rx = Endpoint("vm01", _vnic(lab, "vm01"), "198.19.3.1")
+                _address(builder, vm, ifname, f"{net}.{index}/24")
+            tx = Endpoint("vm02", ifnames[1], f"{net}.2")
+            rx = Endpoint("vm01", ifnames[0], f"{net}.1")
             speed = lab.spec.host("hosta").nics[0].speed_mbps
         topology = Topology(scenario, tx, rx, mtu, speed, builder.commands, builder.undo, builder.holder)
         _reachable(builder, tx, rx)
