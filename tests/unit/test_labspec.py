@@ -30,6 +30,16 @@ def test_lab_ids_get_distinct_management_networks():
     )
 
 
+@pytest.mark.parametrize("base", ["nv1", "nv5", "nvq1"])
+def test_the_36_labs_of_one_pabot_run_never_share_a_management_network(base):
+    networks = {
+        load_lab(embedded_lab.description(f"{base}p{digit}")).mgmt_network
+        for digit in "0123456789abcdefghijklmnopqrstuvwxyz"
+    }
+    assert len(networks) == 36
+    assert all(net.startswith("198.18.") and net.endswith(".0/24") for net in networks)
+
+
 def test_record_lab_loads_from_environment(monkeypatch):
     for name, value in {
         "NETVIRT_HOSTA_ADDR": "192.0.2.1",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import os
+import re
 import shutil
 import socket
 import time
@@ -107,10 +108,20 @@ hugetlbfs_mount = "{root}/libvirt/hugepages"
 
 
 def mgmt_subnet(lab_id: str) -> ipaddress.IPv4Network:
-    """Each lab id gets its own /24 in 198.18.0.0/15 so that labs can run side by side."""
+    """The lab id's own /24 in 198.18.10.0 .. 198.18.249.0 (RFC 2544's range), so labs run side by side.
+
+    The ids pabot's processes get (``<base>p<N>``, N one base-36 digit) take consecutive /24s
+    from their base's, so the labs of one parallel run never share a network; other ids are
+    hashed, and the rare two that meet are refused at bring-up (the network is in use).
+    """
     import zlib
 
-    return ipaddress.ip_network(f"198.18.{zlib.crc32(lab_id.encode()) % 240 + 10}.0/24")
+    sibling = re.fullmatch(r"(.+)p([0-9a-z])", lab_id)
+    if sibling:
+        index = zlib.crc32(sibling.group(1).encode()) + int(sibling.group(2), 36)
+    else:
+        index = zlib.crc32(lab_id.encode())
+    return ipaddress.ip_network(f"198.18.{index % 240 + 10}.0/24")
 
 
 class LabInUseError(procs.LabCommandError):
