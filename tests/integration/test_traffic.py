@@ -269,6 +269,12 @@ SUITE = """\
     Run Keyword And Expect Error    *cannot be converted to Protocol*
     ...    测量吞吐量    hosta    hostb    {b}    protocol=sctp
     Run Keyword And Expect Error    *cannot be converted to integer*    抓包VLAN标签应为    ${{{{[]}}}}    abc
+    Run Keyword And Expect Error    *cannot be converted to NetperfTest*
+    ...    测量netperf吞吐量    hosta    hostb    {b}    test=UDP_RR
+
+netperf
+    ${{r}}=    测量netperf吞吐量    hosta    hostb    {b}    test=TCP_MAERTS    duration=1
+    Should Be Equal    ${{r}}[runs][0][test]    TCP_MAERTS
 
 留下的抓包
     [终程]    NONE
@@ -293,6 +299,7 @@ def test_robot_log_holds_the_evidence(lab, tmp_path):
     assert any(re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/]{1000,}', m) for m in messages)
     assert any("0x0000:  0100 5e00 0001" in m for m in messages)  # the first multicast frame's hex dump
     assert not any("Opened sftp connection" in m for m in messages)
+    assert any(f"netperf TCP_MAERTS hosta → {B_ADDR}（hostb）" in m and "<table" in m for m in messages)
     # The test without teardown left its capture running: the library's listener stopped it, and said so.
     assert any("结束时仍在运行，已停止" in (m.text or "") for m in output.find("errors"))
     assert started_here(lab) == []
