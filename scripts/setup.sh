@@ -40,9 +40,15 @@ if ! dpkg-query -W -f='${Status}' netperf 2>/dev/null | grep -q "install ok inst
     > "$nf/sources.list"
   nfapt=(-o Dir::Etc::SourceList="$nf/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o Dir::State::Lists="$nf/lists" -o Dir::Cache::Archives="$nf/archives" -o APT::Sandbox::User=root)
-  apt-get "${nfapt[@]}" update -qq
-  apt-get "${nfapt[@]}" install -y -qq --download-only --no-install-recommends netperf >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$nf"/archives/netperf_*.deb >/dev/null
+  # Only the netperf cases need it: without it they fail naming the missing tool, the rest runs.
+  if apt-get "${nfapt[@]}" update -qq &&
+    apt-get "${nfapt[@]}" install -y -qq --download-only --no-install-recommends netperf >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$nf"/archives/netperf_*.deb \
+      >/dev/null; then
+    :
+  else
+    echo "setup: WARNING: netperf could not be installed from Debian non-free; the netperf cases will fail" >&2
+  fi
   rm -rf "$nf"
   trap - EXIT
 fi
