@@ -35,12 +35,13 @@ from netvirt.perf.measurer import Measurer, TrialResult
 from netvirt.remote import script
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import (
-    BackgroundProcess,
     HostProcessError,
+    ServerProcess,
     remove_tempdir,
     require_tools,
     sftp,
     start_background,
+    start_server,
     tempdir_path,
 )
 
@@ -84,15 +85,6 @@ class Endpoint:
 
 
 SessionOf = Callable[[str], SshSession]
-
-
-def _listening(session: SshSession, endpoint: Endpoint, port: int, udp: bool = False) -> bool:
-    flag = "-lun" if udp else "-ltn"
-    result = session.run(shlex.join(endpoint.argv("ss", flag)), timeout=30)
-    return any(
-        len(fields) > 3 and fields[3].endswith(f":{port}")
-        for fields in (line.split() for line in result.stdout.splitlines()[1:])
-    )
 
 
 def udp_counts(text: str) -> dict:
@@ -139,7 +131,7 @@ class Iperf3Measurer(Measurer):
         self.limit_s = limit_s
         self.probe_pps = probe_pps
         self.settle_s = settle_s  # a pause before each trial (lets a policer's bucket refill)
-        self.server: BackgroundProcess | None = None
+        self.server: ServerProcess | None = None
         self.helper_dirs: dict[str, str] = {}
 
     @property
@@ -160,16 +152,14 @@ class Iperf3Measurer(Measurer):
                 require_tools(self.tx_session, ["python3"], "测量时延")
         except RuntimeError as err:
             raise GeneratorUnavailable(str(err)) from None
-        if _listening(self.rx_session, self.rx, self.port):
-            raise GeneratorUnavailable(f"{self.rx} 上的端口 {self.port} 已被占用，无法启动 iperf3 服务端")
-        argv = self.rx.argv("iperf3", "-s", "-p", str(self.port), "-B", self.rx.address)
-        self.server = start_background(self.rx_session, argv, self.limit_s)
-        if not self.server.wait_until(lambda: _listening(self.rx_session, self.rx, self.port), READY_TIMEOUT):
-            output = (self.server.stdout + self.server.stderr).strip()
-            self.close()
-            raise GeneratorUnavailable(
-                f"{self.rx} 上的 iperf3 服务端没有在端口 {self.port} 上监听：{output or '没有输出'}"
+        argv = ["iperf3", "-s", "-p", str(self.port), "-B", self.rx.address]
+        try:
+            self.server = start_server(
+                self.rx_session, argv, self.port, self.limit_s, "用 iperf3 测量转发性能", prefix=self.rx.argv()
             )
+        except RuntimeError as err:
+            self.close()
+            raise GeneratorUnavailable(f"{self.rx}：{err}") from None
 
     def close(self) -> None:
         errors = []

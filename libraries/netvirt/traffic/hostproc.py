@@ -210,9 +210,9 @@ def start_background(
     return process
 
 
-def listeners(session: SshSession, port: int) -> list[str]:
-    """Lines of ``ss -ltnp`` whose local address ends in ``:port``."""
-    result = session.run(shlex.join(["ss", "-ltnp"]), timeout=30)
+def listeners(session: SshSession, port: int, prefix: Sequence[str] = ()) -> list[str]:
+    """Lines of ``ss -ltnp`` whose local address ends in ``:port`` (run under ``prefix``, e.g. nsenter)."""
+    result = session.run(shlex.join([*prefix, "ss", "-ltnp"]), timeout=30)
     found = []
     for line in result.stdout.splitlines()[1:]:  # State Recv-Q Send-Q Local:Port Peer:Port Process
         fields = line.split()
@@ -236,21 +236,29 @@ class ServerProcess:
 
 
 def start_server(
-    session: SshSession, argv: Sequence[str], port: int, limit_seconds: int, purpose: str, ready_timeout: float = 10
+    session: SshSession,
+    argv: Sequence[str],
+    port: int,
+    limit_seconds: int,
+    purpose: str,
+    prefix: Sequence[str] = (),
+    ready_timeout: float = 10,
 ) -> ServerProcess:
     """Start a server that listens on TCP ``port`` and wait until it does; refuse a port already in use.
 
+    ``prefix`` runs it and the checks elsewhere on the host (``nsenter -t PID -n``: a namespace).
     iperf3 and netserver buffer their output when it is not a terminal, so readiness is read
     from the socket table (``ss -ltn``), not from what they print.
     """
     tool = argv[0]
-    require_tools(session, [tool, "timeout", "ss"], purpose)
-    busy = listeners(session, port)
+    require_tools(session, [tool, "timeout", "ss", *prefix[:1]], purpose)
+    where = f"{session.name}{'（' + shlex.join(prefix) + '）' if prefix else ''}"
+    busy = listeners(session, port, prefix)
     if busy:
-        raise RuntimeError(f"{session.name} 上的端口 {port} 已被占用，无法启动 {tool}：{busy[0].strip()}")
-    process = start_background(session, argv, limit_seconds)
+        raise RuntimeError(f"{where} 上的端口 {port} 已被占用，无法启动 {tool}：{busy[0].strip()}")
+    process = start_background(session, [*prefix, *argv], limit_seconds)
     server = ServerProcess(session, port, process)
-    if not process.wait_until(lambda: bool(listeners(session, port)), ready_timeout):
+    if not process.wait_until(lambda: bool(listeners(session, port, prefix)), ready_timeout):
         output = server.stop().strip()
-        raise RuntimeError(f"{session.name} 上的 {tool} 没有在端口 {port} 上监听：{output or '没有输出'}")
+        raise RuntimeError(f"{where} 上的 {tool} 没有在端口 {port} 上监听：{output or '没有输出'}")
     return server
