@@ -83,3 +83,28 @@ def test_tcpdump_argv_keeps_the_filter_one_argument_after_double_dash():
     argv = capture.tcpdump_argv("enP5p1s0", "/tmp/netvirt-capture.AbC12345/capture.pcap", "vlan 100 and arp", 5)
     assert argv[-4:] == ["-c", "5", "--", "vlan 100 and arp"]
     assert capture.tcpdump_argv("eth1", "/tmp/x.pcap")[-2:] == ["-w", "/tmp/x.pcap"]
+
+
+SS_BUSY = """State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process
+LISTEN 0      5            0.0.0.0:5201       0.0.0.0:*    users:(("iperf3",pid=7,fd=3))
+"""
+
+
+def test_a_port_with_a_listener_is_refused_before_any_server_starts():
+    # `ss -ltnp` run in the receiver's namespace (the prefix) shows 5201 taken.
+    def answer(command):
+        return (0, "") if command.startswith("for t in") else (0, SS_BUSY)
+
+    session = FakeSession(answer)
+    with pytest.raises(RuntimeError) as err:
+        hostproc.start_server(
+            session, ["iperf3", "-s", "-p", "5201"], 5201, 60, "测量", prefix=["nsenter", "-t", "42", "-n"]
+        )
+    assert str(err.value).startswith("hostb（nsenter -t 42 -n） 上的端口 5201 已被占用，无法启动 iperf3：LISTEN")
+    assert session.commands[-1] == "nsenter -t 42 -n ss -ltnp"
+    assert "nsenter" in session.commands[0], "the prefix's tool is required too"
+
+
+def test_listeners_match_the_port_exactly():
+    session = FakeSession(lambda command: (0, SS_BUSY))
+    assert hostproc.listeners(session, 5201) and not hostproc.listeners(session, 520)
