@@ -90,10 +90,19 @@ class SshSession:
         """Run ``command`` (a shell command line) and wait for it; never raises on rc != 0."""
         start = time.monotonic()
         try:
-            _, out, err = self.client.exec_command(command, timeout=timeout)
-            stdout = out.read().decode(errors="replace")
-            stderr = err.read().decode(errors="replace")
-            rc = out.channel.recv_exit_status()
+            # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
+            # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
+            # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
+            channel = self.client.get_transport().open_session(timeout=self.connect_timeout)
+            try:
+                channel.settimeout(timeout)
+                channel.exec_command(command)
+                channel.shutdown_write()
+                stdout = channel.makefile("rb").read().decode(errors="replace")
+                stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
+                rc = channel.recv_exit_status()
+            finally:
+                channel.close()
         except TimeoutError:
             self.close()
             raise HostConnectionError(f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}") from None
