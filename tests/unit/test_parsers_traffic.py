@@ -219,7 +219,7 @@ def test_netperf_keyval_minus_one_is_not_measured():
 
 
 def test_netperf_keyval_gbytes_are_powers_of_1024():
-    # The record's -fG: LOCAL_BYTES_SENT=3766812672 in 1.00 s printed as 3.51 GBytes/s.
+    # netperf -fG here: LOCAL_BYTES_SENT=3766812672 in 1.00 s printed as 3.51 GBytes/s (2^30 bytes).
     result = traffic.parse_netperf_keyval("THROUGHPUT=3.51\nTHROUGHPUT_UNITS=GBytes/s\n")
     assert result["throughput_bps"] == pytest.approx(3.51 * 2**30 * 8)
 
@@ -235,37 +235,6 @@ def test_netperf_keyval_gbytes_are_powers_of_1024():
 def test_netperf_keyval_rejects_what_is_not_a_result(text, message):
     with pytest.raises(ValueError, match=message):
         traffic.parse_netperf_keyval(fixture(text) if text.startswith("generated/") else text)
-
-
-def test_netperf_classic_table_as_the_record_runs_it():
-    result = traffic.parse_netperf_stream(fixture("generated/netperf-cC-fG.txt"))
-    assert (result["recv_socket"], result["send_socket"], result["message_size"]) == (131072, 16384, 16384)
-    assert result["throughput_bps"] == pytest.approx(3.58 * 2**30 * 8)
-    assert (result["local_cpu"], result["remote_cpu"], result["local_sd"], result["remote_sd"]) == (
-        77.78,
-        77.91,
-        0.415,
-        0.415,
-    )
-
-
-def test_netperf_classic_table_without_cpu():
-    result = traffic.parse_netperf_stream(fixture("generated/netperf-fm.txt"))
-    assert result["throughput_bps"] == pytest.approx(30619.61e6) and result["elapsed"] == 1.0
-    assert result["local_cpu"] is None and result["remote_sd"] is None
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("generated/netperf-no-server.txt", "no netperf result header"),
-        ("bytes  bytes   bytes    secs.    10^6bits/sec\n\n131072 16384 16384", "5 or 9 numbers"),
-        ("bytes  bytes   bytes    secs.    parsecs/s\n\n1 2 3 4 5", "unknown netperf throughput unit"),
-    ],
-)
-def test_netperf_classic_rejects_malformed_output(text, message):
-    with pytest.raises(ValueError, match=message):
-        traffic.parse_netperf_stream(fixture(text) if text.startswith("generated/") else text)
 
 
 # ---------------------------------------------------------------- tcpdump -XX and Ethernet decoding

@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def run(name: str) -> dict:
-    return parse_iperf3_json((FIXTURES / "generated" / name).read_text(encoding="utf-8"))
+    return iperf.as_run(parse_iperf3_json((FIXTURES / "generated" / name).read_text(encoding="utf-8")))
 
 
 def test_summary_of_three_tcp_runs():

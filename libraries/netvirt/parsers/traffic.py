@@ -222,7 +222,7 @@ def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
     return sums
 
 
-# netperf's -f units, as THROUGHPUT_UNITS (-k) or the classic header spell them, in bit/s.
+# netperf's -f units as THROUGHPUT_UNITS (-k) spells them, in bit/s.
 # Upper-case letters are bytes in powers of 1024, lower-case ones bits in powers of 1000.
 _NETPERF_UNITS = {
     "bits/s": 1,
@@ -249,10 +249,9 @@ NETPERF_SELECTORS = (
 
 
 def _netperf_unit(text: str) -> float:
-    unit = text.replace(" ", "").replace("/sec", "/s")
-    if unit not in _NETPERF_UNITS:
+    if text not in _NETPERF_UNITS:
         raise ValueError(f"unknown netperf throughput unit {text!r}")
-    return _NETPERF_UNITS[unit]
+    return _NETPERF_UNITS[text]
 
 
 def _measured(value: float) -> float | None:
@@ -300,43 +299,6 @@ def parse_netperf_keyval(text: str) -> dict[str, Any]:
         }
     except ValueError as exc:
         raise ValueError(f"netperf keyword output: {exc}") from None
-
-
-def parse_netperf_stream(text: str) -> dict[str, Any]:
-    """Parse the classic result table of a netperf TCP_STREAM run, as the record runs it (``-cC -fG``).
-
-    Returns ``{recv_socket, send_socket, message_size, elapsed, throughput_bps, local_cpu,
-    remote_cpu, local_sd, remote_sd}`` (CPU in %, service demand in us/KB; None without
-    ``-c``/``-C``). The unit comes from the header (``GBytes  /s`` is 2^30 bytes).
-    """
-    lines = text.splitlines()
-    unit_row = next((no for no, line in enumerate(lines) if line.startswith("bytes  ")), None)
-    if unit_row is None:
-        raise ValueError("no netperf result header ('bytes  bytes   bytes    secs. ...') found")
-    header = lines[unit_row]
-    found = re.match(r"^bytes\s+bytes\s+bytes\s+secs\.\s+(\S+(?:\s+/s)?)", header)
-    if not found:
-        raise ValueError(f"unexpected netperf unit header {header!r}")
-    scale = _netperf_unit(found.group(1))
-    data = next((line.split() for line in lines[unit_row + 1 :] if line.strip()), None)
-    if data is None or len(data) not in (5, 9):
-        raise ValueError(f"expected a netperf result line of 5 or 9 numbers after {header!r}, got {data}")
-    try:
-        values = [float(value) for value in data]
-    except ValueError:
-        raise ValueError(f"netperf result line is not numbers: {' '.join(data)!r}") from None
-    cpu = values[5:] if len(values) == 9 else [None] * 4
-    return {
-        "recv_socket": int(values[0]),
-        "send_socket": int(values[1]),
-        "message_size": int(values[2]),
-        "elapsed": values[3],
-        "throughput_bps": values[4] * scale,
-        "local_cpu": cpu[0],
-        "remote_cpu": cpu[1],
-        "local_sd": cpu[2],
-        "remote_sd": cpu[3],
-    }
 
 
 def _ascii_of(data: bytes) -> str:

@@ -63,11 +63,16 @@ class IperfOptions:
         return argv
 
 
+def as_run(parsed: dict[str, Any]) -> dict[str, Any]:
+    """A parsed ``-J`` output as a run of ``throughput.summarize``."""
+    return {**parsed, "tool": "iperf3"}
+
+
 def run_client(session: SshSession, address: str, options: IperfOptions) -> tuple[CommandResult, dict[str, Any]]:
     """One client run; returns the command result and the parsed ``-J`` output."""
     result = session.run(shlex.join(options.client_argv(address)), timeout=options.duration + 60)
     try:
-        return result, parse_iperf3_json(result.stdout)
+        return result, as_run(parse_iperf3_json(result.stdout))
     except Iperf3Error as err:
         raise RuntimeError(f"{session.name} 上的 iperf3 客户端（到 {address}:{options.port}）失败：{err}") from None
     except ValueError as err:

@@ -3,7 +3,7 @@
 A tool module (``iperf``, ``netperf``) starts its server and runs its client once, returning
 each run as a dict of the same shape (``protocol``, ``num_streams``, ``sent_bps``,
 ``received_bps``, ``retransmits``, ``lost_percent``, ``jitter_ms``, ``cpu_utilization_percent``,
-and optionally ``tool`` and ``test``). Runs that completed are kept when a later one fails
+``tool`` and optionally ``test``). Runs that completed are kept when a later one fails
 (:class:`MeasurementError` carries them), so a keyword can report what was measured before failing.
 """
 
@@ -79,7 +79,7 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     per_run = [
         {
             "run": index,
-            "tool": run.get("tool", "iperf3"),
+            "tool": run["tool"],
             "test": run.get("test"),
             "protocol": run["protocol"],
             "streams": run["num_streams"],
