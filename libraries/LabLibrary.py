@@ -5,10 +5,11 @@ from __future__ import annotations
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
+from netvirt import emulation, evidence, seam
+from netvirt.labspec import CAPABILITIES, LabDescriptionError
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+@library(scope="GLOBAL", auto_keywords=False, listener="SELF")
 class LabLibrary:
     """Robot keywords to build, inspect and remove the lab named by ``${LAB}``.
 
@@ -16,7 +17,27 @@ class LabLibrary:
     The suites import ``variables/embedded_lab.py`` (the default: the record's topology
     built on this machine). A real lab is chosen on the command line, which overrides it:
     ``robot -V variables/record_lab.py suites/5.4_网络虚拟化``.
+
+    = Verdicts on emulated behaviour =
+    The library is also a listener: a test that drove something the lab only emulates (the
+    embedded lab's SR-IOV NICs) gets the tag ``emulated-nic`` and a last line in its message,
+    ``【模拟】本判定依赖本机模拟的行为……``, whatever its status; the log, the report and the
+    generated test record show both.
+
+    = Capabilities =
+    What a lab can do beyond the record's basics is a declared set (``capabilities`` in the lab
+    description, names from ``netvirt.labspec.CAPABILITIES``: ``msix_interrupts``,
+    ``sriov_passthrough``). A name that is not one of them fails, in the description and in
+    these keywords alike.
     """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def start_test(self, data, result) -> None:
+        emulation.begin()
+
+    def end_test(self, data, result) -> None:
+        emulation.declare(result)
 
     @keyword("搭建实验环境")
     def set_up_lab(self) -> None:
@@ -98,24 +119,31 @@ class LabLibrary:
         """
         return seam.current().spec.host(host).nic(nic).pci
 
+    @staticmethod
+    def _has(capability: str) -> bool:
+        if capability not in CAPABILITIES:
+            known = "、".join(CAPABILITIES)
+            raise LabDescriptionError(f"没有名为 {capability!r} 的实验环境能力（已声明的能力：{known}）")
+        return capability in seam.current().spec.capabilities
+
     @keyword("实验环境具备")
-    def lab_has(self, parameter: str, reason: str) -> bool:
-        """Return whether the lab's parameter ``parameter`` is true; if not, log that a check is left out and why.
+    def lab_has(self, capability: str) -> bool:
+        """Return whether the lab has ``capability`` (one of the declared capability names).
 
-        For one check of a case that the lab cannot make, while the case's other checks still count.
+        An unknown name fails. To leave out a check the lab cannot make, use `要求实验环境具备`:
+        the test then ends SKIP with the reason, it never passes without the check.
 
-        Example: | ${msix}= | 实验环境具备 | msix_interrupts | 虚拟网卡没有 MSI-X，中断分布无法检查 |
+        Example: | ${msix}= | 实验环境具备 | msix_interrupts |
         """
-        if seam.current().spec.params.get(parameter):
-            return True
-        logger.warn(f"本实验环境不做此项检查：{reason}")
-        return False
+        has = self._has(capability)
+        logger.info(f"实验环境{'具备' if has else '不具备'}能力 {capability}：{CAPABILITIES[capability]}")
+        return has
 
     @keyword("要求实验环境具备")
-    def require(self, parameter: str, reason: str) -> None:
-        """Skip the current test with ``reason`` unless the lab's parameter ``parameter`` is true.
+    def require(self, capability: str, reason: str) -> None:
+        """Skip the current test with ``reason`` unless the lab has ``capability``; an unknown name fails.
 
         Example: | 要求实验环境具备 | msix_interrupts | 虚拟网卡没有 MSI-X，中断分布无法检查 |
         """
-        if not seam.current().spec.params.get(parameter):
-            raise SkipExecution(reason)
+        if not self._has(capability):
+            raise SkipExecution(f"{reason}（实验环境不具备 {capability}：{CAPABILITIES[capability]}）")

@@ -36,6 +36,7 @@ def description() -> dict:
                 "sriov": True,
                 "max_vfs": 8,
                 "speed_mbps": 56000,
+                "model": "cx4-ofed4.3",  # MT4115, firmware 12.22.1002, OFED 4.3-3.0.2 (the record's ibdev2netdev)
             },
             {
                 "name": "enP5p1s0",
@@ -44,6 +45,7 @@ def description() -> dict:
                 "sriov": True,
                 "max_vfs": 8,
                 "speed_mbps": 56000,
+                "model": "cx4-ofed4.3",  # MT4115, firmware 12.22.1002, OFED 4.3-3.0.2 (the record's ibdev2netdev)
             },
         ]
 
@@ -82,6 +84,7 @@ def description() -> dict:
         "ovs_rundir": OVS_RUNDIR,
         "libvirt_uri": f"qemu+ssh://root@{hostb}/system",
         "vms": [vm(1), vm(2)],
+        "capabilities": ["msix_interrupts", "sriov_passthrough"],  # virtio MSI-X in the guests, VFs through VFIO
         "params": {
             "pmd_cpu_mask": "FF00000000",  # cores 32-39
             "dpdk_socket_mem": "4096",  # single socket, 4 GiB
@@ -94,8 +97,6 @@ def description() -> dict:
                 "vm01": "/var/lib/libvirt/images/hxt-centos7.5-01.qcow2",
                 "vm02": "/var/lib/libvirt/images/hxt-centos7.5-02.qcow2",
             },
-            "msix_interrupts": True,
-            "sriov_passthrough": True,  # real VFs through VFIO
             # 5.4.8.2: [max_tx_rate, min_tx_rate] of VF 0 and VF 1 (the record's 30G/25G and 40G/35G)
             "sriov_vf_tx_rates_mbps": [[30000, 25000], [40000, 35000]],
             # 7.3 (PerfLibrary), CSIT's settings: 1 s trials, 0.5 % width, the RFC 2544 frame sizes and 9000.

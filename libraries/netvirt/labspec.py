@@ -25,6 +25,56 @@ KINDS = ("embedded", "real")
 VNIC_KINDS = ("vhostuser", "hostdev", "ethernet")
 
 
+@dataclass(frozen=True)
+class NicModel:
+    """How an SR-IOV NIC behaves where the record's verdicts depend on it.
+
+    A real lab names its NICs' model so that a FAIL can be explained in the record's terms; the
+    embedded lab's emulated NIC behaves as its model says (``netvirt.embedded.nicemu``).
+    """
+
+    name: str
+    description: str
+    vf_auto_follows_pf: bool  # a VF in link-state auto goes down with the PF (kernel's ip-link(8))
+    vst_qinq: bool  # a VST VF (vf N vlan V) adds its tag to frames the guest tagged itself (QinQ)
+
+    def behaviour(self) -> str:
+        """The model's behaviour in the record's terms, in one line."""
+        link = (
+            "link-state auto 的 VF 跟随 PF 的链路" if self.vf_auto_follows_pf else "link-state auto 的 VF 不随 PF 断开"
+        )
+        qinq = "VST 的 VF 支持 QinQ" if self.vst_qinq else "VST 的 VF 不支持 QinQ"
+        return f"{link}，{qinq}"
+
+
+NIC_MODELS = {
+    model.name: model
+    for model in (
+        NicModel(
+            "cx4-ofed4.3",
+            "Mellanox ConnectX-4（MT4115，固件 12.22.1002，mlx5_core / OFED 4.3-3.0.2），记录中的网卡："
+            "link-state auto 的 VF 不随 PF 断开；VST 的 VF 不支持 QinQ（OFED 4.4 起支持）",
+            vf_auto_follows_pf=False,
+            vst_qinq=False,
+        ),
+        NicModel(
+            "spec-conformant",
+            "符合内核文档的 SR-IOV 网卡：link-state auto 的 VF 跟随 PF 的链路；"
+            "VST 的 VF 为客户机已带标签的帧再加一层（QinQ）",
+            vf_auto_follows_pf=True,
+            vst_qinq=True,
+        ),
+    )
+}
+
+# What a lab can do beyond the record's basics; suites ask for them by these names
+# (``要求实验环境具备``), and a description that names another fails when it is loaded.
+CAPABILITIES = {
+    "msix_interrupts": "虚拟机网卡使用 MSI-X 中断（每个队列一个中断向量）",
+    "sriov_passthrough": "VF 经 VFIO 直通给虚拟机（真实 PCI 设备）",
+}
+
+
 class LabDescriptionError(ValueError):
     """A lab description is malformed; the message names the field."""
 
@@ -56,6 +106,7 @@ class Nic:
     sriov: bool = False
     max_vfs: int = 0
     speed_mbps: int = 10000
+    model: str | None = None  # a key of NIC_MODELS, for SR-IOV NICs
 
 
 @dataclass(frozen=True)
@@ -110,6 +161,7 @@ class LabSpec:
     libvirt_uri: str
     vms: tuple[Vm, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    capabilities: frozenset[str] = frozenset()
 
     def host(self, name: str) -> Host:
         for host in self.hosts:
@@ -200,7 +252,10 @@ def _nic(data: dict, where: str) -> Nic:
         sriov=_get(data, "sriov", where, bool, default=False),
         max_vfs=_get(data, "max_vfs", where, int, default=0),
         speed_mbps=_positive(_get(data, "speed_mbps", where, int, default=10000), f"{where}.speed_mbps", 800000),
+        model=_get(data, "model", where, default=None),
     )
+    if nic.model is not None:
+        _choice(nic.model, tuple(NIC_MODELS), f"{where}.model")
     if nic.sriov and nic.max_vfs < 1:
         raise LabDescriptionError(f"{where}.max_vfs: an SR-IOV NIC needs max_vfs >= 1")
     if nic.peer is not None and nic.peer.count(":") != 1:
@@ -271,7 +326,22 @@ def load_lab(data: dict) -> LabSpec:
         libvirt_uri=_get(data, "libvirt_uri", where),
         vms=vms,
         params=dict(_get(data, "params", where, dict, {})),
+        capabilities=frozenset(
+            _choice(c, tuple(CAPABILITIES), f"lab.capabilities[{i}]")
+            for i, c in enumerate(_get(data, "capabilities", where, list, []))
+        ),
     )
+    for name in CAPABILITIES:
+        if name in lab.params:
+            raise LabDescriptionError(f"lab.params.{name}: a capability goes in lab.capabilities, not in params")
+    if lab.kind == "embedded":
+        for i, host in enumerate(hosts):
+            for j, nic in enumerate(host.nics):
+                if nic.sriov and nic.model is None:
+                    raise LabDescriptionError(
+                        f"hosts[{i}].nics[{j}].model: the embedded lab emulates this SR-IOV NIC and needs its model"
+                        f" (one of {', '.join(NIC_MODELS)})"
+                    )
     try:
         net = ipaddress.ip_network(lab.mgmt_network)
     except ValueError:

@@ -324,7 +324,10 @@ def describe_driver(info: dict[str, str]) -> str:
     """``mlx5_core 4.3-3.0.2, firmware 12.22.1002`` from ``parse_ethtool_driver``."""
     text = " ".join(v for v in (info.get("driver"), info.get("version")) if v) or "驱动未知"
     firmware = info.get("firmware-version")
-    return f"{text}, firmware {firmware}" if firmware and firmware != "N/A" else text
+    if firmware and firmware != "N/A":
+        text = f"{text}, firmware {firmware}"
+    # The embedded lab's emulated NIC: its driver is veth, what it behaves as is the model.
+    return f"{text}；网卡型号 {info['model']}" if info.get("model") else text
 
 
 # -- backends -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 import embedded_lab
 import record_lab
-from netvirt.labspec import LabDescriptionError, load_lab
+from netvirt.labspec import NIC_MODELS, LabDescriptionError, load_lab
 
 
 @pytest.fixture
@@ -115,3 +115,57 @@ def test_secrets_in_a_description_are_refused(good):
 def test_unknown_host_lists_known_ones(good):
     with pytest.raises(LabDescriptionError, match="hostc.*hosta, hostb, vm01, vm02"):
         load_lab(good).host("hostc")
+
+
+# -- NIC models and capabilities (issue 12: verdicts that mean what the record means) -------------
+
+
+def test_embedded_lab_models_the_records_nic_by_default(monkeypatch):
+    monkeypatch.delenv("NETVIRT_NIC_MODEL", raising=False)
+    lab = embedded_lab.get_variables("nv7")["LAB"]
+    models = {nic.model for host in lab.hosts for nic in host.nics if nic.sriov}
+    assert models == {"cx4-ofed4.3"}
+    record = NIC_MODELS["cx4-ofed4.3"]
+    assert not record.vf_auto_follows_pf and not record.vst_qinq  # the record's two FAILs
+
+
+def test_the_spec_conformant_model_is_chosen_on_the_command_line(monkeypatch):
+    monkeypatch.delenv("NETVIRT_NIC_MODEL", raising=False)
+    lab = embedded_lab.get_variables("nv7", "spec-conformant")[
+        "LAB"
+    ]  # -V variables/embedded_lab.py:nv7:spec-conformant
+    assert {nic.model for host in lab.hosts for nic in host.nics} == {"spec-conformant"}
+    monkeypatch.setenv("NETVIRT_NIC_MODEL", "spec-conformant")
+    assert embedded_lab.get_variables("nv7")["LAB"].host("hostb").nic("enP5p1s0").model == "spec-conformant"
+
+
+def test_an_unknown_nic_model_fails_at_load_naming_the_field():
+    with pytest.raises(LabDescriptionError, match=r"hosts\[0\]\.nics\[0\]\.model: 'cx5' is not one of cx4-ofed4.3"):
+        embedded_lab.get_variables("nv7", "cx5")
+
+
+def test_an_embedded_sriov_nic_needs_a_model(good):
+    del good["hosts"][1]["nics"][1]["model"]
+    with pytest.raises(LabDescriptionError, match=r"hosts\[1\]\.nics\[1\]\.model: the embedded lab emulates"):
+        load_lab(good)
+
+
+def test_the_record_lab_declares_its_nic_and_capabilities(monkeypatch):
+    for name in ("NETVIRT_HOSTA_ADDR", "NETVIRT_HOSTB_ADDR", "NETVIRT_VM01_ADDR", "NETVIRT_VM02_ADDR"):
+        monkeypatch.setenv(name, "192.0.2.1")
+    lab = load_lab(record_lab.description())
+    assert lab.host("hostb").nic("enP5p1s0").model == "cx4-ofed4.3"
+    assert lab.capabilities == {"msix_interrupts", "sriov_passthrough"}
+    assert load_lab(embedded_lab.description("nv7")).capabilities == frozenset()
+
+
+def test_a_misspelt_capability_fails_at_load(good):
+    good["capabilities"] = ["msix_interrupt"]
+    with pytest.raises(LabDescriptionError, match=r"lab.capabilities\[0\]: 'msix_interrupt' is not one of"):
+        load_lab(good)
+
+
+def test_a_capability_written_as_a_param_is_refused(good):
+    good["params"]["msix_interrupts"] = True
+    with pytest.raises(LabDescriptionError, match="lab.params.msix_interrupts: a capability goes in lab.capabilities"):
+        load_lab(good)

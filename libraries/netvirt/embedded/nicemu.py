@@ -31,9 +31,10 @@ change, give the ConnectX legacy-SR-IOV semantics the record shows:
   its guest NIC's link set through libvirt (``<link state='down'/>``), so the guest sees
   NO-CARRIER as with the record's disable.
 
-The record's two findings on ConnectX-4 can be reproduced, to see the suites fail and explain
-why: the lab description's ``params`` ``nic_quirks`` may hold ``vf_auto_ignores_pf`` (an ``auto``
-VF stays up when the PF goes down) and ``no_qinq`` (a VST VF drops frames the guest tagged).
+Each NIC behaves as its model in the lab description (``netvirt.labspec.NIC_MODELS``): the record's
+``cx4-ofed4.3`` (the default) shows the record's two findings on ConnectX-4 — an ``auto`` VF stays up
+when the PF goes down, and a VST VF drops frames the guest tagged (no QinQ) — and
+``spec-conformant`` behaves as the kernel documents.
 
 Counters (the record's ``ethtool -S``): ``rx_vport_{unicast,multicast,broadcast}_{packets,bytes}``
 count frames the NIC received from its uplink, ``tx_vport_*`` frames the PF sent.
@@ -51,8 +52,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netvirt import emulation
 from netvirt.embedded import procs
-from netvirt.labspec import Host, Nic
+from netvirt.labspec import NIC_MODELS, Host, Nic
 from netvirt.sriov import (
     ZERO_MAC,
     CommandResult,
@@ -274,9 +276,6 @@ class NicEmulator:
         self.builder = builder
         self.spec = builder.spec
         self.ns = f"{builder.id}-nic"
-        # The record's findings, to be reproduced on request (params nic_quirks): "vf_auto_ignores_pf"
-        # (ConnectX-4: an auto VF stays up when the PF goes down), "no_qinq" (OFED 4.3: no QinQ on VST).
-        self.quirks = set(self.spec.params.get("nic_quirks", ()))
         self.esws: dict[tuple[str, str], Esw] = {}
         for h, host in enumerate(self.spec.hosts):
             for n, nic in enumerate(host.nics):
@@ -421,7 +420,7 @@ class NicEmulator:
 
     def vf_up(self, esw: Esw, vf: EmuVf, pf_up: bool) -> bool:
         state = vf.state.link_state
-        if state == LinkState.auto and "vf_auto_ignores_pf" in self.quirks:
+        if state == LinkState.auto and not NIC_MODELS[esw.nic.model].vf_auto_follows_pf:
             return True
         return state == LinkState.enable or (state == LinkState.auto and pf_up)
 
@@ -534,7 +533,7 @@ class NicEmulator:
                     spoofchk=bool(vf.state.spoofchk),
                     up=up,
                     meter=index + 1 if vf.state.max_tx_rate else None,
-                    qinq="no_qinq" not in self.quirks,
+                    qinq=NIC_MODELS[esw.nic.model].vst_qinq,
                 )
             )
             self._link(esw, index, vf, up, guest_link)
@@ -576,6 +575,11 @@ class EmulatedNic(SriovNic):
         super().__init__(lab, host, nic)
         self.emu = emulator
         self.esw = emulator.esw(host, nic.name)
+        model = NIC_MODELS[nic.model]
+        emulation.used(
+            "emulated-nic",
+            f"SR-IOV 网卡的 eswitch 与 VF 为模拟（型号 {model.name}：{model.behaviour()}）",
+        )
 
     def _apply(self) -> None:
         self.emu.apply(self.esw, self._guest_link)
@@ -635,6 +639,7 @@ class EmulatedNic(SriovNic):
         info, results = super().driver_info()
         version = procs.run([OVS_VSWITCHD, "--version"]).stdout.split()[3]
         info["eswitch"] = f"模拟（Open vSwitch {version} userspace, OpenFlow 1.3）"
+        info["model"] = f"{self.nic.model}（模拟：{NIC_MODELS[self.nic.model].description}）"
         return info, results
 
     def counters(self) -> tuple[dict[str, int], list[CommandResult]]:
@@ -683,7 +688,8 @@ class EmulatedNic(SriovNic):
 
     def notes(self) -> list[str]:
         return [
-            f"{self.host}:{self.name} 是模拟 SR-IOV 网卡：eswitch 为隐藏 OVS 网桥 {self.esw.bridge}"
+            f"{self.host}:{self.name} 是模拟 SR-IOV 网卡（型号 {self.nic.model}）："
+            f"eswitch 为隐藏 OVS 网桥 {self.esw.bridge}"
             f"（命名空间 {self.emu.ns}），VF 设置由 OpenFlow 规则与 meter 实现",
         ]
 
