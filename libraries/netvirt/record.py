@@ -30,6 +30,8 @@ from robot.api import ExecutionResult
 from robot.errors import DataError
 from robot.result import Keyword, Message, Result, TestCase, TestSuite, Var
 
+from netvirt import emulation
+
 MAX_LINES = 60  # longer outputs are cut in the record (log.html keeps them whole)
 KEEP_LINES = 50
 EQUIVALENT = "等效命令："
@@ -649,12 +651,29 @@ class RecordWriter:
             f"> 结果：{stats.total} 个用例，PASS {stats.passed}，FAIL {stats.failed}，SKIP {stats.skipped}。",
             "",
         ]
+        emulated = [t for t in self.suite.all_tests if any(tag.startswith(emulation.TAG_PREFIX) for tag in t.tags)]
+        if emulated:
+            tags = "、".join(
+                sorted({f"`{tag}`" for t in emulated for tag in t.tags if tag.startswith(emulation.TAG_PREFIX)})
+            )
+            lines[-1:-1] = [
+                f"> 模拟：{len(emulated)} 个用例的判定依赖本机模拟的行为（标签 {tags}），不是真实硬件的判定；"
+                "各用例的说明写明模拟了什么。",
+            ]
         rows = [
             [Cell(split_number(t.name)[0]), Cell(split_number(t.name)[1]), Cell(t.status, t.status == "FAIL")]
-            + [Cell(t.message.splitlines()[0] if t.message else "")]
+            + [Cell(self.summary(t))]
             for t in self.suite.all_tests
         ]
         return lines + md_table(["编号", "用例", "结果", "说明"], rows)
+
+    @staticmethod
+    def summary(test: TestCase) -> str:
+        """The 说明 of a case's row: the first line of its message, and what of it was emulated."""
+        lines = test.message.splitlines()
+        first = lines[0] if lines and not lines[0].startswith(emulation.MARK) else ""
+        emulated = emulation.emulated_line(test.message)
+        return " ".join(part for part in (first, emulated) if part)
 
     def contents(self) -> list[str]:
         seen: dict[str, int] = {}

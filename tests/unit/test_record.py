@@ -313,3 +313,54 @@ def test_step_comments_show_the_values_variables_got():
     use.body.create_message("<pre><b>[vm02]# ip -4 addr flush dev eth2</b>\n</pre>", html=True)
     steps = [e.label for e in record.case_evidence(test) if isinstance(e, record.Step)]
     assert steps == ["挂载网卡 vm02 vhostuser", "配置业务地址 vm02 eth2 5.5.5.52/24"]
+
+
+EMULATING_LIBRARY = '''
+from netvirt import emulation
+
+def drive_the_emulated_nic():
+    emulation.used("emulated-nic", "SR-IOV 网卡的 eswitch 与 VF 为模拟（型号 cx4-ofed4.3）")
+'''
+
+EMULATING_SUITE = """\
+*** Settings ***
+Library    LabLibrary
+Library    emulating.py
+
+*** Test Cases ***
+5.4.2.1 SR-IOV链路状态感知测试 测试link down
+    Drive The Emulated Nic
+    Fail    VF 没有跟随 PF 断开
+
+5.4.7.1 OVS 支持VLAN透传
+    No Operation
+"""
+
+
+def test_verdicts_on_emulated_behaviour_are_tagged_and_said_in_message_and_record(tmp_path):
+    """LabLibrary's listener declares what a test drove that the lab emulates; the record repeats it."""
+    (tmp_path / "emulating.py").write_text(EMULATING_LIBRARY, encoding="utf-8")
+    (tmp_path / "suite.robot").write_text(EMULATING_SUITE, encoding="utf-8")
+    output = tmp_path / "output.xml"
+    robot.run(
+        tmp_path / "suite.robot",
+        output=output,
+        log=None,
+        report=None,
+        pythonpath=[str(tmp_path)],
+        stdout=io.StringIO(),
+        console="none",
+    )
+    result = robot.api.ExecutionResult(str(output))
+    emulated, plain = result.suite.tests
+    assert "emulated-nic" in emulated.tags and "emulated-nic" not in plain.tags
+    assert emulated.status == "FAIL"
+    assert emulated.message.splitlines()[0] == "VF 没有跟随 PF 断开"  # the failure stays first
+    assert emulated.message.splitlines()[1].startswith("【模拟】本判定依赖本机模拟的行为")
+    assert "cx4-ofed4.3" in emulated.message and not plain.message
+    markdown = record.render(output)
+    assert "> 模拟：1 个用例的判定依赖本机模拟的行为（标签 `emulated-nic`）" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| 5.4.2.1 "))
+    assert "VF 没有跟随 PF 断开" in row and "【模拟】" in row
+    row = next(line for line in markdown.splitlines() if line.startswith("| 5.4.7.1 "))
+    assert "【模拟】" not in row

@@ -493,3 +493,19 @@ def parse_pmd_rxq_show(text: str) -> list[dict[str, Any]]:
     if not pmds:
         raise ValueError("no 'pmd thread numa_id ...' line: is this pmd-rxq-show output?")
     return pmds
+
+
+_VHOST_NUMA_RE = re.compile(r"vHost Device '(?P<socket>[^']+)' has been added on numa node (?P<numa>-?\d+)")
+
+
+def parse_vhost_numa_log(log_text: str) -> dict[str, int]:
+    """Find the NUMA node of each vhost-user socket in an ovs-vswitchd log.
+
+    netdev-dpdk logs ``vHost Device '<socket>' has been added on numa node N`` when a guest
+    connects (every version since 2.5; the node is where the guest's memory is). The last line
+    for a socket wins: a guest that reconnects may come back on another node.
+
+    >>> parse_vhost_numa_log("...|netdev_dpdk|INFO|vHost Device '/run/vhu0' has been added on numa node 0")
+    {'/run/vhu0': 0}
+    """
+    return {m["socket"]: int(m["numa"]) for m in _VHOST_NUMA_RE.finditer(log_text)}
