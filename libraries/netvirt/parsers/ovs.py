@@ -11,8 +11,11 @@ Each parser takes the text a QA engineer sees, without the command line, and rai
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
+
+_log = logging.getLogger(__name__)
 
 # ovs-ofctl leaves "priority=" out of a flow whose priority is OFP_DEFAULT_PRIORITY.
 OFP_DEFAULT_PRIORITY = 32768
@@ -358,10 +361,12 @@ def _parse_flow(line: str, no: int) -> dict[str, Any]:
     match_parts: list[str] = []
     head = line[: actions_at.start()].strip().rstrip(",")
     # Fields are comma separated, but OVS prints flow flags as space separated words.
-    pieces = [word for part in _split_top_level(head, ",") for word in part.split()] if head else []
+    pieces = [word for part in _split_top_level(head, ",") for word in _split_top_level(part, " ") if word]
     for piece in pieces:
         key, eq, value = piece.partition("=")
         try:
+            # OVS 2.8 on quotes a port or table name that is not alphanumeric: in_port="phy-br0".
+            value = _unquote(value)
             if key == "cookie":
                 flow["cookie"] = int(value, 16)
             elif key == "duration":
@@ -373,7 +378,7 @@ def _parse_flow(line: str, no: int) -> dict[str, Any]:
             elif key in _FLOW_FLAGS and not eq:
                 flow["flags"].append(key)
             else:
-                match_parts.append(piece)
+                match_parts.append(f"{key}={value}" if eq else key)
                 flow["match_fields"][key] = value if eq else None
         except ValueError as exc:
             raise ValueError(f"line {no}: bad value for {key!r} in flow {line.strip()!r}") from exc
@@ -389,7 +394,9 @@ def parse_dump_flows(text: str) -> list[dict[str, Any]]:
     ``match`` (the match text without priority), ``match_fields`` ({field: value, or
     None for a bare protocol such as ``ip``}) and ``actions`` (text), plus whichever of
     ``idle_timeout``, ``hard_timeout``, ``importance``, ``idle_age``, ``hard_age`` OVS printed.
-    ``NXST_FLOW reply`` / ``OFPST_FLOW reply`` header lines are skipped.
+    ``NXST_FLOW reply`` / ``OFPST_FLOW reply`` header lines are skipped. Port and table names
+    that OVS quotes (``in_port="phy-br0"``, OVS 2.8 on, names that are not alphanumeric) are
+    unquoted in ``match`` and ``match_fields``; ``actions`` stay as printed.
 
     >>> flow = parse_dump_flows(" cookie=0x0, duration=1.5s, table=0, n_packets=0, n_bytes=0, "
     ...                         "in_port=2 actions=drop")[0]
@@ -451,47 +458,86 @@ def parse_vswitchd_crashes(log_text: str) -> list[dict[str, Any]]:
 
 
 _PMD_RE = re.compile(r"^pmd thread numa_id (?P<numa>-?\d+) core_id (?P<core>\d+):$")
+# OVS 2.7/2.8 list every queue id of a port on one line ("queue-id: 0 1 2"); 2.9 adds "pmd usage",
+# 2.12 the queue state, 2.16 a per-PMD "overhead" line, 3.1 a "Displaying last N seconds" line.
 _RXQ_RE = re.compile(
-    r"^port:\s+(?P<port>\S+)\s+queue-id:\s+(?P<queue>\d+)\s+\((?P<state>enabled|disabled)\)"
-    r"(?:\s+pmd usage:\s+(?P<usage>NOT AVAIL|\d+)\s*%?)?$"
+    r"^port:\s+(?P<port>\S+)\s+queue-id:\s*(?P<queues>\d+(?:\s+\d+)*)"
+    r"(?:\s+\((?P<state>enabled|disabled)\))?"
+    r"(?:\s+pmd usage:\s*(?:(?P<usage>\d+)\s*%|NOT AVAIL))?$"
 )
+_OVERHEAD_RE = re.compile(r"^overhead:\s*(?:(?P<pct>\d+)\s*%|NOT AVAIL)$")
+_ISOLATED_RE = re.compile(r"^isolated\s*:\s*(true|false)$")
+_WINDOW_RE = re.compile(r"^Displaying last \d+ seconds pmd usage %$")
+
+
+def _rxq_format(rxq: re.Match[str]) -> str:
+    """Which OVS releases print an rx queue line like this one (for the log)."""
+    if "pmd usage" not in rxq.group(0):
+        return "OVS 2.7/2.8 (queue ids on one line, no usage, no state)"
+    if rxq["state"] is None:
+        return "OVS 2.9-2.11 (no queue state)"
+    return "OVS 2.12+"
 
 
 def parse_pmd_rxq_show(text: str) -> list[dict[str, Any]]:
-    """Parse ``ovs-appctl dpif-netdev/pmd-rxq-show``: one dict per PMD thread.
+    """Parse ``ovs-appctl dpif-netdev/pmd-rxq-show`` of OVS 2.7 to 3.x: one dict per PMD thread.
+
+    Each PMD is ``{numa_id, core_id, isolated, overhead_pct, queues}``; each queue
+    ``{port, queue_id, enabled, state, usage_pct}``. ``state`` is what OVS printed
+    (``'enabled'``/``'disabled'``, from 2.12 on) or None; ``enabled`` says whether the PMD polls
+    the queue: before 2.12 OVS printed no state and polled every queue it listed. ``usage_pct``
+    and ``overhead_pct`` (2.16 on) are None when OVS says ``NOT AVAIL`` or prints none.
 
     >>> parse_pmd_rxq_show("pmd thread numa_id 0 core_id 1:\\n  port: p0  queue-id:  0 (enabled)   pmd usage:  3 %")
-    [{'numa_id': 0, 'core_id': 1, 'isolated': None, 'queues': [{'port': 'p0', 'queue_id': 0, 'enabled': True, \
-'usage_pct': 3}]}]
+    [{'numa_id': 0, 'core_id': 1, 'isolated': None, 'overhead_pct': None, 'queues': [{'port': 'p0', 'queue_id': 0, \
+'enabled': True, 'state': 'enabled', 'usage_pct': 3}]}]
     """
     pmds: list[dict[str, Any]] = []
+    formats: set[str] = set()
     for no, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith(("overhead", "Displaying")):
+        if not line or _WINDOW_RE.match(line):
             continue
         head = _PMD_RE.match(line)
         if head:
-            pmds.append({"numa_id": int(head["numa"]), "core_id": int(head["core"]), "isolated": None, "queues": []})
+            pmds.append(
+                {
+                    "numa_id": int(head["numa"]),
+                    "core_id": int(head["core"]),
+                    "isolated": None,
+                    "overhead_pct": None,
+                    "queues": [],
+                }
+            )
             continue
         if not pmds:
-            raise ValueError(f"line {no}: expected 'pmd thread numa_id N core_id M:', got {raw!r}")
-        if line.startswith("isolated"):
-            pmds[-1]["isolated"] = line.split(":", 1)[1].strip() == "true"
-            continue
-        rxq = _RXQ_RE.match(line)
-        if not rxq:
-            raise ValueError(f"line {no}: expected 'port: P  queue-id: N (enabled|disabled) ...', got {raw!r}")
-        usage = rxq["usage"]
-        pmds[-1]["queues"].append(
-            {
-                "port": rxq["port"],
-                "queue_id": int(rxq["queue"]),
-                "enabled": rxq["state"] == "enabled",
-                "usage_pct": int(usage) if usage and usage.isdigit() else None,
-            }
-        )
+            raise ValueError(f"pmd-rxq-show line {no}: expected 'pmd thread numa_id N core_id M:', got {raw!r}")
+        isolated, overhead, rxq = _ISOLATED_RE.match(line), _OVERHEAD_RE.match(line), _RXQ_RE.match(line)
+        if isolated:
+            pmds[-1]["isolated"] = isolated.group(1) == "true"
+        elif overhead:
+            pmds[-1]["overhead_pct"] = int(overhead["pct"]) if overhead["pct"] else None
+        elif rxq:
+            formats.add(_rxq_format(rxq))
+            pmds[-1]["queues"] += [
+                {
+                    "port": rxq["port"],
+                    "queue_id": int(queue),
+                    "enabled": rxq["state"] != "disabled",
+                    "state": rxq["state"],
+                    "usage_pct": int(rxq["usage"]) if rxq["usage"] else None,
+                }
+                for queue in rxq["queues"].split()
+            ]
+        else:
+            raise ValueError(
+                f"pmd-rxq-show line {no}: expected 'isolated : true|false', 'overhead: N %' or "
+                f"'port: P  queue-id: N [(enabled|disabled)] [pmd usage: N %]', got {raw!r}"
+            )
     if not pmds:
-        raise ValueError("no 'pmd thread numa_id ...' line: is this pmd-rxq-show output?")
+        raise ValueError("pmd-rxq-show: no 'pmd thread numa_id N core_id M:' line (no PMD thread, or not its output)")
+    if formats:
+        _log.info("pmd-rxq-show read as %s", ", ".join(sorted(formats)))
     return pmds
 
 
