@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn
 
-from netvirt import emulation, evidence, seam
+from netvirt import emulation, evidence, seam, verdicts
 from netvirt.labspec import CAPABILITIES, LabDescriptionError
 
 
@@ -79,6 +80,13 @@ class LabLibrary:
         Example: | 记录实验环境 |
         """
         spec = seam.current().spec
+        # For the verdict table (netvirt.verdicts): which NICs and capabilities this run's verdicts rest on.
+        models = sorted({n.model for h in spec.hosts for n in h.nics if n.model})
+        builtin = BuiltIn()
+        builtin.set_suite_metadata(verdicts.NIC_MODEL_METADATA, ", ".join(models) or "未声明", top=True)
+        builtin.set_suite_metadata(
+            verdicts.CAPABILITIES_METADATA, ", ".join(sorted(spec.capabilities)) or "无", top=True
+        )
         evidence.table(
             ["主机", "角色", "管理地址", "网卡", "PCI", "对端", "SR-IOV (max VFs)", "速率 Mb/s"],
             [

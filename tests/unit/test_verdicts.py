@@ -1,0 +1,82 @@
+"""The record's verdict table (netvirt.verdicts): what each case should end as on a given lab."""
+
+import pytest
+
+from netvirt import verdicts
+from netvirt.verdicts import expected, lookup
+
+RECORD_NIC = {"cx4-ofed4.3"}
+CONFORMANT = {"spec-conformant"}
+RECORD_LAB = {"msix_interrupts", "sriov_passthrough"}
+
+
+def test_the_records_two_fails_follow_the_nic_model():
+    link_down = lookup("5.4.2.1 SR-IOV链路状态感知测试 测试link down")
+    qinq = lookup("5.4.7.2 SR-IOV 支持VLAN透传")
+    assert expected(link_down, RECORD_NIC, RECORD_LAB) == {"FAIL"}
+    assert expected(qinq, RECORD_NIC, set()) == {"FAIL"}
+    assert expected(link_down, CONFORMANT, set()) == {"PASS"}
+    assert expected(qinq, CONFORMANT, RECORD_LAB) == {"PASS"}
+    assert expected(link_down, RECORD_NIC | CONFORMANT, set()) == {"PASS", "FAIL"}
+
+
+def test_a_case_the_lab_cannot_judge_is_expected_to_skip():
+    crash = lookup("待解决问题 VM同时添加sriov和vhost-user导致OVS崩溃重启")
+    assert expected(crash, RECORD_NIC, set()) == {"SKIP"}
+    assert expected(crash, RECORD_NIC, RECORD_LAB) == {"PASS"}
+
+
+def test_measured_criteria_may_end_inconclusive_but_never_pass_for_a_fail():
+    assert expected(lookup("5.4.8.2 SR-IOV 支持带宽分配比例设定"), RECORD_NIC, set()) == {"PASS", "SKIP"}
+    assert expected(lookup("5.4.7.1 OVS 支持VLAN透传"), RECORD_NIC, set()) == {"PASS"}
+
+
+def test_the_longest_matching_row_wins_and_unknown_tests_have_none():
+    assert lookup("5.4.8.1 OVS 支持带宽分配比例设定（流表方式）").name.endswith("（流表方式）")
+    assert lookup("5.4.8.1 OVS 支持带宽分配比例设定").name == "5.4.8.1 OVS 支持带宽分配比例设定"
+    assert lookup("5.4.2.1 SR-IOV链路状态感知测试 测试link up").record == "PASS"
+    assert lookup("9.9.9 没有的用例") is None
+
+
+def test_rows_name_only_known_behaviours_and_capabilities():
+    for row in verdicts.RECORD:
+        if row.nic_behaviour:
+            assert all(hasattr(model, row.nic_behaviour) for model in verdicts.NIC_MODELS.values())
+        if row.needs:
+            assert row.needs in verdicts.CAPABILITIES
+
+
+def test_a_run_is_checked_against_the_table(tmp_path, capsys):
+    """A run on the record's NIC where 5.4.7.2 passed: the checker names it and exits 1."""
+    import io
+
+    import robot
+
+    suite = tmp_path / "run.robot"
+    suite.write_text(
+        "*** Settings ***\n"
+        "Metadata    网卡型号    cx4-ofed4.3\n"
+        "Metadata    实验环境能力    无\n"
+        "*** Test Cases ***\n"
+        "5.4.7.1 OVS 支持VLAN透传\n    No Operation\n"
+        "5.4.7.2 SR-IOV 支持VLAN透传\n    No Operation\n"
+        "5.4.2.1 SR-IOV链路状态感知测试 测试link down\n    Fail    VF 没有跟随 PF 断开\n"
+        "9.9 新用例\n    No Operation\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "output.xml"
+    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
+    assert verdicts.main([str(output)]) == 1
+    printed = capsys.readouterr().out
+    assert "不符合  PASS（期望 FAIL，记录 FAIL）  5.4.7.2 SR-IOV 支持VLAN透传" in printed
+    assert "符合  FAIL（期望 FAIL，记录 FAIL）  5.4.2.1" in printed
+    assert "未知  9.9 新用例" in printed
+    assert "1 个用例的结果与记录的结果表不符：5.4.7.2 SR-IOV 支持VLAN透传" in printed
+
+
+@pytest.mark.parametrize("content", ["not xml", ""])
+def test_an_unreadable_output_is_named(tmp_path, capsys, content):
+    bad = tmp_path / "output.xml"
+    bad.write_text(content, encoding="utf-8")
+    assert verdicts.main([str(bad)]) == 2
+    assert "读不了" in capsys.readouterr().err
