@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from netvirt.domain import DomainProfile
-from netvirt.labspec import LabDescriptionError, LabSpec, Vm
+from netvirt.labspec import NIC_MODELS, LabDescriptionError, LabSpec, Vm
 from netvirt.ssh import HostConnectionError, SshSession
 
 REPO = Path(__file__).resolve().parents[2]
@@ -216,11 +216,27 @@ class EmbeddedLab(Lab):
     def release_vm(self, vm: Vm) -> None:
         self.builder.release_vm(vm)
 
+    def _emulated_nics(self) -> dict[str, list[str]]:
+        """The emulated SR-IOV NICs (``host:nic``) by model."""
+        found: dict[str, list[str]] = {}
+        for host in self.spec.hosts:
+            for nic in host.nics:
+                if nic.sriov:
+                    found.setdefault(nic.model, []).append(f"{host.name}:{nic.name}")
+        return found
+
     def notes(self) -> list[str]:
         return [
             "Host A/Host B 为网络命名空间（各自运行 sshd），网线为 veth 对",
             "物理网卡的 DPDK 端口由 net_af_packet 驱动 veth（无真实 PCI 设备）",
             "虚拟机为 QEMU TCG 客户机，内核为 Debian 官方内核，用户态经 9p 只读共享本机根文件系统",
+            *(
+                f"SR-IOV 网卡 {'、'.join(nics)} 为模拟（eswitch 为隐藏 OVS 网桥，VF 设置由 OpenFlow"
+                " 规则与 meter 实现）"
+                "，"
+                f"型号 {model}：{NIC_MODELS[model].behaviour()}；依赖它的判定带标签 emulated-nic"
+                for model, nics in self._emulated_nics().items()
+            ),
         ]
 
 
