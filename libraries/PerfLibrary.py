@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "perf_search_timeout": 600,
     "perf_quality_duration": 10,
     "perf_quality_loads": [10, 50, 90, 100],
+    "perf_quality_frame_size": 64,
+    "perf_vm_frame_sizes": [64],
     "perf_probe_pps": 1000,
     "perf_ndr_min_pct_line_rate": {},
     "perf_quality_max_loss_ratio": None,  # None: the PDR loss ratio
@@ -240,6 +242,18 @@ class PerfLibrary:
         if self._topology is None or self._measurer is None:
             raise RuntimeError("还没有转发性能拓扑：先调用 准备转发性能拓扑")
         return self._topology, self._measurer
+
+    @keyword("性能测试参数")
+    def perf_parameter(self, name: str) -> Any:
+        """Return the lab description's performance parameter ``name`` (``perf_...``), or its default.
+
+        An unknown name fails, listing the known ones.
+
+        Example: | @{loads}= | 性能测试参数 | perf_quality_loads |
+        """
+        if name not in DEFAULTS:
+            raise ValueError(f"没有性能测试参数 {name}（已知：{', '.join(DEFAULTS)}）")
+        return _param(name)
 
     # -- NDR / PDR -----------------------------------------------------------------------------------
     @keyword("性能测试帧长")

@@ -15,7 +15,7 @@
     ...    vm01 在 Host B 的 ovsbr0 上（eth1，5.5.5.44），Host B 的 enP5p1s0 以 DPDK 方式作 ovsbr0 的上行口（dpdkp1）。
     ...    验证的是：VF 的流量经 Host A 网卡的 eswitch 上线路，再经 Host B 的 PF 进入 OVS 到达 vm01，双向 ping 通；
     ...    即 SR-IOV 与虚拟交换机经外部线路（或交换机）互通，而不是在同一块网卡内部。
-    [标签]    sriov    ovs    dpdk    vm    traffic
+    [标签]    sriov    ovs    dpdk    vm    traffic    provisional
     [启程]    准备VF与OVS互通测试
     ${vfs}=    显示VF网卡列表    enP5p1s0    host=hosta
     配置业务地址    hosta    ${vfs}[0][netdev]    5.5.5.33/24

@@ -17,7 +17,7 @@
     [启程]    添加业务物理口
     设置OVS全局配置    vlan-limit=2
     FOR    ${port}    IN    dpdkvhostuser0    dpdkvhostuser1
-        设置端口VLAN    ${port}    dot1q-tunnel    tag=100    cvlans=${{[0, 10]}}    qinq_ethtype=802.1q
+        设置端口VLAN    ${port}    dot1q-tunnel    tag=100    cvlans=[0, 10]    qinq_ethtype=802.1q
     END
     设置端口VLAN    dpdkp1    native-tagged    tag=100    qinq_ethtype=802.1q
     配置业务地址    vm01    eth1    192.168.1.100/24

@@ -12,11 +12,11 @@
     ...    经 SR-IOV（sriov_vm2vm：同一网卡的两个 VF 分别直通给两台 VM）的 NDR/PDR（帧长 perf_vm_frame_sizes）。
     ...    判据：p2p 的 NDR 不低于实验环境参数 perf_ndr_min_pct_line_rate 给出的线速百分比。
     [标签]    perf    ovs    dpdk    traffic    vm    sriov
-    ${mtu}=    实验环境参数    perf_mtu    1500
+    ${mtu}=    性能测试参数    perf_mtu
     添加性能测试物理口    ${mtu}
     @{sizes}=    性能测试帧长    ${mtu}
     @{p2p}=    测量场景的NDR和PDR    p2p    ${mtu}    @{sizes}
-    @{vm_sizes}=    实验环境参数    perf_vm_frame_sizes    ${{[64]}}
+    @{vm_sizes}=    性能测试参数    perf_vm_frame_sizes
     测量场景的NDR和PDR    pvp    1500    @{vm_sizes}
     测量场景的NDR和PDR    vm2vm    1500    @{vm_sizes}
     测量场景的NDR和PDR    sriov    1500    @{vm_sizes}

@@ -14,10 +14,10 @@
     [标签]    perf    ovs    dpdk    traffic
     添加性能测试物理口
     准备转发性能拓扑    p2p
-    ${size}=    实验环境参数    perf_quality_frame_size    64
+    ${size}=    性能测试参数    perf_quality_frame_size
     ${r}=    搜索NDR和PDR    ${size}
     Should Not Be Equal    ${r}[pdr_pps]    ${None}    最小负载也丢包（PDR 低于 perf_min_load_pps）：无法在 PDR 的各比例上测量转发质量
-    @{loads}=    实验环境参数    perf_quality_loads    ${{[10, 50, 90, 100]}}
+    @{loads}=    性能测试参数    perf_quality_loads
     @{points}=    测量转发质量    ${size}    ${r}[pdr_pps]    @{loads}
     转发质量应满足判据    ${points}
     [终程]    性能测试终程
