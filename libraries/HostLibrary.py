@@ -22,6 +22,24 @@ def check_ifname(name: str) -> str:
     return name
 
 
+def interrupts_per_cpu(text: str, wanted) -> dict[str, int]:
+    """Sum, per CPU, the counts of the ``/proc/interrupts`` lines for which ``wanted(line)`` is true."""
+    lines = text.splitlines()
+    cpus = lines[0].split()
+    totals = dict.fromkeys(cpus, 0)
+    for line in lines[1:]:
+        if wanted(line):
+            for cpu, count in zip(cpus, line.split()[1 : 1 + len(cpus)], strict=False):
+                totals[cpu] += int(count) if count.isdigit() else 0
+    return totals
+
+
+def virtio_queue_line(device: str):
+    """A predicate for the ``/proc/interrupts`` lines of the queue vectors of virtio device ``device``."""
+    pattern = re.compile(rf"\s{re.escape(device)}-(?:input|output)\.\d+$")
+    return lambda line: bool(pattern.search(line.rstrip()))
+
+
 @library(scope="GLOBAL", auto_keywords=False)
 class HostLibrary:
     """Robot keywords to run commands on the lab's hosts and guests over SSH.
@@ -197,14 +215,26 @@ class HostLibrary:
 
         Example: | ${irq}= | 获取网卡中断分布 | vm01 | virtio1-input |
         """
-        lines = self.run_on_host(host, "cat /proc/interrupts").splitlines()
-        cpus = lines[0].split()
-        totals = dict.fromkeys(cpus, 0)
-        for line in lines[1:]:
-            if match in line:
-                for cpu, count in zip(cpus, line.split()[1 : 1 + len(cpus)], strict=False):
-                    totals[cpu] += int(count) if count.isdigit() else 0
-        return totals
+        return self._interrupts(host, lambda line: match in line)
+
+    @keyword("获取接口队列中断分布")
+    def queue_interrupt_spread(self, host: str, interface: str) -> dict:
+        """Return the interrupt count per CPU of the queue vectors of virtio NIC ``interface`` on ``host``.
+
+        Only that NIC's ``virtioN-input.Q`` / ``virtioN-output.Q`` lines count (each queue has its own
+        MSI-X vector); a NIC on INTx has no such lines, and every count is then 0.
+
+        Example: | ${irq}= | 获取接口队列中断分布 | vm01 | eth1 |
+        """
+        name = check_ifname(interface)
+        device = self.run_on_host(host, shlex.join(["readlink", "-f", f"/sys/class/net/{name}/device"])).strip()
+        virtio = device.rsplit("/", 1)[-1]
+        if not re.fullmatch(r"virtio\d+", virtio):
+            raise AssertionError(f"{host} 的 {name} 不是 virtio 网卡（设备 {device or '未知'}）")
+        return self._interrupts(host, virtio_queue_line(virtio))
+
+    def _interrupts(self, host: str, wanted) -> dict:
+        return interrupts_per_cpu(self.run_on_host(host, "cat /proc/interrupts"), wanted)
 
     @keyword("中断应分布在多个CPU上")
     def interrupts_should_spread(self, interrupts: dict, min_cpus: int = 2) -> None:

@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
-from netvirt.ovs import DatapathType, Ovs, OvsError, PortType, VlanMode, check_name
-from netvirt.parsers.ovs import parse_dpif_show, parse_dump_flows, parse_pmd_rxq_show, parse_vswitchd_crashes
+from netvirt.ovs import (
+    PCI_RE,
+    VHOST_TYPES,
+    DatapathType,
+    Ovs,
+    OvsError,
+    PortNuma,
+    PortType,
+    VlanMode,
+    check_name,
+    judge_pmd_numa,
+    parse_node_list,
+    parse_socket_mem,
+    port_numa,
+    queue_counts,
+)
+from netvirt.parsers.ovs import (
+    parse_dpif_show,
+    parse_dump_flows,
+    parse_pmd_rxq_show,
+    parse_vhost_numa_log,
+    parse_vswitchd_crashes,
+)
 
 # ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
 FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
@@ -426,16 +448,32 @@ class OVSLibrary:
 
     @keyword("端口接收队列数应为")
     def rx_queues_should_be(self, port: str, expected: int) -> None:
-        """Fail unless dpif/show reports ``configured_rx_queues=expected`` for ``port``.
+        """Fail unless OVS reports ``expected`` rx queues configured on ``port``.
+
+        Read from the Interface ``status`` column (``n_rxq``/``n_txq``, OVS 3.3 on) where OVS reports
+        them, else from ``dpif/show`` (``configured_rx_queues``, what older OVS such as the record's 2.8.4
+        prints there); the log says which source was read.
 
         Example: | 端口接收队列数应为 | dpdkvhostuser0 | 2 |
         """
-        ports = self.dpif_show()
-        if port not in ports:
-            raise AssertionError(f"dpif/show 中没有端口 {port}（现有：{', '.join(sorted(ports))}）")
-        found = ports[port]["config"].get("configured_rx_queues")
-        if found != expected:
-            raise AssertionError(f"端口 {port} 的 configured_rx_queues={found}，期望 {expected}")
+        status = self.ovs.interface_status(check_name("端口", port))
+        config = None
+        if "n_rxq" not in status:
+            ports = self.dpif_show()
+            if port not in ports:
+                raise AssertionError(f"dpif/show 中没有端口 {port}（现有：{', '.join(sorted(ports))}）")
+            config = ports[port]["config"]
+        rxq, txq, source = queue_counts(status, config)
+        evidence.table(
+            ["端口", "接收队列", "发送队列", "来源"],
+            [(port, rxq, txq if txq is not None else "-", source)],
+            title=f"{port} 的队列数",
+            highlight=[] if rxq == expected else [(0, 1)],
+        )
+        if rxq is None:
+            raise AssertionError(f"端口 {port} 的接收队列数读不到：{source}")
+        if rxq != expected:
+            raise AssertionError(f"端口 {port} 配置了 {rxq} 个接收队列（{source}），期望 {expected}")
 
     @keyword("获取PMD队列分布")
     def pmd_rxq_show(self) -> list:
@@ -449,13 +487,75 @@ class OVSLibrary:
         evidence.table(
             ["PMD core", "NUMA", "端口", "队列", "状态"],
             [
-                (p["core_id"], p["numa_id"], q["port"], q["queue_id"], "enabled" if q["enabled"] else "disabled")
+                (p["core_id"], p["numa_id"], q["port"], q["queue_id"], q.get("state") or "-")
                 for p in pmds
                 for q in p["queues"]
             ],
             title="PMD 与接收队列",
         )
         return pmds
+
+    @keyword("PMD应与所轮询端口在同一NUMA节点")
+    def pmd_numa_should_match(self) -> str:
+        """Judge NUMA locality on the hypervisor; return a summary for the test message.
+
+        Every rx queue in ``pmd-rxq-show`` must be polled by a PMD on its port's NUMA node: a DPDK NIC's
+        node from ``/sys/bus/pci/devices/<pci>/numa_node`` (-1: no NUMA information) or OVS's
+        ``status:numa_id``; a vhost-user port's node (where the guest's memory is) from ``status:numa``
+        or, on OVS 2.8, from the ``vHost Device ... numa node N`` line of ovs-vswitchd's log. Every dpdk
+        and vhost-user port must be polled; PMDs must be on nodes the host has
+        (``/sys/devices/system/node/online``), and ``dpdk-socket-mem``, when set, must give memory to
+        every node in use. Fails naming the port, its node and the PMD's node; skips when a port's node
+        cannot be known on a host with several nodes. A one-node host is said so in the summary.
+
+        Example: | ${summary}= | PMD应与所轮询端口在同一NUMA节点 |
+        """
+        lab = seam.current()
+        hv = lab.session(lab.spec.hypervisor)
+        config = self.get_other_config()
+        pmds = self.pmd_rxq_show()
+        online = hv.run(shlex.join(["cat", "/sys/devices/system/node/online"]))
+        evidence.command(online)
+        nodes, notes = [0], []
+        if online.ok and online.stdout.strip():
+            nodes = parse_node_list(online.stdout)
+        else:
+            notes.append("Hypervisor 没有 /sys/devices/system/node/online（内核无 NUMA 支持）：按单节点 0 判断")
+        names = set(self.ovs.interfaces_of_type("dpdk", *VHOST_TYPES))
+        names |= {q["port"] for pmd in pmds for q in pmd["queues"]}
+        ports: dict[str, PortNuma] = {}
+        logged: dict[str, int] | None = None
+        for name in sorted(names):
+            iface, status = self.ovs.interface(name), self.ovs.interface_status(name)
+            sysfs, socket = None, None
+            devargs = str(iface["options"].get("dpdk-devargs", "")).split(",")[0]
+            if iface["type"] == "dpdk" and PCI_RE.match(devargs):
+                path = f"/sys/bus/pci/devices/{devargs}/numa_node"
+                read = hv.run(shlex.join(["cat", path]))
+                evidence.command(read)
+                sysfs = (path, read.stdout if read.ok else "不存在")
+            if iface["type"] in VHOST_TYPES:
+                socket = status.get("socket") or iface["options"].get("vhost-server-path")
+                socket = socket or lab.vhost_socket_path(name)
+                if "numa" not in status and logged is None:
+                    logged = parse_vhost_numa_log(self._hv("tail", "-c", "4000000", lab.ovs_log_path).stdout)
+            ports[name] = port_numa(name, iface["type"], status, sysfs=sysfs, logged=logged, socket=socket)
+        mem_text = config.get("dpdk-socket-mem")
+        verdict = judge_pmd_numa(pmds, ports, nodes, parse_socket_mem(mem_text) if mem_text else None, mem_text)
+        verdict.notes[:0] = notes
+        evidence.table(
+            list(verdict.HEADERS),
+            verdict.rows,
+            title=f"PMD 与端口的 NUMA 节点（Hypervisor 的 NUMA 节点：{', '.join(map(str, verdict.nodes))}）",
+            highlight=[(i, 7) for i, row in enumerate(verdict.rows) if row[7] != "PASS"],
+        )
+        summary = verdict.summary()
+        logger.info(summary)
+        if verdict.failures:
+            raise AssertionError(summary)
+        if verdict.unchecked:
+            raise SkipExecution(summary)
+        return summary
 
     @keyword("PMD轮询的队列")
     def polled_queues(self, pmds: list) -> list:

@@ -394,6 +394,10 @@ class Ovs:
             "qos": len(self._rows("QoS")),
         }
 
+    def interfaces_of_type(self, *types: str) -> list[str]:
+        """Names of the interfaces whose ``type`` is one of ``types`` (e.g. dpdk, dpdkvhostuser)."""
+        return sorted(r.name for r in self._rows("Interface") if r.type in types)
+
     def interface_status(self, name: str) -> dict[str, str]:
         """The Interface ``status`` column (numa, n_rxq, driver_name ...: what ovs-vswitchd reports)."""
         return dict(self._row("Interface", name).status)

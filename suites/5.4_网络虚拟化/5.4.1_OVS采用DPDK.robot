@@ -23,7 +23,10 @@
 
 5.4.1.2 OVS支持numa感知
     [说明]    要求：OVS-DPDK 的 PMD 线程与内存按 NUMA 节点分配（dpdk-init、pmd-cpu-mask、dpdk-socket-mem）。
-    ...    验证：other_config 中有记录“启动并配置OVS”的设置；pmd-rxq-show 显示 PMD 所在 NUMA 节点及其轮询的
-    ...    vhost-user 接收队列。单 socket 的系统不存在跨 NUMA 分配问题（记录中的注）。
-    OVS全局配置应与测试前准备一致
+    ...    验证：ovsbr0 上有 vhost-user 端口和 DPDK 物理口 dpdkp1 时，pmd-rxq-show 中每个接收队列都由与其端口同一
+    ...    NUMA 节点的 PMD 轮询（物理口看网卡的 numa_node，vhost-user 口看客户机内存所在节点），dpdk-socket-mem
+    ...    设置时给这些节点分配了内存。单 socket 的系统不存在跨 NUMA 分配问题（记录中的注），用例消息会说明。
+    [启程]    添加业务物理口
     PMD应轮询所有vhost-user接收队列
+    PMD与内存应按NUMA节点分配
+    [终程]    删除业务物理口
