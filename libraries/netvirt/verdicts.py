@@ -117,10 +117,15 @@ def check(output_xml: Path) -> tuple[list[Outcome], list[str], set[str], set[str
 
     result = ExecutionResult(str(output_xml))
     metadata = result.suite.metadata
-    models = _split(metadata.get(NIC_MODEL_METADATA, ""))
-    capabilities = _split(metadata.get(CAPABILITIES_METADATA, ""))
+    if NIC_MODEL_METADATA not in metadata or CAPABILITIES_METADATA not in metadata:
+        raise ValueError(
+            f"没有元数据“{NIC_MODEL_METADATA}”与“{CAPABILITIES_METADATA}”（由 记录实验环境 写入）："
+            "不知道这次运行的实验环境"
+        )
+    models = _split(metadata[NIC_MODEL_METADATA]) - {"未声明"}
+    capabilities = _split(metadata[CAPABILITIES_METADATA]) - {"无"}
     unknown_models = models - set(NIC_MODELS)
-    if unknown_models or capabilities - set(CAPABILITIES) - {"无"}:
+    if unknown_models or capabilities - set(CAPABILITIES):
         raise ValueError(f"{output_xml} 中的网卡型号或实验环境能力不认识：{models} {capabilities}")
     outcomes, unknown = [], []
     for test in result.suite.all_tests:

@@ -74,6 +74,18 @@ def test_a_run_is_checked_against_the_table(tmp_path, capsys):
     assert "1 个用例的结果与记录的结果表不符：5.4.7.2 SR-IOV 支持VLAN透传" in printed
 
 
+def test_a_run_without_the_labs_metadata_is_refused(tmp_path, capsys):
+    import io
+
+    import robot
+
+    suite = tmp_path / "run.robot"
+    suite.write_text("*** Test Cases ***\n5.4.7.2 SR-IOV 支持VLAN透传\n    No Operation\n", encoding="utf-8")
+    robot.run(suite, output=tmp_path / "output.xml", log=None, report=None, stdout=io.StringIO(), console="none")
+    assert verdicts.main([str(tmp_path / "output.xml")]) == 2
+    assert "不知道这次运行的实验环境" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("content", ["not xml", ""])
 def test_an_unreadable_output_is_named(tmp_path, capsys, content):
     bad = tmp_path / "output.xml"
