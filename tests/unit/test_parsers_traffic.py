@@ -111,7 +111,7 @@ def test_iperf3_udp_json_loss_and_jitter():
 
 def test_iperf3_udp_json_of_old_iperf3_without_sum_sent():
     data = json.loads(fixture("generated/iperf3-udp.json"))
-    del data["end"]["sum_sent"], data["end"]["sum_received"]  # iperf3 before 3.8 wrote only end.sum
+    del data["end"]["sum_sent"], data["end"]["sum_received"]  # iperf3 before 3.11 wrote only end.sum for UDP
     result = traffic.parse_iperf3_json(json.dumps(data))
     assert result["sent_bps"] == result["received_bps"] == pytest.approx(100130697.15213637)
 

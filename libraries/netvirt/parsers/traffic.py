@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import re
 import struct
 from typing import Any
@@ -19,7 +20,8 @@ _PING_STATS_RE = re.compile(
     r"(?:, \+(\d+) errors)?, ([\d.]+(?:e[+-]?\d+)?)% packet loss(?:, time (\d+)ms)?$"
 )
 _PING_RTT_RE = re.compile(r"^rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
-_PING_MTU_RE = re.compile(r"message too long, mtu=(\d+)")
+# iputils up to s20161105 print "Message too long", later ones "message too long"; ping6 says "mtu: N".
+_PING_MTU_RE = re.compile(r"message too long, mtu[=:] ?(\d+)", re.IGNORECASE)
 _PING_TARGET_RE = re.compile(r"^--- (\S+) ping statistics ---$")
 
 _BYTE_UNITS = {"Bytes": 1, "KBytes": 1024, "MBytes": 1024**2, "GBytes": 1024**3, "TBytes": 1024**4}
@@ -33,8 +35,11 @@ _SUM_TAIL_RE = re.compile(r"^\s*(\d+)?\s*(sender|receiver)?\s*$")
 
 _TCPDUMP_FRAME_RE = re.compile(r"^(\d\d:\d\d:\d\d\.\d+|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d{9,}\.\d+) (.*)$")
 _TCPDUMP_HEX_RE = re.compile(r"^\s+0x([0-9a-fA-F]{4}):\s+(.*)$")
+# tcpdump's own lines on stderr, which users paste with the frames: 4.99 adds ", snapshot length N"
+# to "listening on"/"reading from file", builds that drop root say "dropped privs to USER".
 _TCPDUMP_CHATTER_RE = re.compile(
-    r"^(tcpdump: |listening on |\d+ packets? (captured|received by filter|dropped by kernel))"
+    r"^(\^C)?(tcpdump: |listening on |reading from file |dropped privs to |Warning: interface names might be"
+    r"|\d+ packets? (captured|received by filter|dropped by kernel|dropped by interface))"
 )
 _HEX_GROUP_RE = re.compile(r"^[0-9a-fA-F]{4}$")
 _HEX_BYTE_RE = re.compile(r"^[0-9a-fA-F]{2}$")
@@ -42,6 +47,8 @@ _HEX_BYTE_RE = re.compile(r"^[0-9a-fA-F]{2}$")
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)  # 802.1Q, 802.1ad and the pre-standard QinQ TPID
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_ARP = 0x0806
+
+_log = logging.getLogger(__name__)
 
 
 class Iperf3Error(ValueError):
@@ -53,8 +60,9 @@ def parse_ping(text: str) -> dict[str, Any]:
 
     Returns ``{target, transmitted, received, duplicates, corrupted, errors, loss_pct,
     time_ms, rtt, local_mtu_error}``; ``rtt`` is ``{min, avg, max, mdev}`` in ms, or
-    None when nothing came back; ``local_mtu_error`` is the MTU from a
-    ``message too long, mtu=NNNN`` line, or None. Raises ValueError, quoting ping's own
+    None when nothing came back (``+N errors ... pipe N`` of an unreachable neighbour has no
+    rtt line); ``local_mtu_error`` is the MTU from a ``message too long, mtu=NNNN`` line (any
+    case: older iputils write ``Message``), or None. Raises ValueError, quoting ping's own
     error line, when there is no statistics line (e.g. ``connect: Network is unreachable``).
 
     >>> parse_ping("3 packets transmitted, 3 received, 0% packet loss, time 2033ms\\n"
@@ -120,7 +128,9 @@ def parse_iperf3_json(text: str) -> dict[str, Any]:
 
     Returns ``{protocol, num_streams, duration, sent_bytes, sent_bps, received_bytes,
     received_bps, retransmits (TCP), jitter_ms, lost_packets, packets, lost_percent
-    (UDP), cpu_utilization_percent, streams}``; fields of the other protocol are None.
+    (UDP), cpu_utilization_percent, streams}``; fields of the other protocol are None. Reads
+    iperf3 3.1 on: before 3.11 a UDP run has only ``end.sum`` (the client's figures), and the
+    received bytes and rate are derived from its datagram and loss counts (logged as such).
     Raises :class:`Iperf3Error` (a ValueError) with iperf3's message when the JSON
     holds an ``error``.
 
@@ -140,18 +150,26 @@ def parse_iperf3_json(text: str) -> dict[str, Any]:
     protocol = _field(data, "start.test_start.protocol")
     udp = protocol == "UDP"
     end = _field(data, "end")
-    # UDP loss and jitter live in end.sum; iperf3 < 3.8 has no sum_sent/sum_received for UDP.
+    # UDP loss and jitter live in end.sum. iperf3 before 3.11 (commit 0d078c4a) has no UDP
+    # sum_sent/sum_received: its end.sum counts what the client sent, so what arrived is derived
+    # from the server's datagram count (iperf3 numbers its datagrams, all of one size).
     summary = _field(data, "end.sum") if udp else {}
     sent = "end.sum" if udp and "sum_sent" not in end else "end.sum_sent"
-    received = "end.sum" if udp and "sum_received" not in end else "end.sum_received"
+    sent_bytes, sent_bps = _field(data, f"{sent}.bytes"), _field(data, f"{sent}.bits_per_second")
+    if udp and "sum_received" not in end:
+        received_bytes, received_bps = _udp_received_from_sum(summary)
+        _log.info("iperf3 %s JSON has no end.sum_received: UDP received figures derived from end.sum", _version(data))
+    else:
+        received_bytes = _field(data, "end.sum_received.bytes")
+        received_bps = _field(data, "end.sum_received.bits_per_second")
     return {
         "protocol": protocol,
         "num_streams": _field(data, "start.test_start.num_streams"),
         "duration": _field(data, "start.test_start.duration"),
-        "sent_bytes": _field(data, f"{sent}.bytes"),
-        "sent_bps": _field(data, f"{sent}.bits_per_second"),
-        "received_bytes": _field(data, f"{received}.bytes"),
-        "received_bps": _field(data, f"{received}.bits_per_second"),
+        "sent_bytes": sent_bytes,
+        "sent_bps": sent_bps,
+        "received_bytes": received_bytes,
+        "received_bps": received_bps,
         "retransmits": None if udp else _field(data, sent).get("retransmits"),
         "jitter_ms": summary.get("jitter_ms"),
         "lost_packets": summary.get("lost_packets"),
@@ -160,6 +178,26 @@ def parse_iperf3_json(text: str) -> dict[str, Any]:
         "cpu_utilization_percent": end.get("cpu_utilization_percent", {}),
         "streams": [_iperf3_stream(stream) for stream in end.get("streams", [])],
     }
+
+
+def _version(data: dict[str, Any]) -> str:
+    """``iperf 3.6`` as iperf3 states itself in ``start.version`` (absent before 3.1)."""
+    start = data.get("start", {})
+    return str(start.get("version", "(version not stated)")) if isinstance(start, dict) else "(version not stated)"
+
+
+def _udp_received_from_sum(summary: dict[str, Any]) -> tuple[int | None, float | None]:
+    """Bytes and bit/s that reached the server, from an old iperf3's UDP ``end.sum``.
+
+    ``packets`` is the server's count of datagrams the client numbered, ``lost_packets`` the
+    gaps in it; every datagram has the same size, so what arrived is the sent figure scaled by
+    ``(packets - lost) / packets``.
+    """
+    packets, lost = summary.get("packets"), summary.get("lost_packets")
+    if not packets or lost is None:
+        return None, None
+    kept = (packets - lost) / packets
+    return round(summary.get("bytes", 0) * kept), summary.get("bits_per_second", 0.0) * kept
 
 
 def _sum_tail(tail: str, datagram_columns: bool) -> dict[str, Any]:
@@ -226,6 +264,7 @@ def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
 # Upper-case letters are bytes in powers of 1024, lower-case ones bits in powers of 1000.
 _NETPERF_UNITS = {
     "bits/s": 1,
+    "10^0bits/s": 1,
     "10^3bits/s": 1e3,
     "10^6bits/s": 1e6,
     "10^9bits/s": 1e9,
@@ -249,9 +288,11 @@ NETPERF_SELECTORS = (
 
 
 def _netperf_unit(text: str) -> float:
-    if text not in _NETPERF_UNITS:
+    """bit/s per unit of ``-k``'s THROUGHPUT_UNITS or the classic header (``GBytes  /s``, ``10^6bits/sec``)."""
+    unit = text.replace(" ", "").replace("/sec", "/s")
+    if unit not in _NETPERF_UNITS:
         raise ValueError(f"unknown netperf throughput unit {text!r}")
-    return _NETPERF_UNITS[text]
+    return _NETPERF_UNITS[unit]
 
 
 def _measured(value: float) -> float | None:
@@ -301,6 +342,175 @@ def parse_netperf_keyval(text: str) -> dict[str, Any]:
         raise ValueError(f"netperf keyword output: {exc}") from None
 
 
+# The classic (non -k) output: a banner, column titles ending in a units row, then result lines.
+_NETPERF_BANNER_RE = re.compile(r"^(?:MIGRATED )?(?P<test>[A-Z0-9_ /]+?) TEST from (?P<rest>.*)$")
+_NETPERF_CONF_RE = re.compile(r"^\+/-(?P<interval>[\d.]+)% @ ?(?P<level>\d+)% conf\.")
+_NETPERF_CONF_MISSED_RE = re.compile(r"^!!!\s+(?:Confidence intervals:\s+)?(?P<what>[\w ]+?)\s*: (?P<pct>[\d.]+)%$")
+_NETPERF_UNIT_RE = re.compile(r"(10\^[0369]bits|[KMG]?Bytes)\s*/s(?:ec)?")
+# Units rows of the three table kinds, and how many numbers their result lines hold (without, with -c/-C).
+_NETPERF_TABLES = {
+    "stream": (re.compile(r"^bytes\s+bytes\s+bytes\s+secs\.\s"), ((5, 9),)),
+    "udp_stream": (re.compile(r"^bytes\s+bytes\s+secs\s+#\s+#\s"), ((6, 8), (4, 6))),
+    "request_response": (re.compile(r"^bytes\s+bytes\s+bytes\s+bytes\s+secs\.\s+per sec", re.IGNORECASE), ((6, 10),)),
+}
+
+
+def _netperf_banner(line: str) -> dict[str, Any]:
+    """The test name, protocol, ``: ...`` notes and requested confidence of a classic banner line."""
+    banner = _NETPERF_BANNER_RE.match(line)
+    if not banner:
+        raise ValueError(
+            f"netperf: expected a banner '[MIGRATED] <TEST> TEST from ...' on the first line, got {line!r}"
+        )
+    notes = [note.strip() for note in banner["rest"].split(" : ")[1:] if note.strip()]
+    conf = next((found for note in notes if (found := _NETPERF_CONF_RE.match(note))), None)
+    return {
+        "test": banner["test"],
+        "protocol": banner["test"].split()[0],
+        "notes": notes,
+        "confidence": {
+            "level": int(conf["level"]),
+            "interval_pct": float(conf["interval"]),
+            "achieved": True,
+            "missed": {},
+        }
+        if conf
+        else None,
+    }
+
+
+def _netperf_numbers(line: str, no: int, counts: tuple[int, int]) -> list[float]:
+    values = line.split()
+    if len(values) not in counts:
+        raise ValueError(f"netperf line {no}: expected {' or '.join(map(str, counts))} numbers, got {line.strip()!r}")
+    try:
+        return [float(value) for value in values]
+    except ValueError:
+        raise ValueError(f"netperf line {no}: expected numbers, got {line.strip()!r}") from None
+
+
+def parse_netperf_classic(text: str) -> dict[str, Any]:
+    """Parse netperf's classic result table (no ``-k``), as users paste it: TCP/UDP streams and RR tests.
+
+    Returns ``{test, protocol, notes, confidence, unit, throughput_bps, sent_bps, elapsed,
+    transactions_per_sec, local_cpu, remote_cpu, local_sd, remote_sd, send_size, recv_socket,
+    send_socket, messages_sent, messages_received, send_errors}``; what a table has no column for is
+    None (CPU and service demand without ``-c``/``-C``). ``notes`` are the banner's ``: ...``
+    suffixes (``demo``, ``nodelay``, ``+/-2.500% @ 99% conf.``); ``confidence`` is None without
+    ``-i``/``-I``, else ``{level, interval_pct, achieved, missed}`` where ``missed`` holds the
+    intervals of netperf's ``!!! WARNING`` block. For UDP_STREAM ``throughput_bps`` is what the
+    receiver counted (its line), ``sent_bps`` what the sender sent; for a stream test both are the
+    one figure; RR tests have ``transactions_per_sec`` and no throughput.
+
+    >>> parse_netperf_classic("MIGRATED TCP STREAM TEST from 0.0.0.0 () port 0 AF_INET to h () port 0 : demo\\n"
+    ...     "bytes  bytes   bytes    secs.    10^6bits/sec\\n\\n131072  16384  16384  1.00  941.50")["throughput_bps"]
+    941500000.0
+    """
+    lines = [(no, line) for no, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise ValueError("netperf: empty output")
+    result: dict[str, Any] = dict.fromkeys(_NETPERF_CLASSIC_KEYS)
+    result.update(_netperf_banner(lines[0][1].strip()))
+    for no, line in lines[1:]:
+        missed = _NETPERF_CONF_MISSED_RE.match(line.strip())
+        if missed and result["confidence"]:
+            result["confidence"]["achieved"] = False
+            result["confidence"]["missed"][missed["what"].strip()] = float(missed["pct"])
+        for kind, (units_row, counts) in _NETPERF_TABLES.items():
+            if units_row.match(line.strip()):
+                rows = [(n, row) for n, row in lines if n > no][: len(counts)]
+                if len(rows) < len(counts):
+                    raise ValueError(f"netperf line {no}: no result line after the units row {line.strip()!r}")
+                values = [_netperf_numbers(row, n, count) for (n, row), count in zip(rows, counts, strict=True)]
+                unit = _NETPERF_UNIT_RE.search(line)
+                if kind != "request_response" and not unit:
+                    raise ValueError(f"netperf line {no}: no throughput unit in the units row {line.strip()!r}")
+                result["unit"] = unit.group(0) if unit else None
+                result.update(_NETPERF_READERS[kind](values, _netperf_unit(unit.group(0)) if unit else 0.0))
+                return result
+    keyval = " (this is -k keyword output: parse_netperf_keyval reads it)" if "THROUGHPUT=" in text else ""
+    raise ValueError(
+        f"netperf {result['test']}: no units row ('bytes  bytes   bytes    secs. ...') "
+        f"of a stream, UDP stream or request/response table{keyval}"
+    )
+
+
+_NETPERF_CLASSIC_KEYS = (
+    "unit",
+    "throughput_bps",
+    "sent_bps",
+    "elapsed",
+    "transactions_per_sec",
+    "local_cpu",
+    "remote_cpu",
+    "local_sd",
+    "remote_sd",
+    "send_size",
+    "recv_socket",
+    "send_socket",
+    "messages_sent",
+    "messages_received",
+    "send_errors",
+)
+
+
+def _netperf_stream(values: list[list[float]], scale: float) -> dict[str, Any]:
+    """``Recv Send Message Elapsed Throughput [CPU local remote, SD local remote]``."""
+    (row,) = values
+    cpu = row[5:] if len(row) == 9 else [None] * 4
+    return {
+        "recv_socket": int(row[0]),
+        "send_socket": int(row[1]),
+        "send_size": int(row[2]),
+        "elapsed": row[3],
+        "throughput_bps": row[4] * scale,
+        "sent_bps": row[4] * scale,
+        **dict(zip(("local_cpu", "remote_cpu", "local_sd", "remote_sd"), cpu, strict=True)),
+    }
+
+
+def _netperf_udp_stream(values: list[list[float]], scale: float) -> dict[str, Any]:
+    """Sender ``Socket Message Elapsed Okay Errors Throughput [CPU SD]``,
+    receiver ``Socket Elapsed Okay Throughput [CPU SD]``."""
+    sender, receiver = values
+    return {
+        "send_socket": int(sender[0]),
+        "send_size": int(sender[1]),
+        "elapsed": sender[2],
+        "messages_sent": int(sender[3]),
+        "send_errors": int(sender[4]),
+        "sent_bps": sender[5] * scale,
+        "local_cpu": sender[6] if len(sender) == 8 else None,
+        "local_sd": sender[7] if len(sender) == 8 else None,
+        "recv_socket": int(receiver[0]),
+        "messages_received": int(receiver[2]),
+        "throughput_bps": receiver[3] * scale,
+        "remote_cpu": receiver[4] if len(receiver) == 6 else None,
+        "remote_sd": receiver[5] if len(receiver) == 6 else None,
+    }
+
+
+def _netperf_request_response(values: list[list[float]], _scale: float) -> dict[str, Any]:
+    """``Send Recv Request Response Elapsed Rate [CPU local remote, SD local remote]`` (local sockets)."""
+    (row,) = values
+    cpu = row[6:] if len(row) == 10 else [None] * 4
+    return {
+        "send_socket": int(row[0]),
+        "recv_socket": int(row[1]),
+        "send_size": int(row[2]),
+        "elapsed": row[4],
+        "transactions_per_sec": row[5],
+        **dict(zip(("local_cpu", "remote_cpu", "local_sd", "remote_sd"), cpu, strict=True)),
+    }
+
+
+_NETPERF_READERS = {
+    "stream": _netperf_stream,
+    "udp_stream": _netperf_udp_stream,
+    "request_response": _netperf_request_response,
+}
+
+
 def _ascii_of(data: bytes) -> str:
     """How tcpdump renders bytes in its ASCII column: printable non-space or '.'."""
     return "".join(chr(byte) if 0x21 <= byte <= 0x7E else "." for byte in data)
@@ -335,8 +545,9 @@ def parse_tcpdump_hex(text: str) -> list[dict[str, Any]]:
     """Parse ``tcpdump -XX`` output into ``{timestamp, summary, raw}`` per frame.
 
     ``summary`` is the text after the timestamp plus any ``-v`` continuation lines
-    (joined with newlines); ``raw`` is the dumped bytes. tcpdump's own status lines
-    (``listening on ...``, ``N packets captured``) are skipped.
+    (joined with newlines); ``raw`` is the dumped bytes. tcpdump's own status lines of 4.9 to
+    4.99 (``listening on ...``, ``reading from file ..., snapshot length N``, ``dropped privs to
+    tcpdump``, ``N packets captured``) are skipped.
 
     >>> parse_tcpdump_hex("18:02:10.058754 ARP\\n\\t0x0000:  ffff ffff ffff 5254  ......RT")[0]["raw"]
     b'\\xff\\xff\\xff\\xff\\xff\\xffRT'
