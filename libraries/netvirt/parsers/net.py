@@ -46,7 +46,10 @@ _IBDEV_FIELDS = (
     "netdev",
     "link",
 )
-_IBDEV_SHORT_RE = re.compile(r"^(?P<ibdev>\S+) port (?P<port>\d+) ==> (?P<netdev>\S+) \((?P<link>[^)]*)\)$")
+# Any run of blanks between words: users paste it through "column -t".
+_IBDEV_SHORT_RE = re.compile(r"^(?P<ibdev>\S+)\s+port\s+(?P<port>\d+)\s+==>\s+(?P<netdev>\S+)\s+\((?P<link>[^)]*)\)$")
+# The script's "old style" branch, for drivers without /sys/class/infiniband/*/ports/*/gid_attrs.
+_IBDEV_OLD_RE = re.compile(r"^(?P<ibdev>\S+)\s+port\s+(?P<port>\d+)\s+<===>\s+(?P<netdev>\S+)$")
 
 _COLON_LINE_RE = re.compile(r"^\s*(\S.*?):\s*(.*?)\s*$")
 _FEATURE_RE = re.compile(r"^(on|off)(?: \[(fixed|requested on|requested off)\])?$")
@@ -171,6 +174,9 @@ def parse_ibdev2netdev(text: str) -> list[dict[str, Any]]:
 
     Keys: ``pci, ibdev, hca_type, serial, description, fw, port, port_state, netdev,
     link``; fields only ``-v`` prints are None without it, and a serial of ``NA`` is None.
+    The script pads ``-v``'s port state and part number (``printf "%-6s"``: ``(DOWN  )``);
+    values come back without the padding. The old style ``mlx4_0 port 1 <===> eth2`` has no
+    link state (None).
 
     >>> port = parse_ibdev2netdev("0005:01:00.1 mlx5_2 (MT4116 - NA)  fw 12.22.1002 port 1 (ACTIVE) "
     ...                           "==> enP5p1s0f1 (Up)")[0]
@@ -181,13 +187,15 @@ def parse_ibdev2netdev(text: str) -> list[dict[str, Any]]:
     for no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        found = _IBDEV_VERBOSE_RE.match(line.strip()) or _IBDEV_SHORT_RE.match(line.strip())
+        body = line.strip()
+        found = _IBDEV_VERBOSE_RE.match(body) or _IBDEV_SHORT_RE.match(body) or _IBDEV_OLD_RE.match(body)
         if not found:
             raise ValueError(
-                f"line {no}: expected 'ibdev port N ==> netdev (state)' with or without the -v details, got {line!r}"
+                f"ibdev2netdev line {no}: expected 'ibdev port N ==> netdev (state)' with or without "
+                f"the -v details, or 'ibdev port N <===> netdev', got {line!r}"
             )
         port: dict[str, Any] = dict.fromkeys(_IBDEV_FIELDS)
-        port.update(found.groupdict())
+        port.update({key: value.strip() for key, value in found.groupdict().items()})
         port["port"] = int(port["port"])
         if port["serial"] == "NA":
             port["serial"] = None
