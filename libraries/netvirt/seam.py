@@ -267,6 +267,11 @@ def current() -> Lab:
     return _current
 
 
+def existing() -> Lab | None:
+    """The lab of this run if one was created already (for listeners: they must not create one)."""
+    return _current
+
+
 def use(lab: Lab | None) -> None:
     """Make ``lab`` the current lab (tests and benchmarks that build one themselves)."""
     global _current

@@ -1,0 +1,124 @@
+"""What the lab looked like when a test failed: which of its parts still answer.
+
+A failed ping says "丢包 100%" whether the datapath is broken or ovs-vswitchd died; a QA engineer
+needs to know which. ``survey`` asks every part of a lab, each with a short timeout: the hosts'
+and guests' sshd (a command over SSH), ovs-vswitchd and ovsdb-server on the hypervisor
+(``ovs-appctl version``, and the vswitchd log's last lines when it does not answer), libvirtd and
+each VM's domain state. It changes nothing. ``LabLibrary`` runs it when a test fails and appends
+the parts that did not answer to the test's message.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+TIMEOUT = 10.0
+LOG_LINES = 5
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # 'hostb 的 ovs-vswitchd', 'vm01 的 sshd' ...
+    ok: bool
+    detail: str
+
+
+def _bounded(call: Callable[[], T], timeout: float) -> T:
+    """``call()`` in a daemon thread, given up after ``timeout`` seconds (TimeoutError)."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            box["error"] = err
+
+    worker = threading.Thread(target=target, daemon=True, name="netvirt-health")
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise TimeoutError(f"{timeout:g} 秒内没有回应")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+def _ssh(lab, host: str) -> Part:
+    try:
+        result = lab.session(host).run("true", timeout=TIMEOUT)
+        return Part(f"{host} 的 sshd", result.ok, "SSH 可登录" if result.ok else f"命令返回 {result.rc}")
+    except Exception as err:  # noqa: BLE001 - any failure is the finding
+        lab.forget_session(host)
+        return Part(f"{host} 的 sshd", False, f"SSH 不通：{err}")
+
+
+def _ovs_daemon(lab, daemon: str) -> Part:
+    hypervisor = lab.spec.hypervisor
+    name = f"{hypervisor} 的 {daemon}"
+    command = lab.ovs_command("ovs-appctl", "-t", daemon, "version")
+    try:
+        result = lab.session(hypervisor).run(command, timeout=TIMEOUT)
+    except Exception as err:  # noqa: BLE001
+        return Part(name, False, f"无法检查：{err}")
+    if result.ok:
+        return Part(name, True, result.stdout.strip().splitlines()[0] if result.stdout.strip() else "有回应")
+    detail = f"没有回应（ovs-appctl：{(result.stderr or result.stdout).strip()}）"
+    if daemon == "ovs-vswitchd":
+        tail = lab.session(hypervisor).run(
+            shlex.join(["tail", "-n", str(LOG_LINES), lab.ovs_log_path]), timeout=TIMEOUT
+        )
+        if tail.ok and tail.stdout.strip():
+            detail += f"；{lab.ovs_log_path} 最后 {LOG_LINES} 行：" + " | ".join(tail.stdout.strip().splitlines())
+    return Part(name, False, detail)
+
+
+def _domains(lab) -> list[Part]:
+    import libvirt
+
+    def states() -> dict[str, str]:
+        names = {lab.domain_name(vm): vm.name for vm in lab.spec.vms}
+        conn = libvirt.open(lab.spec.libvirt_uri)
+        try:
+            found = {}
+            for domain, vm in names.items():
+                try:
+                    state = conn.lookupByName(domain).state()[0]
+                except libvirt.libvirtError:
+                    found[vm] = "不存在"
+                    continue
+                found[vm] = "running" if state == libvirt.VIR_DOMAIN_RUNNING else f"状态 {state}（不在运行）"
+            return found
+        finally:
+            conn.close()
+
+    try:
+        found = _bounded(states, TIMEOUT)
+    except Exception as err:  # noqa: BLE001
+        return [Part(f"{lab.spec.hypervisor} 的 libvirtd", False, f"连接 {lab.spec.libvirt_uri} 失败：{err}")]
+    return [Part(f"虚拟机 {vm}", state == "running", f"域{state}") for vm, state in found.items()]
+
+
+def survey(lab) -> list[Part]:
+    """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only."""
+    parts = [_ssh(lab, host.name) for host in lab.spec.hosts]
+    hypervisor_up = next(p.ok for p in parts if p.name.startswith(f"{lab.spec.hypervisor} "))
+    if hypervisor_up:
+        parts += [_ovs_daemon(lab, "ovs-vswitchd"), _ovs_daemon(lab, "ovsdb-server")]
+    domains = _domains(lab)
+    parts += domains
+    running = {p.name.removeprefix("虚拟机 ") for p in domains if p.ok}
+    parts += [_ssh(lab, vm.name) for vm in lab.spec.vms if vm.name in running]
+    return parts
+
+
+def problems(lab) -> str | None:
+    """One line naming the parts of ``lab`` that do not answer, or None when all do."""
+    bad = [p for p in survey(lab) if not p.ok]
+    if not bad:
+        return None
+    return "实验环境状态：" + "；".join(f"{p.name}：{p.detail}" for p in bad)
