@@ -178,6 +178,11 @@ class EmbeddedLab:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
 
+    @property
+    def owned(self) -> bool:
+        """Whether this object holds the lab id (from ``up`` or ``down`` until ``down`` ends)."""
+        return self._lock_fd is not None
+
     def _release_lock(self) -> None:
         if self._lock_fd is None:
             return
@@ -219,7 +224,12 @@ class EmbeddedLab:
 
     # -- bring-up ------------------------------------------------------------------------------
     def up(self) -> None:
-        """Remove leftovers of this lab id, then build the lab. Raises on any failure, after cleanup."""
+        """Remove leftovers of this lab id, then build the lab. Raises on any failure, after cleanup.
+
+        The lab id stays owned after a failure too, until ``down``: the run that failed still tears
+        down, and no other run may take the id in between (``LabInUseError``, raised before anything
+        changed, is the one failure that leaves the id to its owner).
+        """
         start = time.monotonic()
         self._take_lock()
         self.down(quiet=True, release=False)
@@ -237,7 +247,7 @@ class EmbeddedLab:
                 self.wait_ssh(host.mgmt, host.name)
         except BaseException:
             self.progress("实验环境搭建失败，正在清理")
-            self.down(quiet=True)
+            self.down(quiet=True, release=False)
             raise
         self.progress(f"实验环境 {self.id} 已就绪（{time.monotonic() - start:.1f} 秒）")
 
@@ -520,6 +530,11 @@ class EmbeddedLab:
 
     def _remove(self, start: float, quiet: bool) -> None:
         pids = self.root / "pids"
+        # The lab's namespaces (hosts and the emulated NICs'), named while they exist: every process in
+        # one of them is the lab's, whoever started it.
+        namespaces = {name: inode for name, inode in procs.named_netns().items() if name.startswith(f"{self.id}-")}
+        daemons = {pid for pid in map(procs.read_pid, pids.glob("*.pid")) if pid and self._is_ours(pid)}
+        forked = procs.descendants(daemons)  # before the daemons stop and their children go to init
         # QEMU first (libvirt's pidfiles), then libvirtd, vswitchd, ovsdb-server, sshd.
         for pidfile in sorted((self.root / "libvirt" / "run" / "qemu").glob("*.pid")):
             pid = procs.read_pid(pidfile)
@@ -529,9 +544,23 @@ class EmbeddedLab:
             pid = procs.read_pid(pids / f"{name}.pid")
             if pid:
                 procs.stop_pid(pid, str(self.root))
-        self.nicemu.down()
-        for host in self.spec.hosts:
-            procs.run(["ip", "netns", "del", self.ns(host.name)], check=False)
+        # What the daemons forked and what else runs in the lab's namespaces: sshd's per-connection
+        # sessions (a stopped listener leaves them running, and once the namespace's links are gone
+        # they never see their client leave), servers a case started in the background.
+        inodes = set(namespaces.values())
+
+        def belongs(pid: int) -> bool:
+            return procs.netns_inode(f"/proc/{pid}/ns/net") in inodes or self._is_ours(pid)
+
+        self.nicemu.down()  # its hidden Open vSwitch, by pid (the emulated NICs' namespace goes with it)
+        self._stop_processes(procs.pids_in_netns(inodes) | forked, belongs, "实验环境命名空间里的进程")
+        for name in namespaces:
+            procs.run(["ip", "netns", "del", name], check=False)
+        # Checked after the namespaces are gone: a process still in one of them keeps it alive (and so
+        # its inode is still this lab's), and one left by an earlier run holds the lab's files.
+        self._stop_processes(
+            procs.pids_in_netns(inodes) | set(self._stray_processes()), belongs, "命名空间删除后仍在运行的实验环境进程"
+        )
         for link in self._root_links():
             procs.run(["ip", "link", "del", link], check=False)
         added = self.root / "hugepages.added"
@@ -551,6 +580,34 @@ class EmbeddedLab:
         if not quiet:
             self.progress(f"实验环境 {self.id} 已拆除（{time.monotonic() - start:.1f} 秒）")
 
+    def _is_ours(self, pid: int) -> bool:
+        """Whether ``pid`` is a process of this lab: its command line or an open file names the lab."""
+        marker = f"{self.root}/"
+        cmd = procs.cmdline(pid)
+        return marker in cmd or f"guest={self.id}-" in cmd or any(marker in path for path in procs.open_paths(pid))
+
+    def _stray_processes(self) -> list[int]:
+        """This lab's processes in a network namespace that is neither the machine's nor a named one.
+
+        An unnamed namespace lives only as long as a process in it: such a process was left by a
+        teardown that removed the namespace's name first (a killed run, an older version of this code).
+        """
+        known = {procs.machine_netns(), *procs.named_netns().values()}
+        return [
+            pid
+            for pid in procs.all_pids()
+            if procs.netns_inode(f"/proc/{pid}/ns/net") not in known and pid != os.getpid() and self._is_ours(pid)
+        ]
+
+    def _stop_processes(self, pids: set[int], belongs: Callable[[int], bool], what: str) -> None:
+        described = {pid: procs.cmdline(pid).strip()[:60] for pid in pids}
+        stopped = procs.stop_pids(pids, belongs)
+        if stopped:
+            self.progress(f"停止{what}：" + "，".join(f"{pid}（{described[pid]}）" for pid in stopped))
+        alive = [pid for pid in stopped if procs.pid_alive(pid)]
+        if alive:
+            raise procs.LabCommandError(f"{what}在 SIGKILL 后仍未退出：{alive}")
+
     def _root_links(self) -> list[str]:
         import json
 
@@ -563,11 +620,16 @@ class EmbeddedLab:
         netns = procs.run(["ip", "netns", "list"]).stdout
         found += [f"namespace {line.split()[0]}" for line in netns.splitlines() if line.startswith(f"{self.id}-")]
         found += [f"interface {link}" for link in self._root_links()]
-        for proc in Path("/proc").iterdir():
-            if proc.name.isdigit():
-                cmd = procs.cmdline(int(proc.name))
-                if str(self.root) in cmd or f"guest={self.id}-" in cmd:
-                    found.append(f"process {proc.name}: {cmd[:80]}")
+        marker = f"{self.root}/"
+        listed = set()
+        for pid in procs.all_pids():
+            cmd = procs.cmdline(pid)
+            if marker in cmd or f"guest={self.id}-" in cmd:
+                found.append(f"process {pid}: {cmd[:80]}")
+                listed.add(pid)
+        for pid in sorted(set(self._stray_processes()) - listed):
+            inode = procs.netns_inode(f"/proc/{pid}/ns/net")
+            found.append(f"process {pid} in unnamed network namespace net:[{inode}]: {procs.cmdline(pid).strip()[:80]}")
         if self.root.exists():
             found.append(f"directory {self.root}")
         if (DPDK_RUNTIME / self.id).exists():

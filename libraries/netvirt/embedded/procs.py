@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -121,3 +121,123 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
         if time.monotonic() > deadline:
             raise LabCommandError(f"等待超时（{timeout:.0f} 秒）：{what}")
         time.sleep(interval)
+
+
+# -- processes by network namespace ------------------------------------------------------------------
+# A lab's namespaces outlive its daemons when a process forked inside them keeps running (an sshd
+# session whose listener was stopped, a server a case started in the background): such a process is
+# found by the inode of its /proc/<pid>/ns/net, never by its name.
+
+
+def netns_inode(path: str | Path) -> int | None:
+    """The inode of a network namespace (``/run/netns/<name>`` or ``/proc/<pid>/ns/net``), or None."""
+    try:
+        return os.stat(path).st_ino
+    except OSError:  # gone, a zombie, or a kernel thread without a namespace link
+        return None
+
+
+def machine_netns() -> int | None:
+    """The machine's own network namespace (init's)."""
+    return netns_inode("/proc/1/ns/net")
+
+
+def named_netns() -> dict[str, int]:
+    """The named network namespaces (``ip netns``) and their inodes."""
+    run = Path("/run/netns")
+    found = {}
+    for entry in run.iterdir() if run.is_dir() else ():
+        inode = netns_inode(entry)
+        if inode is not None:
+            found[entry.name] = inode
+    return found
+
+
+def all_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def descendants(roots: set[int]) -> set[int]:
+    """Every live process forked (directly or not) by one of ``roots``, the roots excluded."""
+    children: dict[int, list[int]] = {}
+    for pid in all_pids():
+        ppid = parent_pid(pid)
+        if ppid:
+            children.setdefault(ppid, []).append(pid)
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found and child not in roots:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def pids_in_netns(inodes: set[int]) -> set[int]:
+    """The processes whose network namespace is one of ``inodes``."""
+    return {pid for pid in all_pids() if netns_inode(f"/proc/{pid}/ns/net") in inodes}
+
+
+def open_paths(pid: int) -> list[str]:
+    """The files ``pid`` has open and its working directory (``(deleted)`` kept in the name)."""
+    proc = Path(f"/proc/{pid}")
+    paths = []
+    try:
+        entries = [proc / "cwd", *(proc / "fd").iterdir()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            paths.append(os.readlink(entry))
+        except OSError:
+            continue
+    return paths
+
+
+def stop_pids(pids: set[int], still_ours: Callable[[int], bool], timeout: float = 5.0) -> list[int]:
+    """Stop each pid for which ``still_ours`` holds once it is pinned (pidfd): TERM, then KILL. Return those stopped.
+
+    A pid is pinned with ``pidfd_open`` before it is checked, so a pid recycled in between is
+    either checked as the new process (and left alone) or signalled as the one checked.
+    """
+    pinned: dict[int, int] = {}
+    for pid in sorted(pids):
+        if pid == os.getpid():
+            continue
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            continue
+        if not still_ours(pid):
+            os.close(fd)
+            continue
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGTERM)
+        except ProcessLookupError:
+            os.close(fd)
+            continue
+        pinned[pid] = fd
+    deadline = time.monotonic() + timeout
+    try:
+        while any(pid_alive(pid) for pid in pinned) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid, fd in pinned.items():
+            if pid_alive(pid):
+                try:
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        while any(pid_alive(pid) for pid in pinned) and time.monotonic() < deadline + 2:
+            time.sleep(0.05)
+    finally:
+        for fd in pinned.values():
+            os.close(fd)
+    return sorted(pinned)
