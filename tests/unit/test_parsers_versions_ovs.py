@@ -74,6 +74,12 @@ def test_pmd_rxq_show_ovs_3_1_window_line_is_skipped(name, overhead):
     assert pmd["overhead_pct"] == overhead
 
 
+def test_pmd_rxq_show_ovs_3_6_testsuite_eight_queues_one_pmd():
+    (pmd,) = ovs.parse_pmd_rxq_show(fixture("pmd-rxq-show-ovs3.6-from-testsuite.txt"))
+    assert queues([pmd]) == {0: [("p0", queue) for queue in range(8)]}
+    assert {q["state"] for q in pmd["queues"]} == {"enabled"} and pmd["overhead_pct"] is None
+
+
 def test_pmd_rxq_show_ovs_3_1_captured_here():
     (pmd,) = ovs.parse_pmd_rxq_show(fixture("pmd-rxq-show-ovs3.1.txt"))
     assert (pmd["numa_id"], pmd["core_id"], pmd["isolated"]) == (0, 1, False)
