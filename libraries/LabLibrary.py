@@ -6,7 +6,7 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from netvirt import emulation, evidence, seam, verdicts
+from netvirt import emulation, evidence, health, seam, verdicts
 from netvirt.labspec import CAPABILITIES, LabDescriptionError
 
 
@@ -38,21 +38,39 @@ class LabLibrary:
         emulation.begin()
 
     def end_test(self, data, result) -> None:
+        if result.failed and (lab := seam.existing()) is not None:
+            # A failed ping does not say whether ovs-vswitchd died: name the parts that do not answer.
+            try:
+                found = health.problems(lab)
+            except Exception as err:  # noqa: BLE001 - the survey must not hide the test's own failure
+                found = f"实验环境状态无法检查：{err}"
+            if found:
+                result.message = f"{result.message}\n{found}" if result.message else found
         emulation.declare(result)
 
     @keyword("搭建实验环境")
     def set_up_lab(self) -> None:
         """Build the lab (embedded) or check that every host answers over SSH (real lab).
 
-        Bring-up first removes whatever a killed run of the same lab left behind.
+        Bring-up first removes whatever a killed run of the same lab left behind. The run owns the lab
+        from here to the end of `拆除实验环境`, a failed bring-up included: the suite variable
+        ``${实验环境归本次运行}`` says so, and is false when another process owns the lab id (the error
+        names it), so that the suite teardown changes nothing in that process's lab.
 
         Example: | 搭建实验环境 |
         """
+        from netvirt.embedded.lab import LabInUseError
+
         lab = seam.current()
         self.log_lab_description()
         for note in lab.notes():
             logger.info(f"实验环境说明：{note}")
-        lab.setup()
+        BuiltIn().set_suite_variable("${实验环境归本次运行}", True)
+        try:
+            lab.setup()
+        except LabInUseError:
+            BuiltIn().set_suite_variable("${实验环境归本次运行}", False)
+            raise
 
     @keyword("拆除实验环境")
     def tear_down_lab(self) -> None:
