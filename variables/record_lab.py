@@ -20,7 +20,9 @@ OVS_RUNDIR = "/usr/local/var/run/openvswitch"  # OVS built from source, as in th
 def _env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
-        raise LabDescriptionError(f"record_lab: environment variable {name} (a management address) is not set")
+        raise LabDescriptionError(
+            f"variables/record_lab.py：环境变量 {name}（管理地址）没有设置；真实实验环境的地址只从环境变量读取"
+        )
     return value
 
 

@@ -22,6 +22,9 @@ def options(config: Path = CONFIG) -> list[str]:
     data = tomllib.loads(config.read_text())
     argv: list[str] = []
     for name, value in data.items():
+        if isinstance(value, bool):  # a flag such as exitonerror
+            argv += [f"--{name}"] if value else []
+            continue
         for item in value if isinstance(value, list) else [value]:
             text = str(config.parent / item) if name in PATH_OPTIONS else str(item)
             argv += [f"--{name}", text]
