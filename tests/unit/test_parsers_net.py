@@ -58,6 +58,8 @@ def test_ip_link_5_4_2_1_pf_up_with_two_default_vfs():
         "link_state": "auto",
         "trust": False,
         "query_rss": False,
+        "node_guid": None,
+        "port_guid": None,
     }
 
 

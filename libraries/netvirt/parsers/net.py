@@ -28,6 +28,9 @@ _VF_FIELDS: list[tuple[re.Pattern[str], str, Callable[[str], Any]]] = [
     (re.compile(r"^link-state (auto|enable|disable)$"), "link_state", str),
     (re.compile(r"^trust (on|off)$"), "trust", _ON_OFF.__getitem__),
     (re.compile(r"^query_rss (on|off)$"), "query_rss", _ON_OFF.__getitem__),
+    # InfiniBand VFs, iproute2 5.5 on (commit 738728cc).
+    (re.compile(r"^NODE_GUID (\S+)$"), "node_guid", str),
+    (re.compile(r"^PORT_GUID (\S+)$"), "port_guid", str),
 ]
 
 _IBDEV_VERBOSE_RE = re.compile(
@@ -154,7 +157,9 @@ def parse_ip_link_vfs(text: str) -> dict[str, Any]:
 
     Returns the device dict of :func:`parse_ip_links`. Each VF is ``{vf, mac, vlan, qos,
     vlan_protocol, tx_rate, max_tx_rate, min_tx_rate (Mbps), spoofchk, link_state,
-    trust, query_rss}``; a field the driver did not report is None.
+    trust, query_rss, node_guid, port_guid}``; a field the driver did not report is None.
+    Both layouts of ``print_vfinfo()`` are read: ``vf 0 MAC xx:...`` (iproute2 up to 5.2,
+    CentOS 7) and ``vf 0     link/ether xx:... brd ...`` (5.3 on, commit 0f48f9f4).
 
     >>> pf = parse_ip_link_vfs("10: enP5p1s0: <UP> mtu 1500 state UP\\n"
     ...                        "    vf 1 MAC 00:00:00:00:00:00, max_tx_rate 40000Mbps, trust off")
