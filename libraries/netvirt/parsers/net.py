@@ -78,7 +78,7 @@ def _parse_vf(vf: str, rest: str, no: int) -> dict[str, Any]:
     address = _VF_ADDR_RE.match(first)
     if not address:
         raise ValueError(
-            f"line {no}: expected 'MAC xx:xx:...' or 'link/ether xx:xx:...' after 'vf {vf}', got {first!r}"
+            f"ip link line {no}: expected 'MAC xx:xx:...' or 'link/ether xx:xx:...' after 'vf {vf}', got {first!r}"
         )
     parsed: dict[str, Any] = {"vf": int(vf), "mac": address.group(1) or address.group(2)}
     parsed.update({key: None for _, key, _ in _VF_FIELDS})
@@ -89,14 +89,14 @@ def _parse_vf(vf: str, rest: str, no: int) -> dict[str, Any]:
                 parsed[key] = convert(found.group(1))
                 break
         else:
-            raise ValueError(f"line {no}: unknown VF attribute {attribute!r} for vf {vf}")
+            raise ValueError(f"ip link line {no}: unknown VF attribute {attribute!r} for vf {vf}")
     return parsed
 
 
 def _new_link(header: re.Match[str], no: int) -> dict[str, Any]:
     """Start a device record from an ``ip link`` header line."""
     index, name, peer, flags, rest = header.groups()
-    attrs = _pairs(rest.split(), f"line {no}: {header.group(0)}")
+    attrs = _pairs(rest.split(), f"ip link line {no}: {header.group(0)}")
     return {
         "index": int(index),
         "name": name,
@@ -135,20 +135,20 @@ def parse_ip_links(text: str) -> list[dict[str, Any]]:
             devices.append(_new_link(header, no))
             continue
         if not devices:
-            raise ValueError(f"line {no}: expected an 'N: name: <FLAGS> ...' header line, got {line!r}")
+            raise ValueError(f"ip link line {no}: expected an 'N: name: <FLAGS> ...' header line, got {line!r}")
         device = devices[-1]
         address = _LINK_ADDR_RE.match(line)
         altname = _ALTNAME_RE.match(line)
         vf = _VF_RE.match(line)
         if address:
             device["link_type"], device["mac"], device["brd"], rest = address.groups()
-            device["attrs"].update(_pairs(rest.split(), f"line {no}: {line.strip()}"))
+            device["attrs"].update(_pairs(rest.split(), f"ip link line {no}: {line.strip()}"))
         elif altname:
             device["altnames"].append(altname.group(1))
         elif vf:
             device["vfs"].append(_parse_vf(vf.group(1), vf.group(2), no))
         else:
-            raise ValueError(f"line {no}: expected a 'link/...', 'altname' or 'vf N ...' line, got {line!r}")
+            raise ValueError(f"ip link line {no}: expected a 'link/...', 'altname' or 'vf N ...' line, got {line!r}")
     return devices
 
 
@@ -216,7 +216,7 @@ def _colon_lines(text: str, tool: str) -> list[tuple[int, str, str]]:
             continue
         found = _COLON_LINE_RE.match(line)
         if not found:
-            raise ValueError(f"line {no}: expected 'name: value' in {tool} output, got {line!r}")
+            raise ValueError(f"{tool} line {no}: expected 'name: value', got {line!r}")
         lines.append((no, found.group(1), found.group(2)))
     return lines
 
@@ -232,7 +232,7 @@ def parse_ethtool_stats(text: str) -> dict[str, int]:
         if name == "NIC statistics" and not value:
             continue
         if not value.isdigit():
-            raise ValueError(f"line {no}: expected an integer for counter {name!r}, got {value!r}")
+            raise ValueError(f"ethtool -S line {no}: expected an integer for counter {name!r}, got {value!r}")
         stats[name] = int(value)
     return stats
 
@@ -254,11 +254,11 @@ def parse_ethtool_channels(text: str) -> dict[str, dict[str, int | None]]:
         elif name.startswith("Channel parameters for ") and not value:
             continue
         elif section is None:
-            raise ValueError(f"line {no}: expected 'Pre-set maximums:' before channel {name!r}")
+            raise ValueError(f"ethtool -l line {no}: expected 'Pre-set maximums:' before channel {name!r}")
         elif value.isdigit() or value == "n/a":
             channels[section][name.lower()] = int(value) if value.isdigit() else None
         else:
-            raise ValueError(f"line {no}: expected a channel count or n/a for {name!r}, got {value!r}")
+            raise ValueError(f"ethtool -l line {no}: expected a channel count or n/a for {name!r}, got {value!r}")
     if not channels["max"] or not channels["current"]:
         raise ValueError(
             "expected both 'Pre-set maximums:' and 'Current hardware settings:' sections in ethtool -l output"
@@ -282,7 +282,7 @@ def parse_ethtool_features(text: str) -> dict[str, dict[str, bool | None]]:
         state = _FEATURE_RE.match(value)
         if not state:
             raise ValueError(
-                f"line {no}: expected 'on' or 'off' with an optional [fixed] or "
+                f"ethtool -k line {no}: expected 'on' or 'off' with an optional [fixed] or "
                 f"[requested on|off] for feature {name!r}, got {value!r}"
             )
         active, note = state.groups()
@@ -305,7 +305,7 @@ def _tc_header(line: str, no: int, object_kind: str, id_key: str) -> dict[str, A
         elif len(rest) > 1:
             entry[rest[0]], rest = rest[1], rest[2:]
         else:
-            raise ValueError(f"line {no}: expected a value after {rest[0]!r} in tc {object_kind} line {line!r}")
+            raise ValueError(f"tc line {no}: expected a value after {rest[0]!r} in tc {object_kind} line {line!r}")
     entry.update(dict.fromkeys(_TC_SENT_KEYS + _TC_BACKLOG_KEYS), options=" ".join(rest), extra=[])
     return entry
 
@@ -321,7 +321,7 @@ def _parse_tc(text: str, object_kind: str, id_key: str) -> list[dict[str, Any]]:
             entries.append(_tc_header(body, no, object_kind, id_key))
             continue
         if not entries or not line[0].isspace():
-            raise ValueError(f"line {no}: expected a '{object_kind} KIND ID ...' line, got {line!r}")
+            raise ValueError(f"tc line {no}: expected a '{object_kind} KIND ID ...' line, got {line!r}")
         sent, backlog = _TC_SENT_RE.match(body), _TC_BACKLOG_RE.match(body)
         if sent:
             entries[-1].update(zip(_TC_SENT_KEYS, map(int, sent.groups()), strict=True))

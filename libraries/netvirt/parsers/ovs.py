@@ -209,13 +209,15 @@ def parse_vsctl_show(text: str) -> dict[str, Any]:
             kind, name = record.group(1), _unquote(record.group(2))
             collection = _CHILDREN[owner_kind].get(kind)
             if collection is None:
-                raise ValueError(f"line {no}: {kind} {name!r} cannot appear under a {owner_kind} record")
+                raise ValueError(f"ovs-vsctl show line {no}: {kind} {name!r} cannot appear under a {owner_kind} record")
             owner[collection][name] = child = _new_record(kind)
             stack.append((indent, child, kind))
         elif attr:
             owner[attr.group(1)] = _ovsdb_value(attr.group(2))
         else:
-            raise ValueError(f"line {no}: expected 'Kind name' or 'key: value' in ovs-vsctl show, got {line!r}")
+            raise ValueError(
+                f"ovs-vsctl show line {no}: expected 'Kind name' or 'key: value' in ovs-vsctl show, got {line!r}"
+            )
     return root
 
 
@@ -314,7 +316,7 @@ def parse_dpctl_show(text: str) -> list[dict[str, Any]]:
             datapaths.append({"name": header.group(1), "flows": None, "ports": []})
             continue
         if not datapaths:
-            raise ValueError(f"line {no}: expected a datapath header 'type@name:', got {line!r}")
+            raise ValueError(f"dpctl/show line {no}: expected a datapath header 'type@name:', got {line!r}")
         current = datapaths[-1]
         port = _DPCTL_PORT_RE.match(line)
         flows = _DPCTL_FLOWS_RE.match(line)
@@ -333,7 +335,7 @@ def parse_dpctl_show(text: str) -> list[dict[str, Any]]:
             current[counters.group(1)] = _parse_counters(counters.group(2))
         else:
             raise ValueError(
-                f"line {no}: expected 'port N: name (type...)', 'flows: N' or "
+                f"dpctl/show line {no}: expected 'port N: name (type...)', 'flows: N' or "
                 f"'name: key:value ...' in dpctl/show, got {line!r}"
             )
     if not datapaths:
@@ -345,7 +347,7 @@ def _parse_flow(line: str, no: int) -> dict[str, Any]:
     """Parse one ``ovs-ofctl dump-flows`` line; see :func:`parse_dump_flows`."""
     actions_at = _ACTIONS_RE.search(line)
     if not actions_at:
-        raise ValueError(f"line {no}: expected a flow with 'actions=', got {line!r}")
+        raise ValueError(f"dump-flows line {no}: expected a flow with 'actions=', got {line!r}")
     flow: dict[str, Any] = {
         "cookie": 0,
         "duration": None,
@@ -381,7 +383,7 @@ def _parse_flow(line: str, no: int) -> dict[str, Any]:
                 match_parts.append(f"{key}={value}" if eq else key)
                 flow["match_fields"][key] = value if eq else None
         except ValueError as exc:
-            raise ValueError(f"line {no}: bad value for {key!r} in flow {line.strip()!r}") from exc
+            raise ValueError(f"dump-flows line {no}: bad value for {key!r} in flow {line.strip()!r}") from exc
     flow["match"] = ",".join(match_parts)
     return flow
 
@@ -439,7 +441,7 @@ def parse_vswitchd_crashes(log_text: str) -> list[dict[str, Any]]:
         crash = _CRASH_RE.search(line.rstrip())
         if not crash:
             raise ValueError(
-                f"line {no}: expected 'N crashes: pid P died, <status>, restarting' "
+                f"ovs-vswitchd log line {no}: expected 'N crashes: pid P died, <status>, restarting' "
                 f"in an ovs-vswitchd monitor crash line, got {line!r}"
             )
         timestamp = _LOG_TIMESTAMP_RE.match(line)

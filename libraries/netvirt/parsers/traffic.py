@@ -242,7 +242,7 @@ def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
         found = _SUM_RE.match(line.rstrip())
         if not found:
             raise ValueError(
-                f"line {no}: expected '[SUM] start-end sec <n> <X>Bytes <n> <X>bits/sec ...', got {line!r}"
+                f"iperf line {no}: expected '[SUM] start-end sec <n> <X>Bytes <n> <X>bits/sec ...', got {line!r}"
             )
         start, end, amount, byte_unit, rate, bit_unit, tail = found.groups()
         entry = dict.fromkeys(("retr", "role", "jitter_ms", "lost_datagrams", "total_datagrams", "lost_pct"))
@@ -255,7 +255,7 @@ def parse_iperf_text_sum(text: str) -> list[dict[str, Any]]:
         try:
             entry.update(_sum_tail(tail, datagram_columns))
         except ValueError as exc:
-            raise ValueError(f"line {no}: {exc} in {line.strip()!r}") from exc
+            raise ValueError(f"iperf line {no}: {exc} in {line.strip()!r}") from exc
         sums.append(entry)
     return sums
 
@@ -537,7 +537,9 @@ def _hex_line_bytes(rest: str, no: int) -> bytes:
         return with_ascii
     without_ascii = _hex_groups(tokens)
     if without_ascii is None:
-        raise ValueError(f"line {no}: expected up to 8 groups of 4 hex digits and the ASCII column, got {rest!r}")
+        raise ValueError(
+            f"tcpdump line {no}: expected up to 8 groups of 4 hex digits and the ASCII column, got {rest!r}"
+        )
     return without_ascii
 
 
@@ -565,13 +567,13 @@ def parse_tcpdump_hex(text: str) -> list[dict[str, Any]]:
             offset = int(hex_line.group(1), 16)
             if offset != len(frame["raw"]):
                 expected = len(frame["raw"])
-                raise ValueError(f"line {no}: expected hex offset 0x{expected:04x}, got 0x{offset:04x}")
+                raise ValueError(f"tcpdump line {no}: expected hex offset 0x{expected:04x}, got 0x{offset:04x}")
             frame["raw"] += _hex_line_bytes(hex_line.group(2), no)
         elif frames and line[0].isspace() and not frames[-1]["raw"]:
             frames[-1]["summary"] += "\n" + line.strip()
         else:
             raise ValueError(
-                f"line {no}: expected a 'HH:MM:SS.ffffff ...' frame line or a '0xNNNN:' hex line, got {line!r}"
+                f"tcpdump line {no}: expected a 'HH:MM:SS.ffffff ...' frame line or a '0xNNNN:' hex line, got {line!r}"
             )
     for frame in frames:
         if not frame["raw"]:
