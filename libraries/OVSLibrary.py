@@ -537,8 +537,11 @@ class OVSLibrary:
             if iface["type"] in VHOST_TYPES:
                 socket = status.get("socket") or iface["options"].get("vhost-server-path")
                 socket = socket or lab.vhost_socket_path(name)
-                if "numa" not in status and logged is None:
-                    logged = parse_vhost_numa_log(self._hv("tail", "-c", "4000000", lab.ovs_log_path).stdout)
+                if "numa" not in status and logged is None:  # OVS 2.8: no status for vhost-user ports
+                    log = self._hv("tail", "-c", "4000000", lab.ovs_log_path, check=False)
+                    logged = parse_vhost_numa_log(log.stdout) if log.ok else {}
+                    if not log.ok:
+                        notes.append(f"读不到 ovs-vswitchd 日志 {lab.ovs_log_path}（实验环境参数 ovs_log）")
             ports[name] = port_numa(name, iface["type"], status, sysfs=sysfs, logged=logged, socket=socket)
         mem_text = config.get("dpdk-socket-mem")
         verdict = judge_pmd_numa(pmds, ports, nodes, parse_socket_mem(mem_text) if mem_text else None, mem_text)
