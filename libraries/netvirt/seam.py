@@ -51,11 +51,25 @@ class Lab:
         self._sessions.clear()
 
     def setup(self) -> None:
-        """Make the lab ready: every host reachable over SSH."""
+        """Make the lab ready: every host reachable over SSH; note its NICs' state for the teardown."""
+        from netvirt import hoststate
+
         for host in self.spec.hosts:
             self.session(host.name).run("true", timeout=15)
+        self.nics_found = {
+            h.name: hoststate.snapshot(self.session(h.name), [n.name for n in h.nics]) for h in self.spec.hosts
+        }
 
     def teardown(self) -> None:
+        """Put back the hosts' NICs as setup found them (PROMISC, MTU, addresses), then close the sessions."""
+        from netvirt import hoststate
+
+        for host, found in getattr(self, "nics_found", {}).items():
+            try:
+                for line in hoststate.put_back(self.session(host), found):
+                    self.progress(f"恢复网卡状态：{line}")
+            except RuntimeError as err:  # HostConnectionError included: the teardown goes on
+                self.progress(f"没能恢复主机 {host} 的网卡状态：{err}")
         self.close_sessions()
 
     # -- Open vSwitch on the hypervisor ----------------------------------------------------------
@@ -146,7 +160,7 @@ class EmbeddedLab(Lab):
         super().setup()
 
     def teardown(self) -> None:
-        self.close_sessions()
+        super().teardown()
         self.builder.down()
 
     @property

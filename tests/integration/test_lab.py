@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import embedded_lab
-from netvirt import seam
+from netvirt import hoststate, seam
 from netvirt.embedded import procs
 from netvirt.embedded.lab import HUGEPAGES
 from netvirt.labspec import load_lab
@@ -70,6 +70,22 @@ def test_lab_namespaces_have_no_default_route_and_root_only_198_18(lab):
         if link["ifname"].startswith("nvt1-"):
             for addr in link["addr_info"]:
                 assert addr["local"].startswith("198.18."), addr
+
+
+def test_teardown_puts_back_what_the_run_changed_on_the_hosts_nics(lab):
+    """OVS-DPDK leaves Host B's NIC PROMISC (the record's 5.4.5.2 shows it), a case may leave an MTU or an address."""
+    b = lab.session("hostb")
+    found = lab.nics_found["hostb"]
+    assert found["enP5p1s0"].promisc is False, found
+    assert b.run("ip link set dev enP5p1s0 promisc on mtu 9000 && ip addr add 5.5.6.22/24 dev enP5p1s0").ok
+    done = hoststate.put_back(b, found)
+    assert [line.split("：", 1)[1] for line in done] == [
+        "ip link set dev enP5p1s0 promisc off",
+        "ip link set dev enP5p1s0 mtu 1500",
+        "ip addr del 5.5.6.22/24 dev enP5p1s0",
+    ]
+    assert hoststate.snapshot(b, list(found)) == found
+    assert hoststate.put_back(b, found) == [], "nothing left to put back"
 
 
 def test_cable_carries_frames_between_hosts(lab):
