@@ -12,12 +12,22 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam
-from netvirt.domain import PCI_FIELDS, render_interface
+from netvirt.domain import check_mac, check_netdev_name, check_pci, check_socket_name, render_interface, socket_in_dir
 from netvirt.labspec import VNIC_KINDS, VNic
+from netvirt.ovs import Ovs, OvsError
 from netvirt.ssh import HostConnectionError
-from netvirt.vm import Hypervisor, VmError
+from netvirt.vm import DEFAULT_TIMEOUT, Hypervisor, LibvirtTimeout, VmError
 
-IFNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+def listening_unix_paths(ss_output: str) -> set[str]:
+    """The paths of listening unix sockets in ``ss -xln`` output (iproute2 of CentOS 7.5 and newer)."""
+    paths = set()
+    for line in ss_output.splitlines():
+        fields = line.split()
+        # Netid State Recv-Q Send-Q Local-Address:Port Peer-Address:Port; the local path is the 5th field.
+        if len(fields) >= 6 and fields[1] == "LISTEN" and fields[4].startswith("/"):
+            paths.add(fields[4])
+    return paths
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -145,50 +155,100 @@ class VMLibrary:
         live: bool = True,
         config: bool = False,
         vhost_mode: str = "client",
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> str:
         """Attach a NIC to VM ``name`` and return its interface name in the guest.
 
-        ``kind`` is vhostuser (``port`` = OVS port, or with ``vhost_mode=server`` the socket QEMU
-        listens on for an OVS dpdkvhostuserclient port), hostdev (``port`` = VF PCI address) or
-        ethernet (``port`` = tap). The guest NIC is found by ``mac`` and renamed to ``guest_ifname`` if given.
+        ``kind`` is vhostuser (``port`` = an OVS dpdkvhostuser port, whose socket OVS serves; or with
+        ``vhost_mode=server`` the socket QEMU listens on for an OVS dpdkvhostuserclient port), hostdev
+        (``port`` = VF PCI address) or ethernet (``port`` = tap). The guest NIC is found by ``mac`` and
+        renamed to ``guest_ifname`` if given.
+
+        Every value is checked before libvirt is asked, and a refused one leaves the VM as it was: a
+        vhost-user socket is a file name inside the lab's socket directory (no ``/``, no ``..``); with
+        ``vhost_mode=client`` it must exist now and be an OVS dpdkvhostuser port (QEMU would wait for
+        the handshake of anything else, blocking the guest); with ``vhost_mode=server`` it need not exist
+        yet but must not be a socket another process listens on (QEMU would replace it). Names the
+        kernel sees (tap, ``guest_ifname``) are netdev names of at most 15 characters. libvirt's call
+        gives up after ``timeout`` seconds, naming the operation and the VM.
 
         Example: | ${ifname}= | 挂载网卡 | vm02 | hostdev | 0005:01:00.1 | 52:54:00:00:05:01 | enp5s0 |
         """
         lab, vm, domain = self._domain(name)
         if kind not in VNIC_KINDS:
             raise ValueError(f"网卡类型 {kind!r} 不支持（可用：{', '.join(VNIC_KINDS)}）")
-        if guest_ifname and (len(guest_ifname) > 15 or not set(guest_ifname) <= IFNAME_CHARS):
-            raise ValueError(f"接口名 {guest_ifname!r} 不合法")
-        self._check_backend(kind, port, vhost_mode)
-        for nic in self.hypervisor.interfaces(domain):
-            if nic["mac"] == mac.lower() or (kind != "vhostuser" and nic["source"] == port):
-                raise VmError(f"虚拟机 {domain} 已有网卡 {nic['mac']}（{nic['type']} {nic['source']}）")
         if vhost_mode not in ("client", "server"):
             raise ValueError(f"vhost_mode {vhost_mode!r} 只能是 client 或 server")
-        vnic = VNic(guest_ifname or "nic", kind, mac.lower(), port, mode=vhost_mode)
+        mac = check_mac(mac)
+        if guest_ifname:
+            check_netdev_name(guest_ifname, "虚拟机中的接口名")
+        self._check_backend(kind, port, vhost_mode)
+        for nic in self.hypervisor.interfaces(domain):
+            if nic["mac"] == mac or (kind != "vhostuser" and nic["source"] == port):
+                raise VmError(f"虚拟机 {domain} 已有网卡 {nic['mac']}（{nic['type']} {nic['source']}）")
+        vnic = VNic(guest_ifname or "nic", kind, mac, port, mode=vhost_mode)
         xml = render_interface(vnic, lab.domain_profile(vm))
         evidence.pre(f"virsh attach-device {domain}（live={live}, config={config}）", xml)
-        self.hypervisor.attach(domain, xml, live=live, config=config)
-        return self._guest_nic(vm.name, mac.lower(), guest_ifname) if live else ""
+        try:
+            self.hypervisor.attach(domain, xml, live=live, config=config, timeout=timeout)
+        except LibvirtTimeout as err:
+            raise LibvirtTimeout(
+                f"{err}。挂载的是 {kind} 网卡 {port}（MAC {mac}）：它可能稍后出现在虚拟机中，可用“卸载网卡”移除",
+                err.worker,
+            ) from None
+        return self._guest_nic(vm.name, mac, guest_ifname) if live else ""
+
+    def _check_backend(self, kind: str, port: str | None, vhost_mode: str) -> None:
+        """Refuse, before libvirt is asked, a NIC whose host side is missing or not what it must be: QEMU
+        would fail, hang waiting for a handshake, or (for a client-mode socket nobody serves) never start."""
+        lab = seam.current()
+        hypervisor = lab.session(lab.spec.hypervisor)
+        if kind == "vhostuser":
+            path = socket_in_dir(lab.vhost_socket_path(check_socket_name(port)), lab.spec.ovs_rundir)
+            if vhost_mode == "client":
+                if not hypervisor.run(shlex.join(["test", "-S", path])).ok:
+                    raise VmError(
+                        f"Hypervisor 上没有 vhost-user 套接字：{path}（OVS 的 dpdkvhostuser 端口 {port} 还没有创建？）"
+                    )
+                self._check_ovs_vhost_server(lab, port, path)
+            else:
+                self._check_socket_free(hypervisor, path)
+        elif kind == "hostdev":
+            path = f"/sys/bus/pci/devices/{check_pci(port)}"
+            if not hypervisor.run(shlex.join(["test", "-e", path])).ok:
+                raise VmError(f"Hypervisor 上没有 PCI 设备：{path}")
+        elif kind == "ethernet":
+            check_netdev_name(port, "tap 名")
 
     @staticmethod
-    def _check_backend(kind: str, port: str | None, vhost_mode: str) -> None:
-        """Refuse, before libvirt is asked, a NIC whose host side is missing: QEMU would fail (or, for a
-        client-mode vhost-user socket nobody serves, the domain would never start)."""
-        lab = seam.current()
-        if kind == "vhostuser" and vhost_mode == "client":
-            path, what = lab.vhost_socket_path(port), "vhost-user 套接字（OVS 的 dpdkvhostuser 端口还没有创建？）"
-            test = ["test", "-S", path]
-        elif kind == "hostdev":
-            fields = PCI_FIELDS.match(port or "")
-            if not fields:
-                raise ValueError(f"{port!r} is not a PCI address (dddd:bb:dd.f)")
-            path, what = f"/sys/bus/pci/devices/{port.lower()}", "PCI 设备"
-            test = ["test", "-e", path]
-        else:
+    def _check_ovs_vhost_server(lab, port: str, path: str) -> None:
+        """The socket QEMU will connect to is served by OVS as a dpdkvhostuser port, not any socket."""
+        ovs = Ovs(lab.ovsdb_remote)
+        try:
+            kind = ovs.interface(port)["type"]
+        except OvsError as err:
+            raise VmError(f"{path} 不是 OVS 的 dpdkvhostuser 端口，QEMU 不能以 client 连接它：{err}") from None
+        finally:
+            ovs.close()
+        if kind != "dpdkvhostuser":
+            raise VmError(
+                f"OVS 接口 {port} 的类型是 {kind or 'system'}，不是 dpdkvhostuser："
+                f"套接字 {path} 不由 OVS 以 server 提供"
+            )
+
+    @staticmethod
+    def _check_socket_free(hypervisor, path: str) -> None:
+        """QEMU as vhost-user server replaces whatever is at ``path``: refuse a file that is no socket and a
+        socket some process listens on (an OVS port, ovsdb-server's db.sock). A stale one may go."""
+        if not hypervisor.run(shlex.join(["test", "-e", path])).ok:
             return
-        if not lab.session(lab.spec.hypervisor).run(shlex.join(test)).ok:
-            raise VmError(f"Hypervisor 上没有 {what}：{path}")
+        if not hypervisor.run(shlex.join(["test", "-S", path])).ok:
+            raise VmError(f"Hypervisor 上的 {path} 已存在且不是套接字：QEMU 不能在那里监听")
+        listening = hypervisor.run(shlex.join(["ss", "-xln"]))
+        if not listening.ok:
+            raise VmError(f"无法确认套接字 {path} 是否有进程在监听（ss -xln 失败：{listening.stderr.strip()}）")
+        if path in listening_unix_paths(listening.stdout):
+            raise VmError(f"Hypervisor 上已有进程在套接字 {path} 上监听：QEMU 作为 server 会把它替换掉")
 
     def _guest_nic(self, guest: str, mac: str, wanted: str | None, timeout: float = 20) -> str:
         session = seam.current().session(guest)
@@ -211,26 +271,31 @@ class VMLibrary:
         return found
 
     @keyword("卸载网卡")
-    def detach_nic(self, name: str, mac: str, live: bool = True, config: bool = False) -> None:
+    def detach_nic(
+        self, name: str, mac: str, live: bool = True, config: bool = False, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         """Detach the NIC with ``mac`` from VM ``name`` (live and/or from its definition).
+
+        libvirt's call gives up after ``timeout`` seconds, naming the operation and the VM.
 
         Example: | 卸载网卡 | vm02 | 52:54:00:00:05:01 |
         """
         lab, vm, domain = self._domain(name)
+        mac = check_mac(mac)
         for nic in self.hypervisor.interfaces(domain):
-            if nic["mac"] == mac.lower():
+            if nic["mac"] == mac:
                 break
         else:
             known = ", ".join(n["mac"] for n in self.hypervisor.interfaces(domain))
             raise VmError(f"虚拟机 {domain} 没有 MAC 为 {mac} 的网卡（现有：{known}）")
         xml = self.hypervisor.xml(domain)
-        device = _interface_xml(xml, mac.lower())
+        device = _interface_xml(xml, mac)
         evidence.pre(f"virsh detach-device {domain}", device)
-        self.hypervisor.detach(domain, device, live=live, config=config)
+        self.hypervisor.detach(domain, device, live=live, config=config, timeout=timeout)
         if live:
             session = lab.session(vm.name)
             deadline = time.monotonic() + 20
-            while mac.lower() in session.run("ip -br link").stdout.lower():
+            while mac in session.run("ip -br link").stdout.lower():
                 if time.monotonic() > deadline:
                     raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在")
                 time.sleep(0.3)

@@ -9,6 +9,7 @@ queues=2. ``render_domain`` writes exactly those elements; what differs between 
 
 from __future__ import annotations
 
+import posixpath
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -47,6 +48,63 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 
 PCI_FIELDS = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
+MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+# A vhost-user socket is a file *in* the lab's socket directory, named like an OVS port: no '/', no
+# leading '.' (so neither '.' nor '..'), at most 63 characters (OVS's own limit on port names).
+SOCKET_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+# A tap (``ethernet`` NIC) is a kernel netdev: at most 15 characters (IFNAMSIZ - 1).
+NETDEV_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
+SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes, the last one a NUL
+
+
+def check_socket_name(name: object) -> str:
+    """``name`` if it is a vhost-user socket name that stays in its directory; ValueError otherwise."""
+    if not isinstance(name, str) or not SOCKET_NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"vhost-user 套接字名 {name!r} 不合法：只能是套接字目录中的一个文件名"
+            "（字母、数字和 _ . -，不以 . 开头，不含 /，最长 63 个字符）"
+        )
+    return name
+
+
+def check_netdev_name(name: object, what: str = "接口名") -> str:
+    """``name`` if the kernel takes it as a netdev name (``ip link``); ValueError otherwise."""
+    if not isinstance(name, str) or not NETDEV_NAME_RE.fullmatch(name):
+        raise ValueError(f"{what} {name!r} 不合法：最长 15 个字符，只允许字母、数字和 _ . -，不以 . 开头")
+    return name
+
+
+def check_mac(mac: object) -> str:
+    """``mac`` in lower case if it is a MAC address (aa:bb:cc:dd:ee:ff); ValueError otherwise."""
+    if not isinstance(mac, str) or not MAC_RE.fullmatch(mac):
+        raise ValueError(f"MAC 地址 {mac!r} 不合法（格式 aa:bb:cc:dd:ee:ff）")
+    return mac.lower()
+
+
+def check_pci(address: object) -> str:
+    """``address`` in lower case if it is a PCI address (dddd:bb:dd.f); ValueError otherwise."""
+    if not isinstance(address, str) or not PCI_FIELDS.fullmatch(address):
+        raise ValueError(f"{address!r} 不是 PCI 地址（格式 dddd:bb:dd.f，如 0005:01:00.1）")
+    return address.lower()
+
+
+def socket_in_dir(path: str, directory: str) -> str:
+    """``path`` normalised if it names a file directly inside ``directory`` and fits a unix socket
+    address; ValueError otherwise (``../`` out of the lab's socket directory, a sub-directory, too long)."""
+    folder = posixpath.normpath(directory)
+    normal = posixpath.normpath(path)
+    if posixpath.dirname(normal) != folder or posixpath.basename(normal) in ("", ".", ".."):
+        raise ValueError(f"vhost-user 套接字 {path!r} 不在实验环境的套接字目录 {folder} 中")
+    if len(normal.encode()) > SUN_PATH_MAX:
+        raise ValueError(
+            f"vhost-user 套接字路径 {normal} 有 {len(normal.encode())} 字节，超过 unix 套接字的上限 {SUN_PATH_MAX}"
+        )
+    return normal
+
+
+def vhost_socket(directory: str, name: object) -> str:
+    """The path of vhost-user socket ``name`` in ``directory``, both checked."""
+    return socket_in_dir(f"{directory}/{check_socket_name(name)}", directory)
 
 
 def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = None) -> ET.Element:
@@ -56,17 +114,18 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
     """
     if vnic.kind == "vhostuser":
         iface = ET.Element("interface", type="vhostuser")
-        _sub(iface, "mac", address=vnic.mac)
-        _sub(iface, "source", type="unix", path=f"{profile.vhost_socket_dir}/{vnic.port}", mode=vnic.mode)
+        _sub(iface, "mac", address=check_mac(vnic.mac))
+        if vnic.mode not in ("client", "server"):
+            raise ValueError(f"vNIC {vnic.name}: vhost-user 模式 {vnic.mode!r} 只能是 client 或 server")
+        path = vhost_socket(profile.vhost_socket_dir, vnic.port)
+        _sub(iface, "source", type="unix", path=path, mode=vnic.mode)
         _sub(iface, "model", type="virtio")
         driver = _sub(iface, "driver", queues=str(vnic.queues))
         _sub(driver, "host", mrg_rxbuf="on")
     elif vnic.kind == "hostdev":
-        fields = PCI_FIELDS.match(vnic.port or "")
-        if not fields:
-            raise ValueError(f"vNIC {vnic.name}: {vnic.port!r} is not a PCI address (dddd:bb:dd.f)")
+        fields = PCI_FIELDS.match(check_pci(vnic.port))
         iface = ET.Element("interface", type="hostdev", managed="yes")
-        _sub(iface, "mac", address=vnic.mac)
+        _sub(iface, "mac", address=check_mac(vnic.mac))
         source = _sub(iface, "source")
         domain, bus, slot, function = fields.groups()
         _sub(
@@ -80,11 +139,11 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
         )
     elif vnic.kind == "ethernet":
         iface = ET.Element("interface", type="ethernet")
-        _sub(iface, "mac", address=vnic.mac)
-        _sub(iface, "target", dev=vnic.port, managed="no")
+        _sub(iface, "mac", address=check_mac(vnic.mac))
+        _sub(iface, "target", dev=check_netdev_name(vnic.port, "tap 名"), managed="no")
         _sub(iface, "model", type="virtio")
     else:
-        raise ValueError(f"vNIC {vnic.name}: unknown kind {vnic.kind!r}")
+        raise ValueError(f"vNIC {vnic.name}: 网卡类型 {vnic.kind!r} 不支持（vhostuser、hostdev、ethernet）")
     if alias:
         _sub(iface, "alias", name=alias)
     return iface

@@ -7,13 +7,18 @@ hands to ``render_domain``.
 
 from __future__ import annotations
 
+import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import TypeVar
 
 import libvirt
 
 from netvirt.domain import render_domain
 from netvirt.labspec import Vm
+
+T = TypeVar("T")
 
 STATES = {
     libvirt.VIR_DOMAIN_NOSTATE: "nostate",
@@ -28,7 +33,16 @@ STATES = {
 
 
 class VmError(RuntimeError):
-    """A VM operation failed; the message names the domain and libvirt's reason."""
+    """A VM operation failed; the message names the operation, the domain and libvirt's reason."""
+
+
+class LibvirtTimeout(VmError):
+    """A libvirt call did not return within its bound; the call itself may still be running in ``worker``
+    (and may still complete: a device attached late, a domain started late)."""
+
+    def __init__(self, message: str, worker: threading.Thread | None = None):
+        super().__init__(message)
+        self.worker = worker
 
 
 def _quiet(_ctx, _err) -> None:
@@ -37,30 +51,92 @@ def _quiet(_ctx, _err) -> None:
 
 libvirt.registerErrorHandler(_quiet, None)
 
+DEFAULT_TIMEOUT = 90.0  # s: starting a TCG guest while libvirtd probes QEMU takes tens of seconds
+
+
+def _cause(err: BaseException) -> str:
+    """What went wrong, in libvirt's words where it has some."""
+    if isinstance(err, libvirt.libvirtError):
+        return err.get_error_message() or str(err)
+    if isinstance(err, SystemError):
+        # libvirt-python's "… returned a result with an exception set": the real error is chained.
+        inner = err.__cause__ or err.__context__
+        detail = f"{type(inner).__name__}: {inner}" if inner else str(err)
+        return f"libvirt-python 内部出错（{detail}）"
+    return f"{type(err).__name__}: {err}"
+
+
+def bounded(what: str, call: Callable[[], T], timeout: float) -> T:
+    """Run the blocking libvirt ``call`` in a worker thread and give up after ``timeout`` seconds.
+
+    libvirt-python releases the GIL while it waits, so the worker can be left behind: a call that does
+    not return (QEMU waiting on a socket that never answers, a ``qemu+ssh`` host that never sends its
+    banner) makes the keyword fail in time, naming ``what`` (operation and object), instead of hanging
+    the run. Every failure, libvirt's own or Python's, becomes a ``VmError`` in Chinese.
+    """
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as err:  # noqa: BLE001 — handed to the caller's thread below
+            outcome["error"] = err
+
+    worker = threading.Thread(target=work, name=f"libvirt: {what}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise LibvirtTimeout(
+            f"{what}超时：libvirt 在 {timeout:g} 秒内没有返回（libvirtd 或 QEMU 没有回应；"
+            "已不再等待，但该操作可能稍后仍会完成；连接会重新建立）",
+            worker,
+        )
+    if "error" in outcome:
+        err = outcome["error"]
+        if isinstance(err, VmError):
+            raise err
+        raise VmError(f"{what}失败：{_cause(err)}") from None
+    return outcome["value"]  # type: ignore[return-value]
+
 
 class Hypervisor:
-    """A libvirt connection to the hypervisor of a lab."""
+    """A libvirt connection to the hypervisor of a lab; every call bounded by ``timeout`` seconds."""
 
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, timeout: float = DEFAULT_TIMEOUT):
         self.uri = uri
+        self.timeout = timeout
         self._conn: libvirt.virConnect | None = None
+        # Connections whose call timed out: never closed (that could block too) nor collected (the
+        # finaliser closes), only replaced.
+        self._abandoned: list[libvirt.virConnect] = []
+
+    def _call(self, what: str, call: Callable[[], T], timeout: float | None = None) -> T:
+        try:
+            return bounded(what, call, self.timeout if timeout is None else timeout)
+        except LibvirtTimeout:
+            if self._conn is not None:
+                self._abandoned.append(self._conn)
+                self._conn = None
+            raise
 
     @property
     def conn(self) -> libvirt.virConnect:
-        if self._conn is None or not self._conn.isAlive():
-            try:
-                self._conn = libvirt.open(self.uri)
-            except libvirt.libvirtError as err:
-                raise VmError(f"无法连接 libvirt（{self.uri}）：{err.get_error_message()}") from None
+        if self._conn is not None and not self._call(f"检查 libvirt 连接（{self.uri}）", self._conn.isAlive):
+            self._abandoned.append(self._conn)
+            self._conn = None
+        if self._conn is None:
+            self._conn = self._call(f"连接 libvirt（{self.uri}）", lambda: libvirt.open(self.uri))
         return self._conn
 
     def close(self) -> None:
         if self._conn is not None:
+            conn, self._conn = self._conn, None
             try:
-                self._conn.close()
-            except libvirt.libvirtError:
+                bounded(f"关闭 libvirt 连接（{self.uri}）", conn.close, min(self.timeout, 10))
+            except LibvirtTimeout:
+                self._abandoned.append(conn)
+            except VmError:
                 pass
-            self._conn = None
 
     def versions(self) -> dict[str, str]:
         """QEMU (the hypervisor driver's version) and libvirt, as ``major.minor.micro``."""
@@ -68,33 +144,44 @@ class Hypervisor:
         def dotted(number: int) -> str:
             return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
 
-        return {"qemu": dotted(self.conn.getVersion()), "libvirt": dotted(self.conn.getLibVersion())}
+        conn = self.conn
+        qemu = self._call(f"读取 {self.uri} 的 QEMU 版本", conn.getVersion)
+        lib = self._call(f"读取 {self.uri} 的 libvirt 版本", conn.getLibVersion)
+        return {"qemu": dotted(qemu), "libvirt": dotted(lib)}
+
+    def _names(self) -> list[str]:
+        conn = self.conn
+        return self._call(f"列出 {self.uri} 上的虚拟机", lambda: sorted(d.name() for d in conn.listAllDomains()))
 
     def lookup(self, name: str) -> libvirt.virDomain:
-        try:
-            return self.conn.lookupByName(name)
-        except libvirt.libvirtError:
-            known = ", ".join(sorted(d.name() for d in self.conn.listAllDomains())) or "无"
-            raise VmError(f"虚拟机 {name} 不存在（现有：{known}）") from None
+        conn = self.conn
+
+        def find() -> libvirt.virDomain | None:
+            try:
+                return conn.lookupByName(name)
+            except libvirt.libvirtError as err:
+                if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    return None
+                raise
+
+        dom = self._call(f"查找虚拟机 {name}", find)
+        if dom is None:
+            raise VmError(f"虚拟机 {name} 不存在（现有：{', '.join(self._names()) or '无'}）")
+        return dom
 
     def exists(self, name: str) -> bool:
-        return name in (d.name() for d in self.conn.listAllDomains())
+        return name in self._names()
 
     def define(self, xml: str) -> libvirt.virDomain:
         name = ET.fromstring(xml).findtext("name")
         if self.exists(name):
             raise VmError(f"虚拟机 {name} 已经定义过了；先删除它，或换一个名字")
-        try:
-            return self.conn.defineXML(xml)
-        except libvirt.libvirtError as err:
-            raise VmError(f"定义虚拟机 {name} 失败：{err.get_error_message()}") from None
+        conn = self.conn
+        return self._call(f"定义虚拟机 {name}", lambda: conn.defineXML(xml))
 
     def start(self, name: str) -> None:
         dom = self.lookup(name)
-        try:
-            dom.create()
-        except libvirt.libvirtError as err:
-            raise VmError(f"启动虚拟机 {name} 失败：{err.get_error_message()}") from None
+        self._call(f"启动虚拟机 {name}", dom.create)
 
     def create(self, name: str, vm: Vm, profile) -> str:
         """Define and start ``vm`` as domain ``name``; on failure nothing stays defined."""
@@ -107,23 +194,27 @@ class Hypervisor:
             raise
         return xml
 
-    def attach(self, name: str, device_xml: str, live: bool = True, config: bool = False) -> None:
+    def attach(
+        self, name: str, device_xml: str, live: bool = True, config: bool = False, timeout: float | None = None
+    ) -> None:
         """Attach a device to domain ``name``: to the running guest (``live``) and/or its definition."""
-        self._device_op(name, device_xml, live, config, attach=True)
+        self._device_op(name, device_xml, live, config, attach=True, timeout=timeout)
 
-    def detach(self, name: str, device_xml: str, live: bool = True, config: bool = False) -> None:
-        self._device_op(name, device_xml, live, config, attach=False)
+    def detach(
+        self, name: str, device_xml: str, live: bool = True, config: bool = False, timeout: float | None = None
+    ) -> None:
+        self._device_op(name, device_xml, live, config, attach=False, timeout=timeout)
 
-    def _device_op(self, name: str, xml: str, live: bool, config: bool, attach: bool) -> None:
+    def _device_op(
+        self, name: str, xml: str, live: bool, config: bool, attach: bool, timeout: float | None = None
+    ) -> None:
         flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0) | (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0)
         if not flags:
-            raise VmError("attach/detach 需要 live 或 config 至少一个")
+            raise VmError("挂载/卸载设备需要 live 或 config 至少一个")
         dom = self.lookup(name)
-        try:
-            (dom.attachDeviceFlags if attach else dom.detachDeviceFlags)(xml, flags)
-        except libvirt.libvirtError as err:
-            verb = "挂载" if attach else "卸载"
-            raise VmError(f"向虚拟机 {name} {verb}设备失败：{err.get_error_message()}") from None
+        call = dom.attachDeviceFlags if attach else dom.detachDeviceFlags
+        what = f"向虚拟机 {name} 挂载设备" if attach else f"从虚拟机 {name} 卸载设备"
+        self._call(what, lambda: call(xml, flags), timeout)
 
     def interfaces(self, name: str) -> list[dict[str, str]]:
         """The domain's NICs as libvirt reports them: type, mac, source (socket, tap or PCI address)."""
@@ -133,40 +224,42 @@ class Hypervisor:
         ]
 
     def state(self, name: str) -> str:
-        return STATES.get(self.lookup(name).state()[0], "unknown")
+        dom = self.lookup(name)
+        return STATES.get(self._call(f"读取虚拟机 {name} 的状态", dom.state)[0], "unknown")
+
+    def is_active(self, name: str) -> bool:
+        dom = self.lookup(name)
+        return bool(self._call(f"读取虚拟机 {name} 是否在运行", dom.isActive))
 
     def xml(self, name: str) -> str:
-        return self.lookup(name).XMLDesc(0)
+        dom = self.lookup(name)
+        return self._call(f"读取虚拟机 {name} 的 XML", lambda: dom.XMLDesc(0))
 
     def shutdown(self, name: str, timeout: float = 30) -> None:
         """ACPI shutdown, then destroy if the guest does not stop within ``timeout``."""
-        dom = self.lookup(name)
-        if dom.isActive():
+        if self.is_active(name):
+            dom = self.lookup(name)
             try:
-                dom.shutdown()
-            except libvirt.libvirtError:
-                pass
+                self._call(f"关闭虚拟机 {name}（ACPI）", dom.shutdown)
+            except LibvirtTimeout:
+                raise
+            except VmError:
+                pass  # the destroy below is the fallback
             deadline = time.monotonic() + timeout
-            while dom.isActive() and time.monotonic() < deadline:
+            while self.is_active(name) and time.monotonic() < deadline:
                 time.sleep(0.5)
         self.destroy(name)
 
     def destroy(self, name: str) -> None:
-        dom = self.lookup(name)
-        if dom.isActive():
-            try:
-                dom.destroy()
-            except libvirt.libvirtError as err:
-                raise VmError(f"强制关闭虚拟机 {name} 失败：{err.get_error_message()}") from None
+        if self.is_active(name):
+            dom = self.lookup(name)
+            self._call(f"强制关闭虚拟机 {name}", dom.destroy)
 
     def undefine(self, name: str) -> None:
-        dom = self.lookup(name)
         # A UEFI guest's NVRAM file goes with its definition; drivers without NVRAM refuse the flag.
-        flags = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM if "<nvram" in dom.XMLDesc(0) else 0
-        try:
-            dom.undefineFlags(flags)
-        except libvirt.libvirtError as err:
-            raise VmError(f"删除虚拟机 {name} 的定义失败：{err.get_error_message()}") from None
+        flags = libvirt.VIR_DOMAIN_UNDEFINE_NVRAM if "<nvram" in self.xml(name) else 0
+        dom = self.lookup(name)
+        self._call(f"删除虚拟机 {name} 的定义", lambda: dom.undefineFlags(flags))
 
     def remove(self, name: str) -> None:
         """Destroy and undefine ``name`` if it exists."""

@@ -89,5 +89,5 @@ def test_vf_interfaces_for_hot_plug(record):
     }
     tap = ET.fromstring(render_interface(VNic("enp5s0", "ethernet", "52:54:00:00:05:01", "vf0tap"), DomainProfile()))
     assert tap.find("target").attrib == {"dev": "vf0tap", "managed": "no"}
-    with pytest.raises(ValueError, match="not a PCI address"):
+    with pytest.raises(ValueError, match="不是 PCI 地址"):
         render_interface(VNic("x", "hostdev", "52:54:00:00:05:01", "5:1.1"), DomainProfile())
