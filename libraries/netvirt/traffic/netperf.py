@@ -97,3 +97,29 @@ def measure(
     limit = options.repeat * (options.duration + 60) + 30
     netserver = start_server(server, options.port, limit)
     return repeat_runs(netserver, options.repeat, lambda: run_client(client, address, options))
+
+
+def measure_alternating(
+    client: SshSession, server: SshSession, addresses: dict[str, str], options: NetperfOptions
+) -> tuple[dict[str, list[dict[str, Any]]], list[CommandResult], str]:
+    """``options.repeat`` rounds of one run to each of ``addresses`` (name -> address), against one netserver.
+
+    Paths compared on a shared machine are measured in turn, round after round, so a change of
+    load while they are measured falls on each of them alike instead of on whichever ran last.
+    Returns the runs by name (each run carries its ``round``), the command results and the server's
+    output; a failed run raises :class:`MeasurementError` with the runs done before it.
+    """
+    if not addresses:
+        raise ValueError("至少要有一条路径（名称=地址）")
+    require_tools(client, ["netperf"], "测量netperf吞吐量")
+    order = [(round_, name) for round_ in range(1, options.repeat + 1) for name in addresses]
+    netserver = start_server(server, options.port, len(order) * (options.duration + 60) + 30)
+    pending = iter(order)
+
+    def run_once() -> tuple[CommandResult, dict[str, Any]]:
+        round_, name = next(pending)
+        result, run = run_client(client, addresses[name], options)
+        return result, {**run, "path": name, "round": round_}
+
+    runs, results, output = repeat_runs(netserver, len(order), run_once)
+    return {name: [run for run in runs if run["path"] == name] for name in addresses}, results, output
