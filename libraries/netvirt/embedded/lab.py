@@ -13,6 +13,10 @@ until the teardown ends. A second run with the same id, in another process or by
 in a variable file, fails naming the owner instead of tearing its lab down; a killed
 owner's lock goes with it, so its leftovers are still cleaned by the next run.
 
+Teardown stops, by pid, every process that runs in one of the lab's namespaces or was forked by
+its daemons (sshd's per-connection sessions outlive their listener), and checks again once the
+namespaces are gone: a process left in an unnamed namespace would keep it alive with its links.
+
 Safety: the only addresses in the root namespace are on the lab's management bridge,
 inside 198.18.0.0/15; namespaces get no default route and no link to real interfaces.
 """
