@@ -60,6 +60,34 @@ from VMLibrary import VMLibrary
 VlanProtocol = Literal["802.1Q", "802.1ad"]
 UpDown = Literal["up", "down"]
 
+# 5.4.8.2 of the record: on a 56000 Mb/s link, vf 0 max_tx_rate 30000 min_tx_rate 25000 (VM01), vf 1
+# 40000/35000 (VM02).
+RECORD_LINE_RATE_MBPS = 56000
+RECORD_VF_RATES_MBPS = ((30000, 25000), (40000, 35000))
+
+
+def record_vf_rates(scale: float, line_rate_mbps: int) -> list[dict]:
+    """The record's VF rates times ``scale``, rounded to whole Mbit/s, checked against ``line_rate_mbps``.
+
+    Returns per VF ``vf``, ``max_tx_rate`` and ``min_tx_rate`` (Mbit/s, as ``ip link`` takes them) and
+    ``max_tx_rate_bps``. A scale that rounds a rate to 0 (no limit) or puts one above the line rate fails.
+
+    >>> [(r["max_tx_rate"], r["min_tx_rate"]) for r in record_vf_rates(1 / 5000, 10000)]
+    [(6, 5), (8, 7)]
+    """
+    if not scale > 0:
+        raise ValueError(f"VF 速率的比例 {scale} 应为正数")
+    rates = []
+    for vf, (max_rate, min_rate) in enumerate(RECORD_VF_RATES_MBPS):
+        high, low = round(max_rate * scale), round(min_rate * scale)
+        if low < 1 or high > line_rate_mbps:
+            raise ValueError(
+                f"按比例 {scale:g} 换算记录中 VF {vf} 的速率 {max_rate}/{min_rate} Mbps 得 {high}/{low} Mbps，"
+                f"不在 1..{line_rate_mbps} Mbps（网卡线速）之内"
+            )
+        rates.append({"vf": vf, "max_tx_rate": high, "min_tx_rate": low, "max_tx_rate_bps": high * 1_000_000})
+    return rates
+
 
 @dataclass
 class _Passthrough:
@@ -272,6 +300,42 @@ class SriovLibrary:
         Example: | ${pf}= | 显示PF与VF | enP5p1s0 |
         """
         return self._show(self._nic(pf, host))
+
+    @keyword("按记录比例计算VF速率")
+    def vf_rates_from_record(self, pf: str, host: str | None = None) -> list[dict]:
+        """Return the VF rates of the record's 5.4.8.2, scaled to what this lab can carry.
+
+        The record: a 56000 Mb/s link, vf 0 max_tx_rate 30000 min_tx_rate 25000, vf 1 40000/35000.
+        The scale comes from the lab description's params: ``sriov_vf_rate_scale`` (a factor, e.g.
+        ``1 / 5000`` for guests that carry tens of Mbit/s), else the NIC's share of the record's link,
+        ``speed_mbps`` of ``pf`` / 56000 (the record's rates on its own 56G lab). The ratios between
+        the rates stay the record's. Returns, for vf 0 and vf 1, ``max_tx_rate`` and ``min_tx_rate``
+        (Mbit/s) and ``max_tx_rate_bps``; the record's and the lab's values are logged side by side.
+
+        Example: | ${rates}= | 按记录比例计算VF速率 | enP5p1s0 |
+        | 设置VF | enP5p1s0 | 1 | max_tx_rate=${rates}[1][max_tx_rate] | min_tx_rate=${rates}[1][min_tx_rate] |
+        """
+        lab = seam.current()
+        nic = lab.spec.host(host or lab.spec.hypervisor).nic(pf)
+        scale = lab.spec.params.get("sriov_vf_rate_scale")
+        if scale is None:
+            scale = nic.speed_mbps / RECORD_LINE_RATE_MBPS
+            source = f"网卡线速 {nic.speed_mbps} Mbps / 记录的线速 {RECORD_LINE_RATE_MBPS} Mbps"
+        else:
+            source = "实验环境参数 sriov_vf_rate_scale"
+        try:
+            rates = record_vf_rates(float(scale), nic.speed_mbps)
+        except (TypeError, ValueError) as err:
+            raise SriovError(f"无法为 {pf} 换算 VF 速率（{source}）：{err}") from None
+        evidence.table(
+            ["VF", "记录 max_tx_rate", "记录 min_tx_rate", "比例", "本实验环境 max_tx_rate", "本实验环境 min_tx_rate"],
+            [
+                (r["vf"], *record, f"{float(scale):.6g}", r["max_tx_rate"], r["min_tx_rate"])
+                for r, record in zip(rates, RECORD_VF_RATES_MBPS, strict=True)
+            ],
+            f"5.4.8.2 的 VF 速率（Mbit/s），比例来自{source}",
+        )
+        return rates
 
     # -- the PF's link ------------------------------------------------------------------------------------
     def _remember_pf(self, nic: SriovNic) -> None:

@@ -1,0 +1,89 @@
+"""5.4.8.2's VF rates: the record's (56000 Mb/s link, vf 0 30000/25000, vf 1 40000/35000) scaled to a lab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from robot.api import SkipExecution
+
+import SriovLibrary
+from netvirt import seam
+from netvirt.labspec import load_lab
+from netvirt.parsers.net import parse_ip_links
+from TrafficLibrary import TrafficLibrary
+
+RECORD = Path(__file__).resolve().parents[1] / "fixtures" / "record"
+
+
+def test_scale_one_gives_the_records_rates_as_its_ip_link_shows_them():
+    rates = SriovLibrary.record_vf_rates(1, 56000)
+    for pf in parse_ip_links((RECORD / "ip-link-vf-5.4.8.2.txt").read_text(encoding="utf-8")):
+        assert [(r["max_tx_rate"], r["min_tx_rate"]) for r in rates] == [
+            (vf["max_tx_rate"], vf["min_tx_rate"]) for vf in pf["vfs"]
+        ], pf["name"]
+    assert rates[1]["max_tx_rate_bps"] == 40_000_000_000
+
+
+def test_a_scale_keeps_the_records_ratios():
+    rates = SriovLibrary.record_vf_rates(1 / 5000, 10000)
+    assert [(r["vf"], r["max_tx_rate"], r["min_tx_rate"]) for r in rates] == [(0, 6, 5), (1, 8, 7)]
+    assert rates[1]["max_tx_rate"] / rates[0]["max_tx_rate"] == pytest.approx(40000 / 30000)
+
+
+@pytest.mark.parametrize(
+    ("scale", "line_rate", "message"),
+    [
+        (0, 10000, "应为正数"),
+        (-1, 10000, "应为正数"),
+        (1 / 100000, 10000, "得 0/0 Mbps"),  # rounds the limits to 0, which means no limit at all
+        (1, 10000, "30000/25000 Mbps 得 30000/25000 Mbps，不在 1..10000"),  # above the NIC's line rate
+    ],
+)
+def test_scales_that_give_no_limit_or_too_much_fail(scale, line_rate, message):
+    with pytest.raises(ValueError, match=message):
+        SriovLibrary.record_vf_rates(scale, line_rate)
+
+
+def _use_lab(monkeypatch, description: dict) -> None:
+    lab = load_lab(description)
+    monkeypatch.setattr(seam, "current", lambda: type("Lab", (), {"spec": lab})())
+
+
+def test_keyword_defaults_to_the_nics_share_of_the_records_line_rate(record, monkeypatch):
+    monkeypatch.setattr(seam, "current", lambda: type("Lab", (), {"spec": record})())
+    rates = SriovLibrary.SriovLibrary().vf_rates_from_record("enP5p1s0")
+    assert [(r["max_tx_rate"], r["min_tx_rate"]) for r in rates] == [(30000, 25000), (40000, 35000)]
+
+
+def test_keyword_takes_the_scale_from_the_lab_description(monkeypatch):
+    import embedded_lab
+
+    description = embedded_lab.description("nvut")
+    description["params"]["sriov_vf_rate_scale"] = 1 / 2500
+    _use_lab(monkeypatch, description)
+    rates = SriovLibrary.SriovLibrary().vf_rates_from_record("enP5p1s0")
+    assert [(r["max_tx_rate"], r["min_tx_rate"]) for r in rates] == [(12, 10), (16, 14)]
+    description["params"]["sriov_vf_rate_scale"] = "half"
+    _use_lab(monkeypatch, description)
+    with pytest.raises(SriovLibrary.SriovError, match="sriov_vf_rate_scale"):
+        SriovLibrary.SriovLibrary().vf_rates_from_record("enP5p1s0")
+
+
+# The load proof in front of the judgement: figures of 5.4.8.2 runs on the embedded lab nvh2 (iperf3 TCP,
+# 4 streams, VM01 <-> VM02 over two emulated VFs, 2026-12-03, other labs running).
+@pytest.mark.parametrize(
+    ("unlimited_bps", "limit_bps", "skips"),
+    [
+        (78.8e6, 8e6, False),  # VM02 -> VM01 unlimited, against vf 1 at the record's rate / 5000
+        (23.5e6, 42e6, True),  # VM01 -> VM02 on a busy machine, against the 42 Mbit/s the old suite derived
+        (15.9e6, 8e6, True),  # just under twice the limit
+    ],
+)
+def test_a_path_that_cannot_carry_twice_the_limit_skips_with_the_figures(unlimited_bps, limit_bps, skips):
+    keyword = TrafficLibrary().unlimited_must_exceed_limit
+    if not skips:
+        keyword({"mean_bps": unlimited_bps}, limit_bps)
+        return
+    with pytest.raises(SkipExecution, match=r"无法判定：不限速时路径只有 .* Mbit/s.*不到限速 .* 的 2 倍"):
+        keyword({"mean_bps": unlimited_bps}, limit_bps)
