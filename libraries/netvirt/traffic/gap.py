@@ -225,7 +225,9 @@ def message(judgement: Judgement) -> str:
         Verdict.GONE: "，都高于判据",
         Verdict.INCONCLUSIVE: "，跨越判据：测量波动太大，分不开两条路径（机器繁忙？）",
     }
-    return (
-        f"{judgement.verdict.value}：{figures}{verdicts[judgement.verdict]}。{criterion}。"
-        f"{offload_sentence(judgement.offloads)}。"
-    )
+    cause = offload_sentence(judgement.offloads)
+    if judgement.verdict is Verdict.GONE and judgement.offloads.as_in_record:
+        cause += "，但差距已不是记录中的那样"
+    elif judgement.verdict is Verdict.PERSISTS and not judgement.offloads.differing:
+        cause += "，差距另有原因"
+    return f"{judgement.verdict.value}：{figures}{verdicts[judgement.verdict]}。{criterion}。{cause}。"
