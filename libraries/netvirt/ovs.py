@@ -205,7 +205,9 @@ class NumaJudgement:
             f"轮询它们的 PMD 在 NUMA 节点 {', '.join(map(str, pmd_nodes)) or '无'}"
         )
         head = "NUMA 不一致：" + "；".join(self.failures) if self.failures else "PMD 与端口在同一 NUMA 节点"
-        parts = [head, checked, *self.notes]
+        sources = {row[0]: row[3] for row in self.rows}
+        origin = "端口所在节点读自：" + "；".join(f"{port} ← {source}" for port, source in sorted(sources.items()))
+        parts = [head, checked, *([origin] if sources else []), *self.notes]
         if self.unchecked:
             parts.append("无法判断：" + "；".join(self.unchecked))
         return "。".join(parts)

@@ -150,6 +150,7 @@ def test_embedded_lab_single_node_passes_and_says_so():
     summary = verdict.summary()
     assert summary.startswith("PMD 与端口在同一 NUMA 节点")
     assert "只有一个 NUMA 节点" in summary and "dpdk-socket-mem 未设置" in summary
+    assert "dpdkp1 ← OVSDB Interface status:numa_id = 0" in summary  # the af_packet vdev: OVS's own view
 
 
 def test_port_on_another_node_than_its_pmd_fails_naming_port_and_nodes():
