@@ -101,7 +101,7 @@ def test_record_lab_passes_and_says_it_has_one_node(library):
     assert "dpdk-socket-mem=4096（节点 0: 4096 MB）" in summary and "只有一个 NUMA 节点（node 0）" in summary
     assert (
         "dpdkp1 ← /sys/bus/pci/devices/0005:01:00.0/numa_node = -1（无 NUMA 信息）；OVSDB Interface status:numa_id = 0"
-        in (summary)
+        in summary
     )
     assert "dpdkvhostuser1 ← 单 NUMA 节点 0" not in summary and "dpdkvhostuser1 ← ovs-vswitchd.log" in summary
 
