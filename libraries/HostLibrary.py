@@ -8,8 +8,8 @@ import shlex
 
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
-from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_stats
+from netvirt import evidence, seam, structured
+from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_json, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
 from netvirt.ssh import CommandResult
 
@@ -187,10 +187,23 @@ class HostLibrary:
     def tx_queue_stats(self, host: str, interface: str) -> dict:
         """Return sent packets per transmit queue from ``tc -s class show`` (mq classes ``:1``, ``:2`` ...).
 
+        Reads ``tc -j -s class show`` where the host's tc prints classes as JSON (iproute2 6.2 on), else
+        the text; the log says which.
+
         Example: | ${before}= | 获取发送队列统计 | vm01 | eth1 |
         """
-        out = self.run_on_host(host, shlex.join(["tc", "-s", "class", "show", "dev", check_ifname(interface)]))
-        return {c["class"]: c["sent_packets"] for c in parse_tc_class_stats(out) if c["kind"] == "mq"}
+        session = seam.current().session(host)
+        dev = check_ifname(interface)
+
+        def show(json: bool) -> CommandResult:
+            return session.run(shlex.join(["tc", *(["-j"] if json else []), "-s", "class", "show", "dev", dev]))
+
+        reading = structured.read(session, "tc-class", show, parse_tc_class_json, parse_tc_class_stats)
+        reading.log()
+        if reading.value is None:
+            failed = reading.result
+            raise AssertionError(f"{host} 上的命令返回 {failed.rc}：{failed.command}\n{failed.stderr.strip()}")
+        return {c["class"]: c["sent_packets"] for c in reading.value if c["kind"] == "mq"}
 
     @keyword("每个发送队列都应有新发包")
     def every_tx_queue_sent(self, before: dict, after: dict) -> None:

@@ -37,8 +37,8 @@ from typing import Literal
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
-from netvirt.parsers.net import parse_ip_link_vfs, parse_ip_links
+from netvirt import evidence, seam, structured
+from netvirt.parsers.net import parse_ip_link_json, parse_ip_link_vfs, parse_ip_link_vfs_json, parse_ip_links
 from netvirt.sriov import (
     LinkState,
     SriovError,
@@ -122,13 +122,14 @@ class SriovLibrary:
         evidence.command(CommandResult(nic.host, command, 0, output or f"（经{how}执行）", "", seconds))
 
     def _show(self, nic: SriovNic) -> dict:
-        result = nic.ip_link_show()
-        evidence.command(result)
-        if not result.ok:
-            raise SriovError(f"{nic.host} 上 ip link show dev {nic.name} 失败：{result.stderr.strip()}")
+        """``ip -j -d link show dev <pf>`` where the host's iproute2 has JSON, else the text; logged, parsed."""
+        reading = structured.read(nic.session, "ip", nic.ip_link_show, parse_ip_link_vfs_json, parse_ip_link_vfs)
+        reading.log()
+        if reading.value is None:
+            raise SriovError(f"{nic.host} 上 {reading.result.command} 失败：{reading.result.stderr.strip()}")
         if nic.emulated:  # what the VF settings became in the emulated eswitch
             logger.debug(f"模拟网卡 {nic.host}:{nic.name} 的 eswitch 规则：\n{nic.flows()}")
-        return parse_ip_link_vfs(result.stdout)
+        return reading.value
 
     # -- VF count ----------------------------------------------------------------------------------------
     @keyword("设置VF数量")
@@ -513,17 +514,21 @@ class SriovLibrary:
         Example: | 虚拟机网卡链路应为 | vm01 | enp5s0 | down |
         """
         session = seam.current().session(vm)
-        command = shlex.join(["ip", "link", "show", "dev", check_ifname(interface)])
+        dev = check_ifname(interface)
+
+        def show(json: bool) -> CommandResult:
+            return session.run(shlex.join(["ip", *(["-j"] if json else []), "link", "show", "dev", dev]), timeout=30)
+
         deadline = time.monotonic() + timeout
         while True:
-            result = session.run(command, timeout=30)
-            link = parse_ip_links(result.stdout)[0] if result.ok and result.stdout.strip() else None
+            reading = structured.read(session, "ip", show, parse_ip_link_json, parse_ip_links)
+            link = reading.value[0] if reading.value else None
             carrier = bool(link) and "LOWER_UP" in link["flags"] and "NO-CARRIER" not in link["flags"]
             if link and carrier == (state == "up"):
-                evidence.command(result)
+                reading.log()
                 return link
             if time.monotonic() > deadline:
-                evidence.command(result)
+                reading.log()
                 seen = "UP（有载波）" if carrier else "DOWN（NO-CARRIER）"
                 raise AssertionError(f"{vm} 中 {interface} 在 {timeout:g} 秒后仍为 {seen}，期望 {state}")
             time.sleep(0.3)

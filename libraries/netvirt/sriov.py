@@ -303,6 +303,34 @@ def format_vf_line(state: VfState) -> str:
     return ", ".join(parts)
 
 
+def format_vf_json(state: VfState) -> dict[str, Any]:
+    """One ``vfinfo_list`` entry as iproute2 6.1 prints it under ``ip -j -d link show dev <pf>``."""
+    vlan: dict[str, Any] = {}
+    if state.vlan:
+        vlan["vlan"] = state.vlan
+        if state.qos:
+            vlan["qos"] = state.qos
+        if state.vlan_protocol != "802.1Q":
+            vlan["protocol"] = state.vlan_protocol
+    entry: dict[str, Any] = {
+        "vf": state.vf,
+        "link_type": "ether",
+        "address": state.mac,
+        "broadcast": "ff:ff:ff:ff:ff:ff",
+        "vlan_list": [vlan],
+    }
+    if state.max_tx_rate:
+        entry["tx_rate"] = state.max_tx_rate
+    entry["rate"] = {"max_tx": state.max_tx_rate, "min_tx": state.min_tx_rate}
+    if state.spoofchk is not None:
+        entry["spoofchk"] = state.spoofchk
+    entry["link_state"] = state.link_state.name
+    for name, key in (("trust", "trust"), ("query_rss", "query_rss_en")):
+        if getattr(state, name) is not None:
+            entry[key] = getattr(state, name)
+    return entry
+
+
 def parse_ethtool_driver(text: str) -> dict[str, str]:
     """``ethtool -i`` as ``{driver, version, firmware-version, bus-info, ...}``.
 
@@ -385,9 +413,10 @@ class SriovNic:
         request = rtnl.setlink_request(self.name, mtu=check_mtu(mtu))
         self.relay.request(request, f"ip link set dev {self.name} mtu {mtu}")
 
-    def ip_link_show(self) -> CommandResult:
-        """``ip link show dev <pf>`` as run on the host (the record's evidence)."""
-        return self.session.run(shlex.join(["ip", "link", "show", "dev", self.name]), timeout=30)
+    def ip_link_show(self, structured: bool = False) -> CommandResult:
+        """``ip link show dev <pf>`` as run on the host (the record's evidence); ``ip -j -d link`` if ``structured``."""
+        options = ["-j", "-d"] if structured else []
+        return self.session.run(shlex.join(["ip", *options, "link", "show", "dev", self.name]), timeout=30)
 
     # -- VF count: sysfs --------------------------------------------------------------------------
     def _sysfs(self, leaf: str) -> str:

@@ -66,6 +66,7 @@ from netvirt.sriov import (
     VfDevice,
     VfState,
     apply_change,
+    format_vf_json,
     format_vf_line,
 )
 
@@ -598,8 +599,12 @@ class EmulatedNic(SriovNic):
         super().set_pf_mtu(mtu)
         self._apply()
 
-    def ip_link_show(self) -> CommandResult:
-        result = super().ip_link_show()
+    def ip_link_show(self, structured: bool = False) -> CommandResult:
+        result = super().ip_link_show(structured)
+        if structured and result.ok:  # the emulated VFs in vfinfo_list, as iproute2 6.1 prints them
+            links = json.loads(result.stdout)
+            links[0]["vfinfo_list"] = [format_vf_json(vf.state) for vf in self.esw.vfs]
+            return replace(result, stdout=json.dumps(links) + "\n")
         lines = [format_vf_line(vf.state) for vf in self.esw.vfs]
         stdout = result.stdout.rstrip("\n") + "".join(f"\n{line}" for line in lines) + "\n"
         return replace(result, stdout=stdout)

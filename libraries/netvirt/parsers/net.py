@@ -1,11 +1,14 @@
 """Parsers for Linux networking tool output: ``ip link``, ``ibdev2netdev``, ``ethtool``, ``tc``.
 
 Each parser takes the text a QA engineer sees, without the command line, and raises
-``ValueError`` naming the line it could not read.
+``ValueError`` naming the line it could not read. ``ip -j link`` (iproute2 4.14 on) and
+``tc -j -s class`` (6.2 on) have JSON parsers giving the same shape as their text parsers, which
+stay for older hosts (CentOS 7's iproute2 3.10 has no ``-j``) and for pasted outputs.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -171,6 +174,106 @@ def parse_ip_link_vfs(text: str) -> dict[str, Any]:
         raise ValueError(
             f"expected the output for exactly one device, got {len(devices)}: {[device['name'] for device in devices]}"
         )
+    return devices[0]
+
+
+# ip -j link keys that the text header prints under another name (``attrs`` keeps the text's names).
+_JSON_ATTR_NAMES = {"operstate": "state", "linkmode": "mode", "txqlen": "qlen"}
+# VF keys of print_vfinfo() in JSON: 4.14-5.2 print "mac", 5.3 on link_type/address/broadcast.
+_JSON_VF_FLAGS = {"spoofchk": "spoofchk", "trust": "trust", "query_rss_en": "query_rss"}
+_JSON_VF_IGNORED = {"link_type", "broadcast", "link_pointtopoint", "stats"}
+
+
+def _json_list(text: str, tool: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{tool}: expected JSON output, got {text.strip()[:80]!r} ({exc})") from None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ValueError(f"{tool}: expected a JSON list of objects, got {text.strip()[:80]!r}")
+    return data
+
+
+def _vf_from_json(raw: dict[str, Any], device: str) -> dict[str, Any]:
+    """One ``vfinfo_list`` entry in the shape of :func:`_parse_vf`."""
+    if not isinstance(raw.get("vf"), int) or not isinstance(raw.get("address", raw.get("mac")), str):
+        raise ValueError(f"ip -j link: VF of {device} without 'vf' and 'address' (or 'mac'): {raw!r}")
+    vf: dict[str, Any] = {"vf": raw["vf"], "mac": raw.get("address", raw.get("mac"))}
+    vf.update({key: None for _, key, _ in _VF_FIELDS})
+    # A VLAN list (IFLA_VF_VLAN_LIST, kernel 4.9 on) has one entry; older kernels put vlan/qos on the VF.
+    vlans = raw.get("vlan_list") or [raw]
+    vf.update(vlan=vlans[0].get("vlan"), qos=vlans[0].get("qos"), vlan_protocol=vlans[0].get("protocol"))
+    vf["tx_rate"] = raw.get("tx_rate")
+    rate = raw.get("rate") or {}
+    vf.update(max_tx_rate=rate.get("max_tx"), min_tx_rate=rate.get("min_tx"))
+    vf["link_state"] = raw.get("link_state")
+    for key, name in _JSON_VF_FLAGS.items():
+        vf[name] = raw.get(key)
+    vf.update(node_guid=raw.get("node guid"), port_guid=raw.get("port guid"))
+    known = {"vf", "address", "mac", "vlan_list", "vlan", "qos", "tx_rate", "rate", "link_state"}
+    unknown = set(raw) - known - set(_JSON_VF_FLAGS) - _JSON_VF_IGNORED - {"node guid", "port guid"}
+    if unknown:
+        raise ValueError(f"ip -j link: unknown VF attribute(s) {sorted(unknown)} for vf {raw['vf']} of {device}")
+    return vf
+
+
+def parse_ip_link_json(text: str) -> list[dict[str, Any]]:
+    """Parse ``ip -j [-d] link show`` (iproute2 4.14 on) into the dicts of :func:`parse_ip_links`.
+
+    ``attrs`` has the header's scalars under the names the text prints (``state``, ``mode``,
+    ``qlen``, ``master`` ...) as strings; ``vfs`` come from ``vfinfo_list``. Where JSON says more
+    than the text, the JSON is kept: a VF rate iproute2 reports as 0 is 0 here (the text omits it).
+
+    >>> dev = parse_ip_link_json('[{"ifindex":3,"ifname":"v0","link":"v1","flags":["UP"],"mtu":1500,'
+    ...                          '"operstate":"UP","address":"ee:92:9e:39:94:6f"}]')[0]
+    >>> dev["name"], dev["link"], dev["state"], dev["mac"]
+    ('v0', 'v1', 'UP', 'ee:92:9e:39:94:6f')
+    """
+    devices = []
+    for raw in _json_list(text, "ip -j link"):
+        if "ifname" not in raw or "ifindex" not in raw:
+            raise ValueError(f"ip -j link: expected 'ifindex' and 'ifname' in every link, got {sorted(raw)}")
+        link = raw.get("link")
+        if link is None and raw.get("link_index") is not None:
+            link = f"if{raw['link_index']}"  # the peer is in another namespace: the text prints @ifN
+        attrs = {
+            _JSON_ATTR_NAMES.get(key, key): str(value)
+            for key, value in raw.items()
+            if isinstance(value, str | int)
+            and not isinstance(value, bool)
+            and key not in ("ifindex", "ifname", "link", "link_type", "address", "broadcast")
+        }
+        devices.append(
+            {
+                "index": raw["ifindex"],
+                "name": raw["ifname"],
+                "link": link,
+                "flags": list(raw.get("flags", [])),
+                "mtu": raw.get("mtu"),
+                "qdisc": raw.get("qdisc"),
+                "state": raw.get("operstate"),
+                "attrs": attrs,
+                "link_type": raw.get("link_type"),
+                "mac": raw.get("address"),
+                "brd": raw.get("broadcast"),
+                "altnames": list(raw.get("altnames", [])),
+                "vfs": [_vf_from_json(vf, raw["ifname"]) for vf in raw.get("vfinfo_list", [])],
+            }
+        )
+    return devices
+
+
+def parse_ip_link_vfs_json(text: str) -> dict[str, Any]:
+    """``ip -j -d link show dev <pf>``: the one device, with its VFs, as :func:`parse_ip_link_vfs` gives it.
+
+    >>> pf = parse_ip_link_vfs_json('[{"ifindex":10,"ifname":"enP5p1s0","vfinfo_list":[{"vf":1,'
+    ...     '"address":"00:00:00:00:00:00","vlan_list":[{}],"rate":{"max_tx":40000,"min_tx":35000},"trust":false}]}]')
+    >>> pf["vfs"][0]["max_tx_rate"], pf["vfs"][0]["trust"], pf["vfs"][0]["vlan"]
+    (40000, False, None)
+    """
+    devices = parse_ip_link_json(text)
+    if len(devices) != 1:
+        raise ValueError(f"ip -j link: expected exactly one device, got {[d['name'] for d in devices]}")
     return devices[0]
 
 
@@ -346,6 +449,49 @@ def parse_tc_class_stats(text: str) -> list[dict[str, Any]]:
     (':1', 79)
     """
     return _parse_tc(text, "class", "class")
+
+
+_TC_JSON_STATS = {
+    "bytes": "sent_bytes",
+    "packets": "sent_packets",
+    "drops": "dropped",
+    "overlimits": "overlimits",
+    "requeues": "requeues",
+    "backlog": "backlog_bytes",
+    "qlen": "backlog_packets",
+}
+
+
+def parse_tc_class_json(text: str) -> list[dict[str, Any]]:
+    """Parse ``tc -j -s class show dev DEV`` (iproute2 6.2 on) into the dicts of :func:`parse_tc_class_stats`.
+
+    Before 6.2 ``tc -j`` prints classes as text (``tc: Add JSON output to tc-class``, commit
+    010a8388): that is no JSON and raises here. JSON's ``class`` is the kind, ``handle`` the class
+    id; ``options`` lists the class's other keys as ``key value``; xstats (htb's ``tokens`` ...) go to
+    ``extra`` likewise.
+
+    >>> parse_tc_class_json('[{"class":"mq","handle":":1","root":true,"stats":{"bytes":7706,"packets":79}}]')[0][
+    ...     "sent_packets"]
+    79
+    """
+    classes = []
+    for raw in _json_list(text, "tc -j class"):
+        if not isinstance(raw.get("class"), str) or not isinstance(raw.get("handle"), str):
+            raise ValueError(f"tc -j class: expected 'class' (the kind) and 'handle' in every class, got {raw!r}")
+        stats = raw.get("stats") or {}
+        entry: dict[str, Any] = {
+            "class": raw["handle"],
+            "kind": raw["class"],
+            "dev": raw.get("dev"),
+            "parent": "root" if raw.get("root") else raw.get("parent"),
+        }
+        entry.update(dict.fromkeys(_TC_SENT_KEYS + _TC_BACKLOG_KEYS))
+        entry.update({name: stats[key] for key, name in _TC_JSON_STATS.items() if key in stats})
+        rest = {k: v for k, v in raw.items() if k not in ("class", "handle", "dev", "root", "parent", "stats")}
+        entry["options"] = " ".join(f"{k} {v}" for k, v in rest.items())
+        entry["extra"] = [f"{k} {v}" for k, v in stats.items() if k not in _TC_JSON_STATS]
+        classes.append(entry)
+    return classes
 
 
 def parse_tc_qdisc_stats(text: str) -> list[dict[str, Any]]:
