@@ -65,11 +65,15 @@ class Lab:
         from netvirt import hoststate
 
         for host, found in getattr(self, "nics_found", {}).items():
-            try:
-                for line in hoststate.put_back(self.session(host), found):
-                    self.progress(f"恢复网卡状态：{line}")
-            except RuntimeError as err:  # HostConnectionError included: the teardown goes on
-                self.progress(f"没能恢复主机 {host} 的网卡状态：{err}")
+            for attempt in (1, 2):  # the second on a new connection: the run's may be stuck
+                try:
+                    for line in hoststate.put_back(self.session(host), found):
+                        self.progress(f"恢复网卡状态：{line}")
+                    break
+                except RuntimeError as err:  # HostConnectionError included: the teardown goes on
+                    self.forget_session(host)
+                    if attempt == 2:
+                        self.progress(f"没能恢复主机 {host} 的网卡状态：{err}")
         self.close_sessions()
 
     # -- Open vSwitch on the hypervisor ----------------------------------------------------------

@@ -88,6 +88,26 @@ def test_teardown_puts_back_what_the_run_changed_on_the_hosts_nics(lab):
     assert hoststate.put_back(b, found) == [], "nothing left to put back"
 
 
+def test_host_b_keeps_its_management_mac_while_guest_taps_come_and_go(lab):
+    """A bridge without a MAC of its own takes its lowest port's: the root namespace's neighbour entry for
+    Host B went stale whenever a guest's tap joined or left, SSH to Host B stalled after 删除所有VM, and the
+    teardown's session outlived the lab. A tap with the lowest MAC there is (RFC 7042's documentation
+    range) joins and leaves the management bridge; the bridge's MAC does not move."""
+    ns = lab.builder.hv_ns
+
+    def mac() -> str:
+        return json.loads(procs.run(["ip", "-j", "-n", ns, "link", "show", "mgmtbr"]).stdout)[0]["address"]
+
+    before = mac()
+    procs.run(["ip", "-n", ns, "tuntap", "add", "dev", "lowmac0", "mode", "tap"])
+    try:
+        procs.run(["ip", "-n", ns, "link", "set", "lowmac0", "address", "00:00:5e:00:53:01", "master", "mgmtbr", "up"])
+        assert mac() == before
+    finally:
+        procs.run(["ip", "-n", ns, "link", "del", "lowmac0"])
+    assert mac() == before
+
+
 def test_cable_carries_frames_between_hosts(lab):
     a, b = lab.session("hosta"), lab.session("hostb")
     assert a.run("ip addr add 5.5.4.11/24 dev enP4p1s0").ok

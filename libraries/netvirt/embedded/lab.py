@@ -302,8 +302,13 @@ class EmbeddedLab:
             procs.run(["ip", "link", "set", root_end, "up"])
             address = f"{host.mgmt}/{self.net.prefixlen}"
             if host.name == self.spec.hypervisor:
-                # Host B bridges its management NIC so the guests' management taps join it.
-                procs.run(["ip", "-n", ns, "link", "add", "mgmtbr", "type", "bridge"])
+                # Host B bridges its management NIC so the guests' management taps join it. The bridge
+                # gets a MAC of its own (locally administered, from the address): otherwise it takes the
+                # lowest of its ports', which changes as guests' taps come and go, and the root namespace's
+                # neighbour entry for Host B goes stale: SSH to Host B stalled for tens of seconds after
+                # 删除所有VM, so the teardown could not reach it and its session outlived the lab.
+                mac = "02:00:" + ":".join(f"{octet:02x}" for octet in ipaddress.ip_address(host.mgmt).packed)
+                procs.run(["ip", "-n", ns, "link", "add", "mgmtbr", "address", mac, "type", "bridge"])
                 procs.run(["ip", "-n", ns, "link", "set", "mgmt0", "master", "mgmtbr", "up"])
                 procs.run(["ip", "-n", ns, "addr", "add", address, "dev", "mgmtbr"])
                 procs.run(["ip", "-n", ns, "link", "set", "mgmtbr", "up"])
