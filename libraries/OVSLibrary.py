@@ -26,6 +26,7 @@ from netvirt.ovs import (
     queue_counts,
 )
 from netvirt.parsers.ovs import (
+    name_flow_ports,
     parse_dpif_show,
     parse_dump_flows,
     parse_pmd_rxq_show,
@@ -346,12 +347,37 @@ class OVSLibrary:
     def dump_flows(self, bridge: str) -> list:
         """Run and log ``ovs-ofctl dump-flows``; return the flows (match, actions, n_packets ...).
 
+        With ``--names`` (ports by name, as the record shows them); an ovs-ofctl without it (OVS before
+        2.8) is run without, and ``in_port`` numbers are given their names from OVSDB's ``ofport``, as
+        the log says.
+
         Example: | ${flows}= | 查看流表 | ovsbr0 |
         """
-        self.ovs.ports(check_name("网桥", bridge))
-        result = self._hv("ovs-ofctl", "--names", "dump-flows", bridge)  # names, as the record shows them
+        ports = self.ovs.ports(check_name("网桥", bridge))
+        result = self._hv("ovs-ofctl", "--names", "dump-flows", bridge, check=False)  # names, as the record shows
+        if result.ok or "--names" not in result.stderr:
+            evidence.command(result)
+            if not result.ok:
+                said = (result.stderr or result.stdout).strip()
+                raise OvsError(f"ovs-ofctl --names dump-flows {bridge} 失败：{said}")
+            return parse_dump_flows(result.stdout)
+        # OVS before 2.8: "ovs-ofctl: unrecognized option '--names'"; flows name ports by OpenFlow number.
         evidence.command(result)
-        return parse_dump_flows(result.stdout)
+        result = self._hv("ovs-ofctl", "dump-flows", bridge)
+        evidence.command(result)
+        ofports = {}
+        for name in ports:
+            try:
+                ofports[name] = self.ovs.interface(name)["ofport"]
+            except OvsError:  # a bond: its interfaces have names of their own
+                continue
+        mapping = ", ".join(f"{n}={o}" for n, o in ofports.items())
+        logger.info(
+            "该 OVS 的 ovs-ofctl 没有 --names（OVS 2.8 起才有）：流表按 OpenFlow 端口号输出，"
+            f"in_port 按 OVSDB 的 ofport 换成端口名（{mapping}）；actions 保持端口号"
+        )
+        names = {ofport: name for name, ofport in ofports.items() if isinstance(ofport, int)}
+        return name_flow_ports(parse_dump_flows(result.stdout), names)
 
     @keyword("获取OVSDB配置快照")
     def snapshot(self) -> dict:
@@ -487,11 +513,16 @@ class OVSLibrary:
         evidence.table(
             ["PMD core", "NUMA", "端口", "队列", "状态"],
             [
-                (p["core_id"], p["numa_id"], q["port"], q["queue_id"], q.get("state") or "-")
+                (p["core_id"], p["numa_id"], q["port"], q["queue_id"], q.get("state") or "未显示（OVS < 2.12）")
                 for p in pmds
                 for q in p["queues"]
             ],
-            title="PMD 与接收队列",
+            title="PMD 与接收队列"
+            + (
+                "（OVS 2.12 前不显示队列状态：所列队列都被轮询）"
+                if any(q.get("state") is None for p in pmds for q in p["queues"])
+                else ""
+            ),
         )
         return pmds
 

@@ -412,6 +412,31 @@ def parse_dump_flows(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def name_flow_ports(flows: list[dict[str, Any]], names: dict[int, str]) -> list[dict[str, Any]]:
+    """Put port names for the OpenFlow port numbers of ``in_port`` in flows dumped without ``--names``.
+
+    ``ovs-ofctl --names`` came with OVS 2.8; OVS 2.7 prints ``in_port=2``. ``names`` maps ofport to
+    port name (OVSDB's Interface ``ofport``); a number not in it stays. ``actions`` stay as printed.
+
+    >>> flow = parse_dump_flows(" cookie=0x0, table=0, n_packets=3, n_bytes=0, in_port=2 actions=output:1")[0]
+    >>> named = name_flow_ports([flow], {2: "dpdkvhostuser0"})[0]
+    >>> named["match"], named["match_fields"]["in_port"], named["actions"]
+    ('in_port=dpdkvhostuser0', 'dpdkvhostuser0', 'output:1')
+    """
+    named = []
+    for flow in flows:
+        port = flow["match_fields"].get("in_port")
+        if port is not None and port.isdigit() and int(port) in names:
+            name = names[int(port)]
+            flow = {
+                **flow,
+                "match": re.sub(rf"(?<![\w.])in_port={port}(?![\w.])", f"in_port={name}", flow["match"]),
+                "match_fields": {**flow["match_fields"], "in_port": name},
+            }
+        named.append(flow)
+    return named
+
+
 def _parse_exit_status(status: str) -> dict[str, Any]:
     """Split OVS's process status text: ``killed (Segmentation fault), core dumped``."""
     killed = _KILLED_RE.match(status)
