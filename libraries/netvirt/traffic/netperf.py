@@ -4,7 +4,9 @@ The record runs ``./netserver`` and ``./netperf -H 5.5.5.51 -l 30 -cC -fG`` and 
 min/max of 5 runs. Here the server is ``netserver -D -f -4 -p PORT`` (in the foreground,
 serving tests one after another, so its pid is the only process to stop) and the client
 asks for keyword output (``-- -k``), which :func:`netvirt.parsers.traffic.parse_netperf_keyval`
-reads; the runs come back in the shape of iperf3's, so one summary and one table serve both.
+reads (a netperf before 2.5 refuses ``-k`` on stderr and prints its classic table, which
+:func:`netvirt.parsers.traffic.parse_netperf_classic` reads); the runs come back in the shape of
+iperf3's, so one summary and one table serve both.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from netvirt.parsers.traffic import NETPERF_SELECTORS, parse_netperf_keyval
+from robot.api import logger
+
+from netvirt.parsers.traffic import NETPERF_SELECTORS, parse_netperf_classic, parse_netperf_keyval
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import ServerProcess, require_tools
 from netvirt.traffic.hostproc import start_server as start_server_listening
@@ -82,10 +86,14 @@ def run_client(session: SshSession, address: str, options: NetperfOptions) -> tu
     try:
         values = parse_netperf_keyval(result.stdout)
     except ValueError:
-        output = " ".join((result.stderr + result.stdout).split())[:500]
-        raise RuntimeError(
-            f"{session.name} 上的 netperf（到 {address}:{options.port}）失败（rc={result.rc}）：{output or '没有输出'}"
-        ) from None
+        try:  # netperf before 2.5 has no -k: it says "invalid option -- k" and prints its classic table
+            values = parse_netperf_classic(result.stdout)
+        except ValueError:
+            output = " ".join((result.stderr + result.stdout).split())[:500] or "没有输出"
+            raise RuntimeError(
+                f"{session.name} 上的 netperf（到 {address}:{options.port}）失败（rc={result.rc}）：{output}"
+            ) from None
+        logger.info(f"{session.name} 上的 netperf 没有 -k 关键字输出（2.5 之前的版本）：读取其经典结果表")
     return result, as_run(values, options.test)
 
 
