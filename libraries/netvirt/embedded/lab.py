@@ -182,11 +182,6 @@ class EmbeddedLab:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
 
-    @property
-    def owned(self) -> bool:
-        """Whether this object holds the lab id (from ``up`` or ``down`` until ``down`` ends)."""
-        return self._lock_fd is not None
-
     def _release_lock(self) -> None:
         if self._lock_fd is None:
             return
