@@ -44,8 +44,10 @@
     TRY
         两台主机应能互相Ping通    ${vm}    ${addr}    ${peer}    ${peer_addr}
     EXCEPT    AS    ${error}
-        Fail    正对照失败：${vm} 的新网卡（${addr}）在它自己的网络 ${network} 内与 ${peer}（${peer_addr}）不通，
+        ${message}=    Catenate    SEPARATOR=${EMPTY}
+        ...    正对照失败：${vm} 的新网卡（${addr}）在它自己的网络 ${network} 内与 ${peer}（${peer_addr}）不通，
         ...    新网卡没有承载流量，因此无法判断网络隔离。原因：${error}
+        Fail    ${message}
     END
 
 拆除隔离网络

@@ -4,12 +4,9 @@ SSH, given a NIC live and relieved of it, then destroyed and undefined."""
 import os
 
 import pytest
+from vmlab import ovs_lab, running_vm01
 
-import embedded_lab
-from netvirt import seam
 from netvirt.embedded import procs
-from netvirt.labspec import load_lab
-from netvirt.ovs import Ovs, PortType
 from netvirt.vm import VmError
 from VMLibrary import VMLibrary
 
@@ -18,29 +15,14 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab need
 
 @pytest.fixture(scope="module")
 def lab():
-    lab = seam.from_spec(load_lab(embedded_lab.description("nvtv")), progress=lambda m: None)
-    lab.setup()
-    seam.use(lab)
-    ovs = Ovs(lab.ovsdb_remote)
-    ovs.set_other_config({"dpdk-init": "true", "pmd-cpu-mask": "0x2"})
-    ovs.add_bridge("ovsbr0")
-    ovs.add_port("ovsbr0", "dpdkvhostuser0", PortType.dpdkvhostuser)
-    ovs.close()
-    try:
+    with ovs_lab("nvtv") as lab:
         yield lab
-    finally:
-        seam.use(None)
-        lab.teardown()
-        assert lab.builder.leftovers() == []
 
 
 @pytest.fixture(scope="module")
 def vm01(lab):
-    library = VMLibrary()
-    library.create_vm("vm01")
-    library.wait_until_vm_ready("vm01", timeout=120)
-    yield library
-    library.remove_vm("vm01")
+    with running_vm01() as library:
+        yield library
 
 
 def test_guest_is_real_and_multiqueue(lab, vm01):
