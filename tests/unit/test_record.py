@@ -315,12 +315,12 @@ def test_step_comments_show_the_values_variables_got():
     assert steps == ["挂载网卡 vm02 vhostuser", "配置业务地址 vm02 eth2 5.5.5.52/24"]
 
 
-EMULATING_LIBRARY = '''
+EMULATING_LIBRARY = """
 from netvirt import emulation
 
 def drive_the_emulated_nic():
     emulation.used("emulated-nic", "SR-IOV 网卡的 eswitch 与 VF 为模拟（型号 cx4-ofed4.3）")
-'''
+"""
 
 EMULATING_SUITE = """\
 *** Settings ***
