@@ -23,6 +23,7 @@ inside 198.18.0.0/15; namespaces get no default route and no link to real interf
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import ipaddress
 import os
@@ -181,8 +182,11 @@ class EmbeddedLab:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
+        # A process that ends holding the id (a failed bring-up without its teardown) removes the file.
+        atexit.register(self._release_lock)
 
     def _release_lock(self) -> None:
+        atexit.unregister(self._release_lock)
         if self._lock_fd is None:
             return
         self.lock_path.unlink(missing_ok=True)
