@@ -239,7 +239,8 @@ class VMLibrary:
     @staticmethod
     def _check_socket_free(hypervisor, path: str) -> None:
         """QEMU as vhost-user server replaces whatever is at ``path``: refuse a file that is no socket and a
-        socket some process listens on (an OVS port, ovsdb-server's db.sock). A stale one may go."""
+        socket some process listens on (an OVS port, ovsdb-server's db.sock). A stale one may go. ``ss`` lists
+        the listening sockets of the hypervisor's network namespace, the one OVS and QEMU run in."""
         if not hypervisor.run(shlex.join(["test", "-e", path])).ok:
             return
         if not hypervisor.run(shlex.join(["test", "-S", path])).ok:
