@@ -69,7 +69,8 @@ def gives_json(session: SshSession, tool: str) -> bool:
             known[tool] = False
         said = "支持 JSON 输出" if known[tool] else "不支持 JSON 输出，读文本"
         detail = (result.stderr or result.stdout).strip()[:120]
-        logger.info(f"{session.name} 的 {shlex.join(probe)}：{said}" + (f"（{detail}）" if not known[tool] else ""))
+        detail = f"（{detail}）" if detail and not known[tool] else ("（无输出）" if not known[tool] else "")
+        logger.info(f"{session.name} 的 {shlex.join(probe)}：{said}{detail}")
     return known[tool]
 
 

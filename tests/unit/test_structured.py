@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from netvirt import structured
-from netvirt.parsers import net
+from netvirt.parsers import net, traffic
 from netvirt.sriov import LinkState, VfState, format_vf_json, format_vf_line
 from netvirt.ssh import CommandResult
+from netvirt.traffic import counters
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -265,3 +266,64 @@ def test_tc_6_1_has_no_class_json_and_its_classes_are_read_as_text():
     )
     assert [c["class"] for c in reading.value] == ["1:1", "1:2", "1:3", "1:4"]
     assert reading.source == "tc 文本输出（该主机的工具不支持 -j）"
+
+
+# -------------------------------------------------------------------------------- ip -s link counters
+
+
+def test_ip_s_text_of_iproute2_6_1_reads_as_its_json():
+    # Captured together; 6.1's text "missed" column is rx_missed_errors, which its JSON prints only with -s -s.
+    from_json = traffic.parse_ip_link_stats(fixture("versions/iproute2/ip-s-j-link-veth-iproute2-6.1.json"))
+    from_text = traffic.parse_ip_link_stats_text(fixture("versions/iproute2/ip-s-link-veth-iproute2-6.1.txt"))
+    assert from_text.pop("rx_missed_errors") == 0 and from_json.pop("rx_over_errors") == 0
+    assert from_text == from_json and from_text["rx_bytes"] == 2528 and from_text["tx_packets"] == 23
+
+
+def test_ip_s_text_of_iproute2_3_10():
+    counters = traffic.parse_ip_link_stats_text(fixture("versions/iproute2/ip-s-link-iproute2-3.10.txt"))
+    assert counters == {
+        "rx_bytes": 2528,
+        "rx_packets": 32,
+        "rx_errors": 0,
+        "rx_dropped": 0,
+        "rx_over_errors": 0,
+        "rx_multicast": 0,
+        "tx_bytes": 1618,
+        "tx_packets": 23,
+        "tx_errors": 0,
+        "tx_dropped": 0,
+        "tx_carrier_errors": 0,
+        "tx_collisions": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (fixture("versions/iproute2/ip-link-veth-no-carrier-iproute2-6.1.txt"), "no 'RX:'/'TX:' statistics rows"),
+        (fixture("versions/iproute2/ip-s-link-iproute2-3.10.txt") * 2, "exactly one link, got 2"),
+        ("3: v0: <UP> mtu 1500\n    RX errors: length crc\n    0 0\n", "line 2: expected 'RX: bytes packets"),
+        ("3: v0: <UP> mtu 1500\n    RX: bytes packets\n    10\n", "as many numbers under them"),
+    ],
+)
+def test_ip_s_text_that_cannot_be_read_names_the_line(text, message):
+    with pytest.raises(ValueError, match="ip -s link") as err:
+        traffic.parse_ip_link_stats_text(text)
+    assert message in str(err.value)
+
+
+def test_counters_on_the_record_labs_centos_are_read_from_the_text():
+    host = FakeHost(
+        "vm01",
+        {
+            "ip -j link show dev lo": CENTOS_IP,
+            "ip -s link show dev eth1": (0, fixture("versions/iproute2/ip-s-link-iproute2-3.10.txt"), ""),
+            "! command -v ethtool >/dev/null || ethtool -S eth1": (0, "", ""),
+        },
+    )
+    values, results = counters.read(host, "eth1")
+    assert values["link"]["rx_packets"] == 32 and values["ethtool"] == {}
+    assert [r.command for r in results] == [
+        "ip -s link show dev eth1",
+        "! command -v ethtool >/dev/null || ethtool -S eth1",
+    ]

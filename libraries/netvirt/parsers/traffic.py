@@ -696,6 +696,60 @@ def parse_pcap(data: bytes) -> dict[str, Any]:
     return {"linktype": linktype, "snaplen": snaplen, "packets": packets}
 
 
+# ``ip -s link`` text columns and the stats64 keys ``ip -s -j link`` gives them (ip/ipaddress.c at v3.10.0
+# prints "overrun", from 5.x on "missed" = rx_missed_errors; JSON has both as over_errors/missed_errors).
+_IP_STATS_COLUMNS = {
+    "bytes": "bytes",
+    "packets": "packets",
+    "errors": "errors",
+    "dropped": "dropped",
+    "overrun": "over_errors",
+    "missed": "missed_errors",
+    "mcast": "multicast",
+    "carrier": "carrier_errors",
+    "collsns": "collisions",
+    "compressed": "compressed",  # 3.10 prints it only when the driver counts compressed packets
+}
+
+
+def parse_ip_link_stats_text(text: str) -> dict[str, int]:
+    """Parse ``ip -s link show dev X`` text (iproute2 without ``-j``: CentOS 7's 3.10) as :func:`parse_ip_link_stats`.
+
+    Reads the ``RX:``/``TX:`` column rows and the numbers under them, whichever columns the version
+    prints (3.10: ``overrun``, newer: ``missed``); ``ip -s -s``'s error rows are refused.
+
+    >>> parse_ip_link_stats_text("2: eth0: <UP> mtu 1500\\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff\\n"
+    ...     "    RX: bytes  packets  errors  dropped overrun mcast\\n    10  1  0  0  0  0\\n"
+    ...     "    TX: bytes  packets  errors  dropped carrier collsns\\n    20  2  0  0  0  0")["tx_packets"]
+    2
+    """
+    lines = [(no, line.strip()) for no, line in enumerate(text.splitlines(), 1) if line.strip()]
+    headers = [i for i, (_, line) in enumerate(lines) if re.match(r"^\d+: ", line)]
+    if len(headers) != 1:
+        raise ValueError(f"ip -s link: expected the output for exactly one link, got {len(headers)} header lines")
+    counters: dict[str, int] = {}
+    for i, (no, line) in enumerate(lines):
+        if not line.startswith(("RX", "TX")):
+            continue
+        direction, _, columns = line.partition(":")
+        if direction not in ("RX", "TX") or i + 1 >= len(lines):
+            raise ValueError(
+                f"ip -s link line {no}: expected 'RX: bytes packets ...' and a row of numbers, got {line!r}"
+            )
+        names, values = columns.split(), lines[i + 1][1].split()
+        unknown = [name for name in names if name not in _IP_STATS_COLUMNS]
+        if unknown or len(values) != len(names) or not all(v.isdigit() for v in values):
+            raise ValueError(
+                f"ip -s link line {no}: expected the columns {'/'.join(_IP_STATS_COLUMNS)} and as many numbers "
+                f"under them, got {line!r} / {lines[i + 1][1]!r}"
+            )
+        prefix = direction.lower()
+        counters.update({f"{prefix}_{_IP_STATS_COLUMNS[n]}": int(v) for n, v in zip(names, values, strict=True)})
+    if "rx_bytes" not in counters or "tx_bytes" not in counters:
+        raise ValueError("ip -s link: no 'RX:'/'TX:' statistics rows (was it run without -s?)")
+    return counters
+
+
 def parse_ip_link_stats(text: str) -> dict[str, int]:
     """Parse ``ip -s -j link show dev X`` into flat counters: ``rx_bytes``, ``tx_dropped``, ...
 
