@@ -24,6 +24,7 @@ inside 198.18.0.0/15; namespaces get no default route and no link to real interf
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import ipaddress
 import os
@@ -42,6 +43,23 @@ LAB_ROOT = Path("/var/lib/netvirt-robot")
 DPDK_RUNTIME = Path("/var/run/dpdk")
 OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
+HUGEPAGES_LOCK = Path("/run/lock/netvirt-robot-hugepages.lock")
+
+
+@contextlib.contextmanager
+def hugepage_counter():
+    """The machine's hugepage count is shared by every lab: each adds its pages and takes them back by
+    read-modify-write, under this machine-wide lock, so two labs starting or stopping together do not
+    lose each other's change."""
+    HUGEPAGES_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(HUGEPAGES_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 LOCK_DIR = Path("/run/lock")
 HUGEPAGE_KIB = 2048
 
@@ -447,11 +465,12 @@ class EmbeddedLab:
         pages = sum(vm.memory_mib * 1024 // HUGEPAGE_KIB for vm in self.spec.vms if vm.hugepage_kib == HUGEPAGE_KIB)
         if not pages:
             return
-        before = int(HUGEPAGES.read_text())
-        HUGEPAGES.write_text(str(before + pages))
-        # Record what we added before checking, so a failure still gives the pages back.
-        (self.root / "hugepages.added").write_text(str(pages))
-        got = int(HUGEPAGES.read_text()) - before
+        with hugepage_counter():
+            before = int(HUGEPAGES.read_text())
+            HUGEPAGES.write_text(str(before + pages))
+            # Record what we added before checking, so a failure still gives the pages back.
+            (self.root / "hugepages.added").write_text(str(pages))
+            got = int(HUGEPAGES.read_text()) - before
         if got < pages:
             raise procs.LabCommandError(f"只分配到 {got}/{pages} 个 2 MiB 大页（内存不足或碎片化）")
         self.progress(f"分配 {pages} 个 2 MiB 大页给虚拟机")
@@ -574,7 +593,8 @@ class EmbeddedLab:
         added = self.root / "hugepages.added"
         if added.exists():
             pages = int(added.read_text() or 0)
-            HUGEPAGES.write_text(str(max(0, int(HUGEPAGES.read_text()) - pages)))
+            with hugepage_counter():
+                HUGEPAGES.write_text(str(max(0, int(HUGEPAGES.read_text()) - pages)))
         shutil.rmtree(DPDK_RUNTIME / self.id, ignore_errors=True)
         if DPDK_RUNTIME.is_dir() and not any(DPDK_RUNTIME.iterdir()):
             DPDK_RUNTIME.rmdir()
