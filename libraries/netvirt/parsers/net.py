@@ -327,6 +327,9 @@ def _colon_lines(text: str, tool: str) -> list[tuple[int, str, str]]:
 def parse_ethtool_stats(text: str) -> dict[str, int]:
     """Parse ``ethtool -S`` (whole or grepped) into ``{counter: value}``.
 
+    A counter's name is everything before the last colon: drivers that group counters by queue print
+    ``[0]: rx_bytes: 12`` (bnx2x) or ``rxq0: rx_bytes: 12`` (be2net), kept as ``[0]: rx_bytes``.
+
     >>> parse_ethtool_stats("NIC statistics:\\n     rx_vport_multicast_packets: 8981036150")
     {'rx_vport_multicast_packets': 8981036150}
     """
@@ -334,6 +337,8 @@ def parse_ethtool_stats(text: str) -> dict[str, int]:
     for no, name, value in _colon_lines(text, "ethtool -S"):
         if name == "NIC statistics" and not value:
             continue
+        group, colon, value = value.rpartition(":")
+        name, value = (f"{name}: {group.strip()}", value.strip()) if colon else (name, value)
         if not value.isdigit():
             raise ValueError(f"ethtool -S line {no}: expected an integer for counter {name!r}, got {value!r}")
         stats[name] = int(value)
