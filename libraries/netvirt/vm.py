@@ -216,6 +216,13 @@ class Hypervisor:
         what = f"向虚拟机 {name} 挂载设备" if attach else f"从虚拟机 {name} 卸载设备"
         self._call(what, lambda: call(xml, flags), timeout)
 
+    def update_device(self, name: str, device_xml: str) -> None:
+        """Change a device of the running domain ``name`` in place (e.g. an interface's ``<link state>``)."""
+        dom = self.lookup(name)
+        self._call(
+            f"修改虚拟机 {name} 的设备", lambda: dom.updateDeviceFlags(device_xml, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        )
+
     def interfaces(self, name: str) -> list[dict[str, str]]:
         """The domain's NICs as libvirt reports them: type, mac, source (socket, tap or PCI address)."""
         return [

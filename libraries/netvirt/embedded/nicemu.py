@@ -672,14 +672,11 @@ class EmulatedNic(SriovNic):
 
     def _guest_link(self, domain: str, mac: str, up: bool) -> None:
         """The guest NIC's carrier through libvirt, as a VF's link reaches the VF driver in a guest."""
-        import libvirt
-
         from netvirt.vm import Hypervisor
 
-        hypervisor = Hypervisor(self.lab.spec.libvirt_uri)
+        hypervisor = Hypervisor(self.lab.spec.libvirt_uri, timeout=30)
         try:
-            dom = hypervisor.lookup(domain)
-            for iface in ET.fromstring(dom.XMLDesc(0)).findall("devices/interface"):
+            for iface in ET.fromstring(hypervisor.xml(domain)).findall("devices/interface"):
                 if iface.find("mac").get("address") == mac:
                     break
             else:
@@ -687,7 +684,7 @@ class EmulatedNic(SriovNic):
             for old in iface.findall("link"):
                 iface.remove(old)
             ET.SubElement(iface, "link", state="up" if up else "down")
-            dom.updateDeviceFlags(ET.tostring(iface, encoding="unicode"), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            hypervisor.update_device(domain, ET.tostring(iface, encoding="unicode"))
         finally:
             hypervisor.close()
 
