@@ -33,6 +33,12 @@ from netvirt.parsers.ovs import (
     parse_vhost_numa_log,
     parse_vswitchd_crashes,
 )
+from netvirt.parsers.versions import (
+    dpdk_version_from_header,
+    dpdk_version_from_log,
+    dpdk_version_from_vswitchd,
+    extract_version,
+)
 
 # ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
 FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
@@ -54,6 +60,7 @@ class OVSLibrary:
 
     def __init__(self):
         self._ovs: Ovs | None = None
+        self._vswitchd_binary: str | None = None
 
     @property
     def ovs(self) -> Ovs:
@@ -90,6 +97,7 @@ class OVSLibrary:
         if self._ovs:
             self._ovs.close()
             self._ovs = None
+        self._vswitchd_binary = None
 
     @keyword("设置OVS全局配置")
     def set_other_config(self, **values: str) -> None:
@@ -601,10 +609,96 @@ class OVSLibrary:
 
     @keyword("获取OVS版本")
     def ovs_version(self) -> dict:
-        """Return the OVS and DPDK versions recorded in OVSDB, and log them.
+        """Return and log the hypervisor's OVS and DPDK versions, each with where it was read.
+
+        OVSDB first (``ovs_version``, which ovs-ctl writes; ``dpdk_version``, which ovs-vswitchd writes from
+        OVS 2.10); where a column is absent from the schema (the record's OVS 2.8.4) or empty: the running
+        ovs-vswitchd's ``--version`` (``DPDK x`` on DPDK builds from OVS 2.9), its log (``Using DPDK x``
+        from 2.9, EAL's ``RTE Version`` when ``dpdk-extra`` gives ``-v``), then the ``rte_version.h`` of
+        the DPDK OVS was built with, named by the lab parameter ``dpdk_version_header``. Keys:
+        ``ovs_version``, ``dpdk_version`` (empty when unknown), ``dpdk_initialized``, ``ovs_version_source``,
+        ``dpdk_version_source`` (where read, or what was tried).
 
         Example: | ${v}= | 获取OVS版本 |
         """
         system = self.ovs.system()
-        evidence.pre("OVS 版本", "\n".join(f"{k}: {v}" for k, v in system.items()))
-        return system
+        ovs, ovs_source = system["ovs_version"], "OVSDB Open_vSwitch ovs_version"
+        dpdk, dpdk_source, tried = system["dpdk_version"], "OVSDB Open_vSwitch dpdk_version", []
+        if not dpdk:
+            tried.append(
+                "OVSDB 的 dpdk_version 为空（DPDK 未初始化？）"
+                if self.ovs.has_column("Open_vSwitch", "dpdk_version")
+                else f"OVSDB 模式 {system['schema']} 没有 dpdk_version 列（OVS 2.10 起才有）"
+            )
+        if not (ovs and dpdk):
+            binary = self._running_vswitchd()
+            result = self._hv(binary, "--version", check=False)
+            evidence.command(result)
+            if not ovs and result.ok:
+                ovs, ovs_source = str(extract_version(result.stdout, "ovs")), f"{binary} --version"
+            if not dpdk:
+                dpdk, dpdk_source = dpdk_version_from_vswitchd(result.stdout), f"{binary} --version"
+                tried.append(f"{binary} --version 没有 DPDK 行（OVS 2.9 起才打印）")
+        if not dpdk:
+            dpdk, dpdk_source = self._dpdk_version_from_files(tried)
+        if not ovs:
+            raise OvsError(f"读不到 OVS 版本：OVSDB 的 ovs_version 为空，{self._running_vswitchd()} --version 也失败")
+        versions = {
+            "ovs_version": ovs,
+            "dpdk_version": dpdk or "",
+            "dpdk_initialized": system["dpdk_initialized"] or "",
+            "ovs_version_source": ovs_source,
+            "dpdk_version_source": dpdk_source if dpdk else "；".join(tried),
+        }
+        evidence.pre("OVS 版本", "\n".join(f"{k}: {v}" for k, v in versions.items() if v))
+        return versions
+
+    def _dpdk_version_from_files(self, tried: list[str]) -> tuple[str | None, str]:
+        """DPDK's version from ovs-vswitchd's log, else from the lab's ``dpdk_version_header``; adds what
+        did not tell it to ``tried``."""
+        lab = seam.current()
+        pattern = "Using DPDK [^ |]+|RTE Version: '[^']*'"
+        log = self._hv("grep", "-a", "-o", "-E", pattern, lab.ovs_log_path, check=False)
+        evidence.command(log)
+        if version := dpdk_version_from_log(log.stdout):
+            return version, lab.ovs_log_path
+        tried.append(
+            f"{lab.ovs_log_path} 中没有 'Using DPDK'（OVS 2.9 起）或 EAL 'RTE Version'（dpdk-extra 含 -v 时）行"
+        )
+        header = lab.spec.params.get("dpdk_version_header")
+        if not header:
+            tried.append("实验环境参数 dpdk_version_header（编译 OVS 所用 DPDK 的 rte_version.h）未设置")
+            return None, ""
+        read = self._hv("cat", str(header), check=False)
+        evidence.command(read)
+        if version := dpdk_version_from_header(read.stdout) if read.ok else None:
+            return version, f"{header}（编译 OVS 所用 DPDK 的版本头文件，实验环境参数 dpdk_version_header）"
+        tried.append(f"{header} 不可读或没有 RTE_VER_* 定义")
+        return None, ""
+
+    def _running_vswitchd(self) -> str:
+        """The running ovs-vswitchd's binary (a source build's /usr/local/sbin one, Debian's DPDK one ...),
+        from its pidfile in OVS_RUNDIR; ``ovs-vswitchd`` on PATH when that cannot be read."""
+        if self._vswitchd_binary is None:
+            self._vswitchd_binary = "ovs-vswitchd"
+            pid = self._hv("cat", f"{seam.current().spec.ovs_rundir}/ovs-vswitchd.pid", check=False).stdout.strip()
+            if pid.isdigit():
+                exe = self._hv("readlink", f"/proc/{pid}/exe", check=False).stdout.strip()
+                if exe.startswith("/") and not exe.endswith(" (deleted)"):
+                    self._vswitchd_binary = exe
+        return self._vswitchd_binary
+
+    @keyword("获取DPDK版本")
+    def dpdk_version(self, versions: dict) -> str:
+        """Return the DPDK version in ``versions`` (from 获取OVS版本); skip the test, saying what was tried,
+        when it could not be read (an OVS 2.8 without ``dpdk_version_header``, for one).
+
+        Example: | ${dpdk}= | 获取DPDK版本 | ${ovs} |
+        """
+        if not versions.get("dpdk_version"):
+            raise SkipExecution(
+                f"读不到 DPDK 版本，无法检查 dpdk 的版本要求：{versions.get('dpdk_version_source', '')}。"
+                "在实验环境参数 dpdk_version_header 中给出编译 OVS 所用 DPDK 的 rte_version.h 即可检查"
+            )
+        logger.info(f"DPDK 版本 {versions['dpdk_version']}（读自 {versions['dpdk_version_source']}）")
+        return versions["dpdk_version"]

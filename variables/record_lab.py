@@ -5,6 +5,7 @@ in the record, so they come from the environment, with the secrets:
 
     NETVIRT_HOSTA_ADDR, NETVIRT_HOSTB_ADDR, NETVIRT_VM01_ADDR, NETVIRT_VM02_ADDR   management addresses
     NETVIRT_SSH_PASSWORD (or NETVIRT_SSH_KEY, a private key file)               root's credentials
+    NETVIRT_DPDK_VERSION_HEADER (optional)   the rte_version.h of the DPDK OVS was built with
 
 A missing address fails at load time naming the variable; credentials are read when a
 host is first contacted and never logged.
@@ -14,7 +15,15 @@ import os
 
 from netvirt.labspec import LabDescriptionError, load_lab
 
-OVS_RUNDIR = "/usr/local/var/run/openvswitch"  # OVS built from source, as in the record
+# OVS 2.8.4 built from source with prefix /usr/local, as in the record (its PATH adds
+# /usr/local/share/openvswitch/scripts for ovs-ctl; its vhost-user sockets are in the run dir).
+OVS_RUNDIR = "/usr/local/var/run/openvswitch"
+OVS_CTL = "/usr/local/share/openvswitch/scripts/ovs-ctl"
+OVS_LOG = "/usr/local/var/log/openvswitch/ovs-vswitchd.log"
+# OVS 2.8 records no DPDK version (OVSDB's dpdk_version came with 2.10, --version's DPDK line with 2.9):
+# 5.1.1 reads it from the rte_version.h of the DPDK OVS was built with. DPDK 17.x's `make install
+# prefix=/usr/local` puts it here; an OVS configured --with-dpdk=$DPDK_BUILD has it in $DPDK_BUILD/include.
+DPDK_VERSION_HEADER = "/usr/local/include/dpdk/rte_version.h"
 
 
 def _env(name: str) -> str:
@@ -88,6 +97,9 @@ def description() -> dict:
         "vms": [vm(1), vm(2)],
         "capabilities": ["msix_interrupts", "sriov_passthrough"],  # virtio MSI-X in the guests, VFs through VFIO
         "params": {
+            "ovs_ctl": OVS_CTL,
+            "ovs_log": OVS_LOG,
+            "dpdk_version_header": os.environ.get("NETVIRT_DPDK_VERSION_HEADER", DPDK_VERSION_HEADER),
             "pmd_cpu_mask": "FF00000000",  # cores 32-39
             "dpdk_socket_mem": "4096",  # single socket, 4 GiB
             "policer_rate_bps": 5_000_000_000,  # the record's 5 Gbit/s on dpdkp1

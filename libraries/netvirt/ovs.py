@@ -320,6 +320,7 @@ class Ovs:
         self.timeout = timeout
         self._api: impl_idl.OvsdbIdl | None = None
         self.last_command = ""
+        self.schema_version = ""
 
     @property
     def api(self) -> impl_idl.OvsdbIdl:
@@ -329,6 +330,7 @@ class Ovs:
             except Exception as err:  # ovs raises plain Exceptions for unreachable servers
                 raise OvsError(f"无法连接 OVSDB（{self.remote}）：{err}") from None
             helper.register_all()
+            self.schema_version = helper.schema_json.get("version", "")
             idl = connection.OvsdbIdl(self.remote, helper)
             # ovsdbapp keeps one connection per backend *class*; a class of our own per Ovs object
             # lets one process talk to several OVSDBs (two labs, a restarted server).
@@ -344,6 +346,26 @@ class Ovs:
     # -- reading --------------------------------------------------------------------------------
     def _rows(self, table: str):
         return list(self.api.tables[table].rows.values())
+
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether the server's schema has ``table.column`` (OVS 2.8's has no ``dpdk_version``, for one)."""
+        return column in self.api.tables[table].columns
+
+    def _get(self, row, table: str, column: str, default: Any = None) -> Any:
+        """``row.column``, or ``default`` where this OVS's schema has no such column (never AttributeError)."""
+        return getattr(row, column) if self.has_column(table, column) else default
+
+    def _optional(self, row, table: str, column: str) -> Any:
+        """The value of an optional (0..1) column: None when unset or absent from the schema."""
+        return (self._get(row, table, column, []) or [None])[0]
+
+    def require_columns(self, table: str, *columns: str, what: str) -> None:
+        """Refuse, naming the column and the schema, an operation this OVS's schema cannot store."""
+        missing = [c for c in columns if not self.has_column(table, c)]
+        if missing:
+            names = "、".join(f"{table}.{c}" for c in missing)
+            schema = self.schema_version or "（版本未知）"
+            raise OvsError(f"该 OVS 的 OVSDB 模式 {schema} 没有 {names} 列：无法{what}（OVS 版本过旧）")
 
     def _row(self, table: str, name: str):
         for row in self._rows(table):
@@ -362,22 +384,30 @@ class Ovs:
     def other_config(self) -> dict[str, str]:
         return dict(self._rows("Open_vSwitch")[0].other_config)
 
-    def system(self) -> dict[str, str]:
+    def system(self) -> dict[str, str | None]:
+        """Versions OVSDB records: ``ovs_version`` (written by ovs-ctl), ``dpdk_version`` and
+        ``dpdk_initialized`` (written by ovs-vswitchd from OVS 2.10, schema 7.16). None: the column is
+        absent from this OVS's schema or empty; ``schema`` is the schema's version.
+
+        Example: ``Ovs("unix:/usr/local/var/run/openvswitch/db.sock").system()["dpdk_version"]``
+        """
         row = self._rows("Open_vSwitch")[0]
+        initialized = self._get(row, "Open_vSwitch", "dpdk_initialized")
         return {
-            "ovs_version": (row.ovs_version or [""])[0] if isinstance(row.ovs_version, list) else row.ovs_version,
-            "dpdk_version": (row.dpdk_version or [""])[0] if isinstance(row.dpdk_version, list) else "",
-            "dpdk_initialized": str(getattr(row, "dpdk_initialized", False)).lower(),
+            "ovs_version": self._optional(row, "Open_vSwitch", "ovs_version") or None,
+            "dpdk_version": self._optional(row, "Open_vSwitch", "dpdk_version") or None,
+            "dpdk_initialized": None if initialized is None else str(initialized).lower(),
+            "schema": self.schema_version,
         }
 
     def port(self, name: str) -> dict[str, object]:
         row = self._row("Port", check_name("端口", name))
         return {
             "name": row.name,
-            "vlan_mode": (row.vlan_mode or [None])[0],
-            "tag": (row.tag or [None])[0],
+            "vlan_mode": self._optional(row, "Port", "vlan_mode"),
+            "tag": self._optional(row, "Port", "tag"),
             "trunks": list(row.trunks),
-            "cvlans": list(row.cvlans),
+            "cvlans": list(self._get(row, "Port", "cvlans", [])),  # OVS 2.8 on (dot1q-tunnel)
             "other_config": dict(row.other_config),
             "interfaces": sorted(i.name for i in row.interfaces),
         }
@@ -402,7 +432,7 @@ class Ovs:
 
     def interface_status(self, name: str) -> dict[str, str]:
         """The Interface ``status`` column (numa, n_rxq, driver_name ...: what ovs-vswitchd reports)."""
-        return dict(self._row("Interface", name).status)
+        return dict(self._get(self._row("Interface", name), "Interface", "status", {}))
 
     def interface(self, name: str) -> dict[str, object]:
         row = self._row("Interface", name)
@@ -410,11 +440,11 @@ class Ovs:
             "name": row.name,
             "type": row.type,
             "options": dict(row.options),
-            "ofport": (row.ofport or [None])[0],
-            "error": (row.error or [None])[0],
-            "mtu": (row.mtu or [None])[0],
-            "mtu_request": (row.mtu_request or [None])[0],
-            "link_state": (row.link_state or [None])[0],
+            "ofport": self._optional(row, "Interface", "ofport"),
+            "error": self._optional(row, "Interface", "error"),
+            "mtu": self._optional(row, "Interface", "mtu"),
+            "mtu_request": self._optional(row, "Interface", "mtu_request"),  # OVS 2.6 on
+            "link_state": self._optional(row, "Interface", "link_state"),
             "statistics": dict(row.statistics),
             "ingress_policing_rate": row.ingress_policing_rate,
         }
@@ -522,6 +552,7 @@ class Ovs:
     def set_interface(self, name: str, options: dict[str, object] | None = None, **columns: object) -> None:
         """Set interface ``options`` and plain columns (mtu_request, ofport_request, ingress_policing_*)."""
         row = self._row("Interface", check_name("接口", name))
+        self.require_columns("Interface", *columns, what=f"设置接口 {name} 的 {'、'.join(columns)}")
         words, changes, undo = ["set", "Interface", name], [], []
         if options:
             options = check_map("options", options)
@@ -562,6 +593,10 @@ class Ovs:
             raise OvsError(f"vlan_mode={mode.value} 需要 tag")
         if qinq_ethtype not in (None, "802.1q", "802.1ad"):
             raise OvsError(f"qinq-ethtype {qinq_ethtype!r} 只能是 802.1q 或 802.1ad")
+        self.require_columns("Port", "vlan_mode", "cvlans", what=f"设置端口 {port} 的 VLAN（cvlans：OVS 2.8 起）")
+        modes = self.api.tables["Port"].columns["vlan_mode"].type.key.enum
+        if modes is not None and mode.value not in {atom.value for atom in modes.values}:
+            raise OvsError(f"该 OVS 的 OVSDB 模式 {self.schema_version} 不支持 vlan_mode={mode.value}")
         words = ["set", "port", port, f"vlan_mode={mode.value}"]
         changes: list[tuple[str, object]] = [("vlan_mode", mode.value)]
         undo: list[tuple[str, object]] = [
@@ -589,9 +624,10 @@ class Ovs:
 
     def clear_port_vlan(self, port: str) -> None:
         self._row("Port", check_name("端口", port))
+        columns = [c for c in ("vlan_mode", "tag", "trunks", "cvlans") if self.has_column("Port", c)]
         self._commit(
-            vsctl("clear", "port", port, "vlan_mode", "tag", "trunks", "cvlans"),
-            [self.api.db_clear("Port", port, column) for column in ("vlan_mode", "tag", "trunks", "cvlans")]
+            vsctl("clear", "port", port, *columns),
+            [self.api.db_clear("Port", port, column) for column in columns]
             + [self.api.db_remove("Port", port, "other_config", "qinq-ethtype", if_exists=True)],
         )
 

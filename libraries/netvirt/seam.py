@@ -9,6 +9,7 @@ the ``${LAB}`` variable (a validated ``LabSpec``) on first use.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -86,10 +87,27 @@ class Lab:
         """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""
         return shlex.join(["env", f"OVS_RUNDIR={self.spec.ovs_rundir}", *argv])
 
+    def _ovs_prefix(self) -> tuple[str, str]:
+        """OVS's install prefixes as its run directory tells them: (data prefix, state prefix).
+
+        A source build (``./configure`` default, the record's) keeps everything under one prefix:
+        ``/usr/local/var/run/openvswitch`` -> ``/usr/local/share``, ``/usr/local/var/log``; a distribution's
+        package runs in ``/var/run`` or ``/run`` with ``/usr/share`` and ``/var/log``.
+        """
+        match = re.fullmatch(r"(/.+)/var/run/openvswitch/?", self.spec.ovs_rundir)
+        return (match[1], f"{match[1]}/var") if match else ("/usr", "/var")
+
     @property
     def ovs_log_path(self) -> str:
-        """ovs-vswitchd's log file on the hypervisor."""
-        return self.spec.params.get("ovs_log", "/var/log/openvswitch/ovs-vswitchd.log")
+        """ovs-vswitchd's log file on the hypervisor: the lab parameter ``ovs_log``, else where an OVS
+        with this run directory logs."""
+        return self.spec.params.get("ovs_log") or f"{self._ovs_prefix()[1]}/log/openvswitch/ovs-vswitchd.log"
+
+    @property
+    def ovs_ctl_path(self) -> str:
+        """ovs-ctl on the hypervisor: the lab parameter ``ovs_ctl``, else where an OVS with this run directory
+        has it."""
+        return self.spec.params.get("ovs_ctl") or f"{self._ovs_prefix()[0]}/share/openvswitch/scripts/ovs-ctl"
 
     def vhost_socket_path(self, name: str) -> str:
         """Where a vhost-user socket called ``name`` lives on the hypervisor (OVS's and QEMU's view alike)."""
@@ -97,8 +115,8 @@ class Lab:
 
     def restart_vswitchd(self) -> None:
         """Restart ovs-vswitchd on the hypervisor, keeping ovsdb-server and its database."""
-        ovs_ctl = self.spec.params.get("ovs_ctl", "/usr/share/openvswitch/scripts/ovs-ctl")
-        result = self.session(self.spec.hypervisor).run(shlex.join([ovs_ctl, "--no-ovsdb-server", "restart"]))
+        command = shlex.join([self.ovs_ctl_path, "--no-ovsdb-server", "restart"])
+        result = self.session(self.spec.hypervisor).run(command)
         if not result.ok:
             raise RuntimeError(f"ovs-vswitchd 重启失败：{(result.stderr or result.stdout).strip()}")
 

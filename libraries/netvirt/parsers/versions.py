@@ -107,3 +107,52 @@ def version_at_least(found: str | Version, required: str | Version) -> bool:
     if found_version is None or required_version is None:
         raise ValueError(f"expected version strings, got {found!r} and {required!r}")
     return found_version >= required_version
+
+
+# -- DPDK's version where OVS does not record it (OVS before 2.10) ---------------------------------
+_RTE_DEFINE_RE = re.compile(r"^\s*#\s*define\s+RTE_VER_(PREFIX|YEAR|MONTH|MINOR|SUFFIX|RELEASE)\s+(\S.*?)\s*$", re.M)
+
+
+def dpdk_version_from_vswitchd(text: str) -> str | None:
+    """The ``DPDK 17.11.0`` line ``ovs-vswitchd --version`` prints on a DPDK build (OVS 2.9 on;
+    ``print_dpdk_version()`` in ``lib/dpdk.c``); None where it prints none (OVS 2.8, builds without DPDK).
+
+    >>> dpdk_version_from_vswitchd("ovs-vswitchd (Open vSwitch) 2.9.0\\nDPDK 17.11.0\\n")
+    'DPDK 17.11.0'
+    """
+    found = re.search(r"^(DPDK \d\S*)\s*$", text, re.M)
+    return found.group(1) if found else None
+
+
+def dpdk_version_from_log(text: str) -> str | None:
+    """The DPDK version ovs-vswitchd's log states, the last one logged: ``Using DPDK 17.11.0`` (OVS 2.9 on,
+    at DPDK init) or EAL's ``RTE Version: 'DPDK 17.08.0'`` (any OVS whose ``other_config:dpdk-extra`` gives
+    EAL ``-v``); None where the log says neither (OVS 2.8 without ``-v``).
+
+    >>> dpdk_version_from_log("...|dpdk|INFO|Using DPDK 17.11.0\\n")
+    'DPDK 17.11.0'
+    """
+    found = re.findall(r"Using (DPDK \d[^\s|]*)|RTE Version: '(DPDK [^']+)'", text)
+    return next((a or b for a, b in reversed(found)), None)
+
+
+def dpdk_version_from_header(text: str) -> str | None:
+    """What ``rte_version()`` returns for the DPDK whose ``rte_version.h`` (make builds, up to 20.08) or
+    ``rte_build_config.h`` (meson builds) is ``text``: ``"%s %d.%02d.%d"`` of prefix, year, month and
+    minor, with the suffix and the release number when there is a suffix; None without the defines.
+
+    >>> dpdk_version_from_header("#define RTE_VER_YEAR 17\\n#define RTE_VER_MONTH 8\\n#define RTE_VER_MINOR 0\\n")
+    'DPDK 17.08.0'
+    """
+    defines = dict(_RTE_DEFINE_RE.findall(text))
+    try:
+        year, month, minor = (int(defines[k]) for k in ("YEAR", "MONTH", "MINOR"))
+    except (KeyError, ValueError):
+        return None
+    prefix = defines.get("PREFIX", '"DPDK"').strip('"')
+    suffix = defines.get("SUFFIX", '""').strip('"')
+    version = f"{prefix} {year}.{month:02d}.{minor}"
+    if suffix:
+        release = int(defines["RELEASE"]) if defines.get("RELEASE", "").isdigit() else 16
+        version += f"{suffix}{release if release < 16 else release - 16}"
+    return version
