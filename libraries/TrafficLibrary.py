@@ -634,6 +634,73 @@ class TrafficLibrary:
         evidence.table(throughput.RUN_HEADERS, throughput.run_rows(summary), title)
         return summary
 
+    @keyword("测量限速吞吐量")
+    def measure_for_limit(
+        self,
+        client: str,
+        server: str,
+        server_address: str,
+        limit_bps: float,
+        protocol: Protocol = Protocol.tcp,
+        duration: int = 3,
+        streams: int = 4,
+        udp_payload: int = 1400,
+        offered_factor: float = 3,
+    ) -> dict:
+        """Measure with iperf3 the traffic that judges a rate limit of ``limit_bps``; the result has ``expected_bps``.
+
+        The same traffic measures the path without the limit (its capacity, before the limit is set)
+        and with it. ``tcp``: ``streams`` TCP streams fill the path, as the record's ``iperf -P 4``;
+        ``expected_bps`` is the limit. ``udp``: one stream offered at ``offered_factor`` × the limit in
+        datagrams of ``udp_payload`` bytes: a limiter that drops rather than queues (a policer, such as
+        the embedded lab's emulated VF) is measured exactly, where TCP backs off below it; the limiter
+        counts Ethernet frames (payload + 8 UDP + 20 IP + 14 Ethernet bytes) and iperf3 the payload, so
+        ``expected_bps`` is the limit × payload / frame.
+
+        Example: | ${r}= | 测量限速吞吐量 | vm02 | vm01 | 5.5.5.100 | 8000000 | udp |
+        """
+        if limit_bps <= 0 or offered_factor <= 1 or not 18 <= udp_payload <= 8972:
+            raise ValueError(
+                f"limit_bps（{limit_bps}）应为正数，offered_factor（{offered_factor}）应大于 1，"
+                f"udp_payload（{udp_payload}）应在 18..8972"
+            )
+        if protocol is Protocol.udp:
+            frame = udp_payload + 8 + 20 + 14
+            result = self.measure_throughput(
+                client,
+                server,
+                server_address,
+                protocol,
+                duration,
+                bitrate=str(int(limit_bps * offered_factor)),
+                length=str(udp_payload),
+            )
+            return {**result, "limit_bps": float(limit_bps), "expected_bps": limit_bps * udp_payload / frame}
+        result = self.measure_throughput(client, server, server_address, protocol, duration, parallel=streams)
+        return {**result, "limit_bps": float(limit_bps), "expected_bps": float(limit_bps)}
+
+    @keyword("限速吞吐量应接近期望值")
+    def limited_throughput_should_be_close(self, limited: dict, tolerance_pct: float = 10, factor: float = 2) -> None:
+        """Judge a ``测量限速吞吐量`` result taken with the limit set: within ``tolerance_pct`` % of ``expected_bps``.
+
+        UDP offers a known load, so the same measurement proves the path carried it: when the sender
+        got less than ``factor`` × the limit onto the wire (a busy machine starves the guest), what the
+        limiter let through proves nothing about it and the test ends SKIP with the figures. TCP has no
+        such proof; its path is proven by the unlimited measurement before (`不限速吞吐量应足以检验限速`).
+
+        Example: | 限速吞吐量应接近期望值 | ${r} | 10 |
+        """
+        limit = limited["limit_bps"]
+        if limited["protocol"] == "UDP":
+            sent = float(limited["sent_bps"]["mean"])
+            if sent < factor * limit:
+                raise SkipExecution(
+                    f"无法判定：限速 {format_bps(limit)} 下发送端只发出 {format_bps(sent)}"
+                    f"（要求以限速的 {factor:g} 倍以上发送），收到 {format_bps(limited['mean_bps'])}："
+                    "本次测量中路径没有承载检验限速所需的流量（机器繁忙？）"
+                )
+        self.throughput_should_be_close(limited, limited["expected_bps"], tolerance_pct)
+
     @keyword("吞吐量应接近")
     def throughput_should_be_close(
         self, measured_bps: float | dict, expected_bps: float, tolerance_pct: float = 10

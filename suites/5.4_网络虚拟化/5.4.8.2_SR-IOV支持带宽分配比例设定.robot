@@ -20,31 +20,39 @@ ${时长}      3
     ...    （给 VM02）；VM 的 enp4s0 用 enP5p1s0 的 VF、enp5s0 用 enP4p1s0 的 VF，MTU 9000，iperf 4 个线程打满。
     ...    预期（记录的结果）：VM02→VM01 约 40G（vf 1 的速率），VM01→VM02 约 30G（vf 0 的速率）。
     ...    速率按记录的比例换算到本实验环境（按记录比例计算VF速率：实验环境参数 sriov_vf_rate_scale，没有时按网卡线速与
-    ...    记录的 56000 Mb/s 之比）。先不限速测两个方向（iperf3 TCP，4 条流，各 ${时长} 秒）：路径承载不了限速的
-    ...    ${承载倍数} 倍时无法检验限速，用例跳过并给出数字（机器繁忙不是产品的失败）。然后设置 VF 速率再测。
-    ...    判定：iperf3 TCP（4 条流）的平均吞吐量与该 VF 的 max_tx_rate 相差不超过 ${允许偏差}%。
+    ...    记录的 56000 Mb/s 之比）。测量方式取实验环境参数 sriov_rate_protocol：tcp（默认，记录的方法：iperf3 TCP 4 条流）；
+    ...    udp（一条流，以限速的 3 倍发送 1400 字节的数据报）用于限速器丢包而不排队的网卡（如本机模拟的 VF：TCP 在这种
+    ...    限速器下退让，只测到限速的 70%–80%），期望值按以太网帧开销换算为载荷速率。
+    ...    先不限速用同样的流量测两个方向（各 ${时长} 秒）：路径承载不了限速的 ${承载倍数} 倍时无法检验限速，用例跳过并给出
+    ...    数字（机器繁忙不是产品的失败）。然后设置 VF 速率再测；UDP 时同一次测量里发送端发出的也要达到限速的 ${承载倍数} 倍，
+    ...    否则同样无法判定（跳过）。判定：平均吞吐量与期望值相差不超过 ${允许偏差}%。
     ...    min_tx_rate 只设置并记录（保证最低带宽需要多个 VF 争用线速，记录也没有测）。
     [标签]    sriov    vm    traffic    perf
     [启程]    准备SR-IOV带宽测试
     ${rates}=    按记录比例计算VF速率    enP5p1s0
-    ${base_to_vm01}=    测量吞吐量    vm02    vm01    5.5.5.100    duration=${时长}    parallel=4
+    ${protocol}=    实验环境参数    sriov_rate_protocol    tcp
+    ${base_to_vm01}=    测量限速吞吐量    vm02    vm01    5.5.5.100    ${rates}[1][max_tx_rate_bps]    ${protocol}
+    ...    duration=${时长}
     不限速吞吐量应足以检验限速    ${base_to_vm01}    ${rates}[1][max_tx_rate_bps]    ${承载倍数}
-    ${base_to_vm02}=    测量吞吐量    vm01    vm02    5.5.5.200    duration=${时长}    parallel=4
+    ${base_to_vm02}=    测量限速吞吐量    vm01    vm02    5.5.5.200    ${rates}[0][max_tx_rate_bps]    ${protocol}
+    ...    duration=${时长}
     不限速吞吐量应足以检验限速    ${base_to_vm02}    ${rates}[0][max_tx_rate_bps]    ${承载倍数}
     FOR    ${pf}    IN    enP4p1s0    enP5p1s0
         FOR    ${rate}    IN    @{rates}
             设置VF    ${pf}    ${rate}[vf]    max_tx_rate=${rate}[max_tx_rate]    min_tx_rate=${rate}[min_tx_rate]
         END
     END
-    ${vm02_to_vm01}=    测量吞吐量    vm02    vm01    5.5.5.100    duration=${时长}    parallel=4
-    ${vm01_to_vm02}=    测量吞吐量    vm01    vm02    5.5.5.200    duration=${时长}    parallel=4
-    记录吞吐量对比图    5.4.8.2 VF 限速前后的吞吐量（iperf3 TCP，4 条流）
+    ${vm02_to_vm01}=    测量限速吞吐量    vm02    vm01    5.5.5.100    ${rates}[1][max_tx_rate_bps]    ${protocol}
+    ...    duration=${时长}
+    ${vm01_to_vm02}=    测量限速吞吐量    vm01    vm02    5.5.5.200    ${rates}[0][max_tx_rate_bps]    ${protocol}
+    ...    duration=${时长}
+    记录吞吐量对比图    5.4.8.2 VF 限速前后的吞吐量（iperf3 ${protocol}）
     ...    不限速 VM02→VM01=${base_to_vm01}
     ...    VM02→VM01（vf 1 限 ${rates}[1][max_tx_rate] Mbit/s）=${vm02_to_vm01}
     ...    不限速 VM01→VM02=${base_to_vm02}
     ...    VM01→VM02（vf 0 限 ${rates}[0][max_tx_rate] Mbit/s）=${vm01_to_vm02}
-    吞吐量应接近    ${vm02_to_vm01}    ${rates}[1][max_tx_rate_bps]    ${允许偏差}
-    吞吐量应接近    ${vm01_to_vm02}    ${rates}[0][max_tx_rate_bps]    ${允许偏差}
+    限速吞吐量应接近期望值    ${vm02_to_vm01}    ${允许偏差}    ${承载倍数}
+    限速吞吐量应接近期望值    ${vm01_to_vm02}    ${允许偏差}    ${承载倍数}
     [终程]    恢复SR-IOV测试环境
 
 
