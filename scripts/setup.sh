@@ -10,6 +10,7 @@ APT_PACKAGES=(
   qemu-system-x86 libvirt-daemon-system openssh-server openssh-client
   iperf3 tcpdump ethtool iputils-ping iproute2 procps kmod busybox-static cpio
   libvirt-clients libvirt-dev pkg-config gcc python3-dev python3-venv libxml2-utils
+  netsniff-ng # trafgen: 7.3's frame generator (fixed-size frames at a set packet rate)
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -163,7 +163,7 @@ def test_measure_bps_converts_an_l2_rate():
         Echo(1500, 10_000).measure_bps(0, 1, 64)
 
 
-NONE = {"trex": False, "pktgen": False, "iperf3": False}
+NONE = {"trex": False, "pktgen": False, "trafgen": False, "iperf3": False}
 
 
 def test_no_generator_at_all_is_a_clear_error():
@@ -178,13 +178,22 @@ def test_trex_and_pktgen_are_detected_but_not_measured_with():
         generators.choose(Generator.trex, {**NONE, "trex": True}, {"trex_dir": "/opt/trex/v3.04"})
     with pytest.raises(GeneratorUnavailable, match="pktgen 不可用：Host A 上没有安装 pktgen-DPDK"):
         generators.choose(Generator.pktgen, NONE, {})
-    choice, notes = generators.choose(Generator.auto, {"trex": True, "pktgen": False, "iperf3": True}, {})
+    choice, notes = generators.choose(Generator.auto, {**NONE, "trex": True, "iperf3": True}, {})
     assert choice is Generator.iperf3
     assert "尚未实现 TRex 测量器" in notes[0] and "pktgen-DPDK" in notes[1]
+    assert "没有安装 trafgen（Debian/CentOS 软件包 netsniff-ng）：改用 iperf3" in notes[2]
     assert generators.choose(Generator.iperf3, {**NONE, "iperf3": True}, {}) == (Generator.iperf3, [])
 
 
 def test_detection_asks_host_a():
-    session = FakeSession("hosta", [("t-rex-64", 1, ""), ("command -v pktgen", 1, ""), ("command -v iperf3", 0, "")])
-    assert generators.detect(session, {}) == {"trex": False, "pktgen": False, "iperf3": True}
+    session = FakeSession(
+        "hosta",
+        [
+            ("t-rex-64", 1, ""),
+            ("command -v pktgen", 1, ""),
+            ("command -v trafgen", 1, ""),
+            ("command -v iperf3", 0, ""),
+        ],
+    )
+    assert generators.detect(session, {}) == {"trex": False, "pktgen": False, "trafgen": False, "iperf3": True}
     assert shlex.join(["test", "-x", "/opt/trex/current/t-rex-64"]) in session.commands

@@ -1,4 +1,8 @@
-"""Traffic generators behind the measurer: iperf3 UDP (any lab), TRex and pktgen-DPDK (detected only).
+"""Traffic generators behind the measurer: trafgen frames, iperf3 UDP (any lab), TRex and pktgen-DPDK (detected only).
+
+``auto`` measures with netsniff-ng's trafgen where Host A has it (fixed-size frames at a set packet
+rate, counted at the ports; ``netvirt.perf.trafgen``) and with iperf3 otherwise, the log naming the
+fallback.
 
 ``Iperf3Measurer`` really runs, on every lab: the server (``iperf3 -s``) waits on the receiving
 endpoint for the whole search and each trial is one client run, ``iperf3 -u -l <payload> -b
@@ -59,6 +63,7 @@ class Generator(enum.Enum):
     """Which traffic generator measures: ``auto`` takes the best one installed on Host A."""
 
     auto = "auto"
+    trafgen = "trafgen"
     iperf3 = "iperf3"
     trex = "trex"
     pktgen = "pktgen"
@@ -335,12 +340,18 @@ def pktgen_installed(session: SshSession, binary: str = PKTGEN) -> bool:
     return session.run(f"command -v {shlex.quote(binary)}", timeout=30).ok
 
 
+def trafgen_installed(session: SshSession) -> bool:
+    """Whether netsniff-ng's ``trafgen`` is on the host (on PATH, or in /usr/sbin for a non-root PATH)."""
+    return session.run("command -v trafgen || test -x /usr/sbin/trafgen", timeout=30).ok
+
+
 def detect(session: SshSession, params: dict) -> dict[str, bool]:
-    """Which generators Host A has: ``{"trex": ..., "pktgen": ..., "iperf3": ...}``."""
+    """Which generators Host A has: ``{"trex": ..., "pktgen": ..., "trafgen": ..., "iperf3": ...}``."""
     iperf3 = session.run("command -v iperf3", timeout=30).ok
     return {
         "trex": trex_installed(session, params.get("trex_dir", TREX_DIR)),
         "pktgen": pktgen_installed(session, params.get("pktgen_binary", PKTGEN)),
+        "trafgen": trafgen_installed(session),
         "iperf3": iperf3,
     }
 
@@ -363,6 +374,8 @@ def unavailable_reason(kind: Generator, found: dict[str, bool], params: dict) ->
             f"Host A 上有 pktgen-DPDK（{binary}），但本库尚未实现 pktgen 测量器"
             "（没有 DPDK 网卡的环境无法验证）：请用 iperf3"
         )
+    if kind is Generator.trafgen and not found.get("trafgen"):
+        return "Host A 上没有安装 trafgen（Debian/CentOS 软件包 netsniff-ng）"
     if kind is Generator.iperf3 and not found["iperf3"]:
         return "Host A 上没有安装 iperf3（Debian/CentOS 软件包 iperf3）"
     return ""
@@ -376,6 +389,9 @@ def choose(kind: Generator, found: dict[str, bool], params: dict) -> tuple[Gener
             raise GeneratorUnavailable(f"流量发生器 {kind.value} 不可用：{reason}")
         return kind, []
     notes = [unavailable_reason(k, found, params) for k in (Generator.trex, Generator.pktgen)]
+    if found.get("trafgen"):
+        return Generator.trafgen, [n for n in notes if n]
+    notes.append(unavailable_reason(Generator.trafgen, found, params) + "：改用 iperf3（不能按帧率发送定长帧）")
     if found["iperf3"]:
         return Generator.iperf3, [n for n in notes if n]
     raise GeneratorUnavailable(

@@ -32,6 +32,9 @@ class TrialResult:
     jitter_ms: float | None = None
     latency: LatencyStats | None = None
     notes: tuple[str, ...] = field(default=())
+    # A generator that sends a fixed count (trafgen -n) falls behind in time, not in count: the share of
+    # the trial's time it overran (0.05: it needed 5 % longer than the trial's duration).
+    time_shortfall: float = 0.0
 
     @property
     def intended_count(self) -> int:
@@ -49,9 +52,13 @@ class TrialResult:
 
     @property
     def shortfall(self) -> float:
-        """How much of the intended count the generator did not send (0.01 = 1 %; negative: it sent more)."""
+        """How much of the intended load the generator did not offer (0.01 = 1 %; negative: it sent more).
+
+        The count's shortfall, or the time's when the generator sent the whole count but too slowly.
+        """
         intended = self.intended_count
-        return (intended - self.sent) / intended if intended else 0.0
+        count = (intended - self.sent) / intended if intended else 0.0
+        return max(count, self.time_shortfall) if self.time_shortfall > 0 else count
 
     @property
     def offered_pps(self) -> float:

@@ -9,6 +9,10 @@
 | ``sriov`` | Host A enP4p1s0 -> Host B enP4p1s0's VF, passed to VM01, which routes the frame out of |
 |           | enP5p1s0's VF (also VM01's) -> Host A enP5p1s0: the NICs' embedded switches, no OVS |
 | ``sriov_vm2vm`` | VM02's VF of enP5p1s0 -> the NIC's embedded switch -> VM01's VF of the same NIC |
+| ``baseline`` | Host A nvpb0 -> a plain veth pair -> nvpb1 in a namespace of its own: no DUT at all |
+
+``baseline`` is the reference a verdict compares with in the same run: what the generator and
+this machine carry right now without the DUT (a busy machine loses there too).
 
 The DUT's side (the dpdk ports on ovsbr0) is configured by the suite with the OVS keywords; this
 module configures the ends: addresses in 198.19.0.0/16 (RFC 2544's benchmarking range, beside
@@ -49,6 +53,7 @@ class Scenario(enum.Enum):
     vm2vm = "vm2vm"
     sriov = "sriov"
     sriov_vm2vm = "sriov_vm2vm"
+    baseline = "baseline"
 
 
 DESCRIPTIONS = {
@@ -57,7 +62,9 @@ DESCRIPTIONS = {
     Scenario.vm2vm: "VM02 eth1 → dpdkvhostuser1 → OVS ovsbr0 → dpdkvhostuser0 → VM01 eth1",
     Scenario.sriov: "Host A enP4p1s0 → Host B enP4p1s0 的 VF（直通给 VM01）→ VM01 内核转发 → enP5p1s0 的 VF → Host A",
     Scenario.sriov_vm2vm: "VM02 的 VF（enP5p1s0）→ 网卡的嵌入式交换机 → VM01 的 VF（enP5p1s0）",
+    Scenario.baseline: "Host A nvpb0 → veth → nvpb1（独立网络命名空间）：不经被测设备的基线",
 }
+BASELINE_IFNAMES = ("nvpb0", "nvpb1")
 
 
 class ScenarioUnavailable(RuntimeError):
@@ -202,6 +209,28 @@ def _host_ends(builder: _Builder, mtu: int, tx_cidr: str, rx_cidr: str, limit_s:
     return tx, rx, spec.nics[0].speed_mbps
 
 
+def _baseline_ends(builder: _Builder, mtu: int, limit_s: int):
+    """A veth pair on Host A, one end in a namespace of its own: the same ends as p2p with no DUT between."""
+    tx_if, rx_if = BASELINE_IFNAMES
+    pid = _holder(builder, "hosta", limit_s)
+    ns = ["nsenter", "-t", str(pid), "-n"]
+    # Deleting one end deletes the pair, wherever the other end is; the namespace's end dies with it too.
+    builder.run(
+        "hosta",
+        shlex.join(["ip", "link", "add", tx_if, "mtu", str(mtu), "type", "veth", "peer", "name", rx_if]),
+        undo=shlex.join(["ip", "link", "del", "dev", tx_if]),
+    )
+    builder.run("hosta", shlex.join(["ip", "link", "set", "dev", rx_if, "netns", str(pid)]))
+    builder.run("hosta", shlex.join([*ns, "ip", "link", "set", "dev", "lo", "up"]))
+    builder.run("hosta", shlex.join([*ns, "ip", "link", "set", "dev", rx_if, "mtu", str(mtu), "up"]))
+    _address(builder, "hosta", rx_if, "198.19.9.2/24", ns)
+    builder.run("hosta", shlex.join(["ip", "link", "set", "dev", tx_if, "up"]))
+    _address(builder, "hosta", tx_if, "198.19.9.1/24")
+    tx = Endpoint("hosta", tx_if, "198.19.9.1")
+    rx = Endpoint("hosta", rx_if, "198.19.9.2", pid)
+    return tx, rx, builder.lab.spec.host("hosta").nics[0].speed_mbps if builder.lab.spec.host("hosta").nics else 10000
+
+
 def _guest_sysctls(builder: _Builder, vm: str, values: dict[str, str]) -> None:
     keys = list(values)
     current = builder.run(vm, shlex.join(["sysctl", "-n", *keys])).stdout.split()
@@ -317,7 +346,9 @@ def build(
         )
     builder = _Builder(lab)
     try:
-        if scenario is Scenario.p2p:
+        if scenario is Scenario.baseline:
+            tx, rx, speed = _baseline_ends(builder, mtu, limit_s)
+        elif scenario is Scenario.p2p:
             tx, rx, speed = _host_ends(builder, mtu, "198.19.1.1/24", "198.19.1.2/24", limit_s)
         elif scenario in (Scenario.pvp, Scenario.sriov):
             inside, outside = vm_interfaces if scenario is Scenario.sriov else [_vnic(lab, "vm01")] * 2

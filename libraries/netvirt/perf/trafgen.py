@@ -1,0 +1,457 @@
+"""A frame generator measurer on netsniff-ng's ``trafgen``: fixed-size frames at a set rate, counted at the ports.
+
+``trafgen`` (Debian/CentOS package netsniff-ng) sends one Ethernet frame, built here byte for
+byte, from user space through a packet socket: ``-n`` frames at ``-b <rate>pps`` on one CPU
+(``-P 1``), so a trial offers exactly N = R × T frames of size S at rate R. Without ``-b`` it sends
+as fast as its TX ring lets it (the generator's maximum, see ``benchmarks/trafgen_vs_iperf3.py``).
+It never touches the machine's settings: ``--no-sock-mem`` (no core socket memory sysctls) and
+``-Q`` (no IRQ affinity).
+
+The frame is IPv4/UDP from the sending end's address to the receiving end's, port 9 (discard),
+with the Ethernet addresses of the sending interface and of the next hop toward the receiver
+(the receiver itself, or the VM routing the pvp path), read from the kernel's neighbour table
+after the path's ping. Its size on the wire is the trial's frame size: ``frame - 4`` bytes are
+built, the NIC (or veth) adds no FCS that a counter would see, and the search's line-rate
+accounting counts the 4 FCS bytes as every generator does.
+
+Counting is at the ports, not at a socket: frames sent are the sending interface's
+``tx_packets`` and frames received the receiving interface's ``rx_packets``, read from
+``/proc/net/dev`` (it follows the network namespace of the reader, as sysfs does not under
+``nsenter -n``; every kernel has it) before and after the trial. The receiving side is read
+again until it stops growing (frames still in the DUT's queues when trafgen exits). Other frames
+on the two ports during a trial (ARP, the latency probes) are counted on both sides alike; a frame
+that reaches the receiver from elsewhere can only hide a loss of as many frames, never make one.
+
+trafgen sends its count even when it cannot keep the rate (a busy CPU): the time it took beyond
+the trial's duration (less its start-up, measured once with one frame) is the trial's
+``time_shortfall``, which the search counts as the generator's, not the DUT's.
+
+On a guest (VM-VM paths) trafgen runs from the guest's view of the machine's userland (the
+embedded lab's guests mount it over 9p); ``start()`` fails with GeneratorUnavailable when the
+sending end has no trafgen, and the caller falls back to iperf3, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import struct
+import time
+
+from netvirt.perf import frames
+from netvirt.perf.generators import READY_TIMEOUT, Endpoint, GeneratorUnavailable, SessionOf
+from netvirt.perf.latency import LatencyStats
+from netvirt.perf.measurer import Measurer, TrialResult
+from netvirt.remote import script
+from netvirt.ssh import CommandResult, SshSession
+from netvirt.traffic.hostproc import remove_tempdir, require_tools, sftp, start_background, tempdir_path
+
+TRAFGEN = "trafgen"
+SOURCE_PORT = 5000
+DISCARD_PORT = 9
+TRAFGEN_MAX_FRAME = 2048  # trafgen's default buffer; bigger frames need -J
+DRAIN_STEP_S = 0.15
+DRAIN_MAX_S = 3.0
+ELAPSED = "nvperf-elapsed-ns"
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+class TrafgenError(RuntimeError):
+    """A trafgen trial failed; the message has the command and its output."""
+
+
+# -- pure helpers (unit-tested) ----------------------------------------------------------------------
+
+
+def parse_proc_net_dev(text: str) -> dict[str, dict[str, int]]:
+    """``/proc/net/dev`` as ``{ifname: {"rx_packets", "rx_dropped", "tx_packets", "tx_dropped"}}``.
+
+    The layout has been the same since Linux 2.6 (CentOS 7's 3.10 as today's): two header lines, then
+    ``name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs drop ...``.
+    """
+    stats = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(":")
+        fields = rest.split()
+        if not sep or "|" in line or len(fields) < 12:
+            continue
+        try:
+            values = [int(f) for f in fields]
+        except ValueError:
+            continue
+        stats[name.strip()] = {
+            "rx_packets": values[1],
+            "rx_dropped": values[3],
+            "tx_packets": values[9],
+            "tx_dropped": values[11],
+        }
+    if not stats:
+        raise ValueError(f"/proc/net/dev 的内容无法解析：{text[:200]!r}")
+    return stats
+
+
+def parse_link_mac(text: str) -> str:
+    """The MAC address from ``ip -o link show dev X`` (``link/ether aa:bb:...``), any iproute2 version."""
+    found = re.search(r"link/ether\s+(\S+)", text)
+    if not found or not _MAC.match(found.group(1).lower()):
+        raise ValueError(f"ip link 输出中没有以太网地址：{text.strip()[:200]}")
+    return found.group(1).lower()
+
+
+def parse_route_next_hop(text: str, destination: str) -> str:
+    """The next hop toward ``destination`` from ``ip route get``: its ``via`` gateway, or the destination itself."""
+    found = re.search(r"\bvia\s+(\S+)", text)
+    return found.group(1) if found else destination
+
+
+def parse_neigh_mac(text: str) -> str | None:
+    """The ``lladdr`` of ``ip neigh show to X dev Y`` (None when the entry is missing or FAILED/INCOMPLETE)."""
+    found = re.search(r"\blladdr\s+(\S+)", text)
+    return found.group(1).lower() if found and _MAC.match(found.group(1).lower()) else None
+
+
+def _mac_bytes(mac: str) -> bytes:
+    if not _MAC.match(mac.lower()):
+        raise ValueError(f"不是以太网地址：{mac!r}")
+    return bytes(int(part, 16) for part in mac.split(":"))
+
+
+def _ipv4_bytes(address: str) -> bytes:
+    parts = address.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
+        raise ValueError(f"不是 IPv4 地址：{address!r}")
+    return bytes(int(p) for p in parts)
+
+
+def ipv4_checksum(header: bytes) -> int:
+    """RFC 1071's one's complement sum of a header whose checksum field is zero."""
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def udp_frame(frame_size: int, src_mac: str, dst_mac: str, src_ip: str, dst_ip: str) -> bytes:
+    """The frame trafgen sends: Ethernet + IPv4 + UDP + zero payload, ``frame_size - 4`` bytes (no FCS)."""
+    if frame_size < frames.MIN_FRAME:
+        raise frames.PerfInputError(f"帧长 {frame_size} 小于 {frames.MIN_FRAME} 字节")
+    payload = frames.udp_payload(frame_size)
+    ip_length = 20 + 8 + payload
+    header = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, ip_length, 0, 0x4000, 64, 17, 0, _ipv4_bytes(src_ip), _ipv4_bytes(dst_ip)
+    )
+    header = header[:10] + struct.pack("!H", ipv4_checksum(header)) + header[12:]
+    udp = struct.pack("!HHHH", SOURCE_PORT, DISCARD_PORT, 8 + payload, 0)  # checksum 0: none (IPv4)
+    ethernet = _mac_bytes(dst_mac) + _mac_bytes(src_mac) + b"\x08\x00"
+    return ethernet + header + udp + bytes(payload)  # frame_size - FCS bytes
+
+
+def trafgen_packet(frame: bytes) -> str:
+    """trafgen's packet configuration for ``frame``: its 42 header bytes, then ``fill(0x00, n)`` for the payload."""
+    head, payload = frame[:42], frame[42:]
+    if payload.strip(b"\x00"):
+        raise ValueError("trafgen_packet 只写全零的载荷")
+    items = [f"0x{b:02x}" for b in head]
+    if payload:
+        items.append(f"fill(0x00, {len(payload)})")
+    return "{ " + ", ".join(items) + " }"
+
+
+def trafgen_argv(interface: str, count: int, rate_pps: float | None, packet: str, frame_size: int) -> list[str]:
+    """``trafgen`` sending ``count`` frames on ``interface`` at ``rate_pps`` (None: as fast as it can), one CPU."""
+    if count < 1:
+        raise frames.PerfInputError(f"trafgen 的帧数至少为 1，得到 {count}")
+    argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", "1", "--no-sock-mem", "-Q", "-C"]
+    if rate_pps is not None:
+        argv += ["-b", f"{max(1, round(rate_pps))}pps"]
+    if frame_size - frames.FCS > TRAFGEN_MAX_FRAME:
+        argv.append("-J")
+    return [*argv, packet]
+
+
+def timed(argv: list[str]) -> str:
+    """A shell command running ``argv`` between two clock reads, printing the nanoseconds it took last."""
+    return f's=$(date +%s%N); {shlex.join(argv)}; rc=$?; e=$(date +%s%N); echo "{ELAPSED} $((e - s))"; exit $rc'
+
+
+def parse_elapsed(stdout: str) -> float:
+    """Seconds from ``timed``'s last line."""
+    found = re.findall(rf"^{ELAPSED} (\d+)$", stdout, re.MULTILINE)
+    if not found:
+        raise ValueError("trafgen 的运行时间没有输出")
+    return int(found[-1]) / 1e9
+
+
+def parse_trafgen_sent(stdout: str) -> int | None:
+    """trafgen's own count (``N packets outgoing``), None when it printed none."""
+    found = re.search(r"(\d+)\s+packets outgoing", stdout)
+    return int(found.group(1)) if found else None
+
+
+def time_shortfall(duration_s: float, send_s: float) -> float:
+    """The share of the trial's time the generator overran: 0 when it kept the rate."""
+    return max(0.0, 1 - duration_s / send_s) if send_s > duration_s else 0.0
+
+
+# -- the measurer --------------------------------------------------------------------------------------
+
+
+class TrafgenMeasurer(Measurer):
+    """trafgen from ``tx`` toward ``rx``, counted at both ends' ports; ``start()`` first, ``close()`` after."""
+
+    name = "trafgen"
+
+    def __init__(
+        self,
+        session_of: SessionOf,
+        tx: Endpoint,
+        rx: Endpoint,
+        mtu: int,
+        speed_mbps: int,
+        settle_s: float = 0.0,
+        probe_pps: float = 0.0,
+        probe_port: int = 7544,
+    ):
+        super().__init__(mtu, speed_mbps)
+        self.session_of = session_of
+        self.tx, self.rx = tx, rx
+        self.settle_s = settle_s
+        self.probe_pps = probe_pps
+        self.probe_port = probe_port
+        self.src_mac = self.dst_mac = ""
+        self.next_hop = ""
+        self.overhead_s = 0.0
+        self.helper_dirs: dict[str, str] = {}
+        self.started = False
+
+    @property
+    def tx_session(self) -> SshSession:
+        return self.session_of(self.tx.host)
+
+    @property
+    def rx_session(self) -> SshSession:
+        return self.session_of(self.rx.host)
+
+    def _run(self, session: SshSession, endpoint: Endpoint, *argv: str, timeout: float = 30) -> CommandResult:
+        return session.run(shlex.join(endpoint.argv(*argv)), timeout=timeout)
+
+    def start(self) -> None:
+        """Check trafgen on the sending end, read the frame's addresses, measure trafgen's start-up time."""
+        ns = ["nsenter"] if self.rx.netns_pid or self.tx.netns_pid else []
+        try:
+            require_tools(self.tx_session, [TRAFGEN, "ip", "date", "cat", *ns], "用 trafgen 测量转发性能")
+            require_tools(self.rx_session, ["cat", *ns], "在接收端读取接口计数器")
+        except RuntimeError as err:
+            raise GeneratorUnavailable(f"{self.tx.host}：{err}") from None
+        link = self._run(self.tx_session, self.tx, "ip", "-o", "link", "show", "dev", self.tx.interface)
+        self.src_mac = parse_link_mac(link.stdout)
+        route = self._run(self.tx_session, self.tx, "ip", "route", "get", self.rx.address, "from", self.tx.address)
+        if not route.ok:
+            raise TrafgenError(f"{self.tx} 没有到 {self.rx.address} 的路由：{route.stderr.strip()}")
+        self.next_hop = parse_route_next_hop(route.stdout, self.rx.address)
+        self.dst_mac = self._neighbour()
+        # trafgen's start-up (packet ring, one frame) measured three times: the least is its overhead.
+        packet = trafgen_packet(self._frame(frames.MIN_FRAME))
+        samples = []
+        for _ in range(3):
+            result = self.tx_session.run(
+                timed(self.tx.argv(*trafgen_argv(self.tx.interface, 1, None, packet, frames.MIN_FRAME))), timeout=60
+            )
+            if not result.ok:
+                raise GeneratorUnavailable(
+                    f"trafgen 不能在 {self.tx} 上发送：{(result.stderr or result.stdout).strip()[:500]}"
+                )
+            samples.append(parse_elapsed(result.stdout))
+        self.overhead_s = min(samples)
+        self.started = True
+
+    def _neighbour(self) -> str:
+        argv = ("ip", "neigh", "show", "to", self.next_hop, "dev", self.tx.interface)
+        mac = parse_neigh_mac(self._run(self.tx_session, self.tx, *argv).stdout)
+        if mac is None:  # resolve it: one ping to the receiver through the path
+            ping = ("ping", "-c", "1", "-W", "2", "-I", self.tx.address, self.rx.address)
+            self._run(self.tx_session, self.tx, *ping, timeout=30)
+            mac = parse_neigh_mac(self._run(self.tx_session, self.tx, *argv).stdout)
+        if mac is None:
+            raise TrafgenError(f"{self.tx} 的邻居表中没有下一跳 {self.next_hop} 的以太网地址（路径不通？）")
+        return mac
+
+    def _frame(self, frame_size: int) -> bytes:
+        return udp_frame(frame_size, self.src_mac, self.dst_mac, self.tx.address, self.rx.address)
+
+    def check(self, load_pps: float, duration_s: float, frame_size: int) -> None:
+        super().check(load_pps, duration_s, frame_size)
+        if round(load_pps * duration_s) < 1:
+            raise frames.PerfInputError(f"{load_pps} 帧/秒 × {duration_s} 秒不到一帧")
+        if self.probe_pps and self.tx.host != self.rx.host:
+            raise frames.PerfInputError(
+                f"单向时延要求发送端与接收端在同一台主机上（同一时钟）：发送端 {self.tx.host}，接收端 {self.rx.host}"
+            )
+        if not self.started:
+            raise GeneratorUnavailable("trafgen 测量器还没有准备好：先调用 start()")
+
+    def counters(self, endpoint: Endpoint) -> dict[str, int]:
+        """``endpoint``'s interface counters from ``/proc/net/dev`` in its namespace."""
+        session = self.session_of(endpoint.host)
+        result = self._run(session, endpoint, "cat", "/proc/net/dev")
+        stats = parse_proc_net_dev(result.stdout)
+        if endpoint.interface not in stats:
+            raise TrafgenError(f"{endpoint} 的 /proc/net/dev 中没有接口 {endpoint.interface}")
+        return stats[endpoint.interface]
+
+    def _received(self) -> int:
+        """The receiver's ``rx_packets`` once it stops growing (frames still queued in the DUT)."""
+        last = self.counters(self.rx)["rx_packets"]
+        deadline = time.monotonic() + DRAIN_MAX_S
+        while time.monotonic() < deadline:
+            time.sleep(DRAIN_STEP_S)
+            now = self.counters(self.rx)["rx_packets"]
+            if now == last:
+                break
+            last = now
+        return last
+
+    def trial_argv(self, load_pps: float | None, count: int, frame_size: int) -> list[str]:
+        packet = trafgen_packet(self._frame(frame_size))
+        return self.tx.argv(*trafgen_argv(self.tx.interface, count, load_pps, packet, frame_size))
+
+    def _trial(self, load_pps: float, duration_s: float, frame_size: int) -> TrialResult:
+        if self.settle_s:
+            time.sleep(self.settle_s)
+        start = time.monotonic()
+        count = round(load_pps * duration_s)
+        argv = self.trial_argv(load_pps, count, frame_size)
+        tx_before = self.counters(self.tx)["tx_packets"]
+        rx_before = self.counters(self.rx)["rx_packets"]
+        latency = None
+        if self.probe_pps:
+            result, latency = self._with_probe(argv, duration_s, frame_size)
+        else:
+            result = self.tx_session.run(timed(argv), timeout=duration_s * 3 + 60)
+        self.last_command = CommandResult(
+            result.host, shlex.join(argv), result.rc, result.stdout, result.stderr, result.seconds
+        )
+        if not result.ok:
+            raise TrafgenError(
+                f"trafgen 试验失败（{load_pps:.0f} 帧/秒，{frame_size} 字节，rc={result.rc}）："
+                f"{(result.stderr or result.stdout).strip()[:500]}"
+            )
+        sent = self.counters(self.tx)["tx_packets"] - tx_before
+        received = self._received() - rx_before
+        seconds = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
+        notes = []
+        own = parse_trafgen_sent(result.stdout)
+        if own is not None and own != count:
+            notes.append(f"trafgen 自报发送 {own} 帧，应发 {count} 帧")
+        return TrialResult(
+            load_pps=load_pps,
+            duration_s=duration_s,
+            frame_size=frame_size,
+            sent=sent,
+            received=received,
+            seconds=seconds,
+            wall_s=time.monotonic() - start,
+            generator=self.name,
+            latency=latency,
+            notes=tuple(notes),
+            time_shortfall=time_shortfall(duration_s, seconds),
+        )
+
+    def max_rate(self, count: int, frame_size: int) -> TrialResult:
+        """``count`` frames as fast as trafgen sends them (no ``-b``): the generator's maximum on this path."""
+        frames.check_frame_size(frame_size, self.mtu)
+        if not self.started:
+            raise GeneratorUnavailable("trafgen 测量器还没有准备好：先调用 start()")
+        start = time.monotonic()
+        argv = self.trial_argv(None, count, frame_size)
+        tx_before = self.counters(self.tx)["tx_packets"]
+        rx_before = self.counters(self.rx)["rx_packets"]
+        result = self.tx_session.run(timed(argv), timeout=600)
+        if not result.ok:
+            raise TrafgenError(f"trafgen 失败（rc={result.rc}）：{(result.stderr or result.stdout).strip()[:500]}")
+        sent = self.counters(self.tx)["tx_packets"] - tx_before
+        received = self._received() - rx_before
+        seconds = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
+        return TrialResult(
+            load_pps=sent / seconds,
+            duration_s=seconds,
+            frame_size=frame_size,
+            sent=sent,
+            received=received,
+            seconds=seconds,
+            wall_s=time.monotonic() - start,
+            generator=self.name,
+        )
+
+    # -- latency probe beside the load -----------------------------------------------------------
+    def _helper(self, host: str) -> str:
+        if host not in self.helper_dirs:
+            directory = tempdir_path("latprobe")
+            with sftp(self.session_of(host)) as client:
+                client.mkdir(directory, 0o700)
+                with client.open(f"{directory}/latprobe.py", "wb") as remote:
+                    remote.write(script("latprobe.py"))
+            self.helper_dirs[host] = directory
+        return f"{self.helper_dirs[host]}/latprobe.py"
+
+    def _with_probe(self, argv: list[str], duration_s: float, frame_size: int) -> tuple[CommandResult, LatencyStats]:
+        """trafgen in the background and the probe stream in the foreground, at once."""
+        helper = self._helper(self.tx.host)
+        receiver = start_background(
+            self.rx_session,
+            self.rx.argv("python3", helper, "recv", "--bind", self.rx.address, "--port", str(self.probe_port)),
+            int(duration_s) + 120,
+        )
+        generator = None
+        try:
+            if not receiver.wait_until(lambda: "ready" in receiver.stdout, READY_TIMEOUT):
+                raise TrafgenError(f"时延探测接收端没有就绪：{receiver.stderr.strip() or '没有输出'}")
+            generator = start_background(self.tx_session, ["sh", "-c", timed(argv)], int(duration_s * 3) + 60)
+            probe = self.tx.argv(
+                "python3",
+                helper,
+                "send",
+                "--bind",
+                self.tx.address,
+                "--to",
+                self.rx.address,
+                "--port",
+                str(self.probe_port),
+                "--rate",
+                f"{self.probe_pps:g}",
+                "--duration",
+                f"{max(0.2, duration_s - 0.3):g}",
+                "--delay",
+                "0.15",
+                "--size",
+                str(frames.udp_payload(frame_size)),
+            )
+            sent = self.tx_session.run(shlex.join(probe), timeout=duration_s + 60)
+            if not sent.ok:
+                raise TrafgenError(f"时延探测发送端失败：{sent.stderr.strip()}")
+            if not generator.wait_exit(duration_s * 3 + 30):
+                raise TrafgenError("trafgen 没有按时结束")
+            result = CommandResult(
+                self.tx.host, shlex.join(argv), generator.exit_status or 0, generator.stdout, generator.stderr, 0.0
+            )
+        finally:
+            if generator is not None:
+                generator.stop()
+            time.sleep(0.2)  # probes still in flight
+            receiver.stop()
+        report = json.loads(receiver.stdout.strip().splitlines()[-1])
+        sent_count = json.loads(sent.stdout.strip().splitlines()[-1])["sent"]
+        return result, LatencyStats.from_delays(report["delays_ns"], sent_count, report["reordered"])
+
+    def close(self) -> None:
+        errors = []
+        for host, directory in list(self.helper_dirs.items()):
+            try:
+                with sftp(self.session_of(host)) as client:
+                    remove_tempdir(client, directory)
+            except OSError as err:
+                errors.append(f"{host}:{directory}：{err}")
+            del self.helper_dirs[host]
+        if errors:
+            raise RuntimeError("trafgen 测量器没能完全清理：" + "；".join(errors))

@@ -1,0 +1,229 @@
+"""The trafgen measurer's pieces and the verdicts that survive a busy machine.
+
+Fixtures: tests/fixtures/generated/trafgen (real outputs of trafgen 0.6.8, iproute2 6.1 and /proc/net/dev
+on this machine, see its README)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from robot.api import SkipExecution
+
+from netvirt import seam
+from netvirt.perf import frames, judge, trafgen
+from netvirt.perf.generators import Endpoint
+from netvirt.perf.measurer import Measurer, TrialResult
+from netvirt.perf.topology import Scenario, Topology
+from PerfLibrary import PerfLibrary
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "generated" / "trafgen"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+# -- the frame ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [64, 128, 512, 1518, 9000])
+def test_frame_has_the_trial_size_without_fcs_and_a_valid_ipv4_header(size):
+    frame = trafgen.udp_frame(size, "02:00:00:00:09:01", "02:00:00:00:09:02", "198.19.9.1", "198.19.1.2")
+    assert len(frame) == size - frames.FCS
+    assert frame[:6] == bytes.fromhex("020000000902") and frame[6:12] == bytes.fromhex("020000000901")
+    assert frame[12:14] == b"\x08\x00"
+    header = frame[14:34]
+    # The one's complement sum of a header with its checksum is 0xffff (RFC 1071).
+    total = sum(struct.unpack("!10H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    assert total == 0xFFFF
+    ip_len, ttl, proto = struct.unpack("!H", header[2:4])[0], header[8], header[9]
+    assert (ip_len, ttl, proto) == (size - 18, 64, 17)
+    sport, dport, udp_len = struct.unpack("!HHH", frame[34:40])
+    assert (sport, dport, udp_len) == (5000, 9, size - 38)
+    assert header[12:16] == bytes([198, 19, 9, 1]) and header[16:20] == bytes([198, 19, 1, 2])
+
+
+def test_the_checksum_matches_a_known_header():
+    # RFC 1071's example header as Wikipedia's IPv4 checksum worked example: 0xb861.
+    header = bytes.fromhex("450000730000400040110000c0a80001c0a800c7")
+    assert trafgen.ipv4_checksum(header) == 0xB861
+
+
+def test_packet_config_and_command_line():
+    frame = trafgen.udp_frame(64, "02:00:00:00:09:01", "02:00:00:00:09:02", "198.19.9.1", "198.19.9.2")
+    packet = trafgen.trafgen_packet(frame)
+    assert packet.startswith("{ 0x02, 0x00, 0x00, 0x00, 0x09, 0x02,") and packet.endswith(", fill(0x00, 18) }")
+    assert packet.count("0x") == 42 + 1
+    argv = trafgen.trafgen_argv("b0", 20000, 10000.4, packet, 64)
+    assert argv[:-1] == ["trafgen", "-o", "b0", "-n", "20000", "-P", "1", "--no-sock-mem", "-Q", "-C", "-b", "10000pps"]
+    assert "-b" not in trafgen.trafgen_argv("b0", 5, None, packet, 64)
+    assert "-J" in trafgen.trafgen_argv("b0", 5, None, packet, 9000)
+    with pytest.raises(frames.PerfInputError, match="至少为 1"):
+        trafgen.trafgen_argv("b0", 0, 10, packet, 64)
+    with pytest.raises(ValueError, match="不是 IPv4 地址"):
+        trafgen.udp_frame(64, "02:00:00:00:09:01", "02:00:00:00:09:02", "198.19.9.1; reboot", "198.19.9.2")
+    with pytest.raises(ValueError, match="不是以太网地址"):
+        trafgen.udp_frame(64, "02:00:00:00:09", "02:00:00:00:09:02", "198.19.9.1", "198.19.9.2")
+
+
+def test_timed_command_quotes_the_packet_and_reads_the_elapsed_time():
+    command = trafgen.timed(["nsenter", "-t", "42", "-n", "trafgen", "-o", "b0", "{ 0x02, fill(0x00, 18) }"])
+    assert "'{ 0x02, fill(0x00, 18) }'" in command
+    assert trafgen.parse_elapsed("x\nnvperf-elapsed-ns 2057000000\n") == pytest.approx(2.057)
+    with pytest.raises(ValueError):
+        trafgen.parse_elapsed("trafgen: invalid option")
+
+
+# -- outputs read on the hosts -----------------------------------------------------------------------
+
+
+def test_proc_net_dev_counts_the_frames_trafgen_sent_across_the_pair():
+    before = trafgen.parse_proc_net_dev(fixture("proc-net-dev-before.txt"))
+    after = trafgen.parse_proc_net_dev(fixture("proc-net-dev-after.txt"))
+    assert set(after) == {"lo", "b0", "b1"}
+    sent = after["b0"]["tx_packets"] - before["b0"]["tx_packets"]
+    received = after["b1"]["rx_packets"] - before["b1"]["rx_packets"]
+    assert trafgen.parse_trafgen_sent(fixture("trafgen-stdout.txt")) == 20000
+    assert sent == received == 20005  # the 20 000 frames and 5 neighbour-discovery frames, on both sides
+    with pytest.raises(ValueError, match="无法解析"):
+        trafgen.parse_proc_net_dev("Inter-|   Receive\n")
+
+
+def test_addresses_from_ip_text_output():
+    assert trafgen.parse_link_mac(fixture("ip-o-link.txt")) == "02:00:00:00:09:01"
+    assert trafgen.parse_route_next_hop(fixture("ip-route-get-via.txt"), "198.19.2.1") == "198.19.9.2"
+    assert trafgen.parse_route_next_hop(fixture("ip-route-get-direct.txt"), "198.19.9.2") == "198.19.9.2"
+    assert trafgen.parse_neigh_mac(fixture("ip-neigh.txt")) == "02:00:00:00:09:02"
+    assert trafgen.parse_neigh_mac(fixture("ip-neigh-none.txt")) is None
+    assert trafgen.parse_neigh_mac("198.19.9.3 dev b0 FAILED\n") is None
+    with pytest.raises(ValueError, match="没有以太网地址"):
+        trafgen.parse_link_mac("1: lo: <LOOPBACK> mtu 65536\\    link/loopback 00:00:00:00:00:00")
+
+
+def test_a_generator_that_sends_its_count_too_slowly_falls_short_in_time():
+    assert trafgen.time_shortfall(1.0, 0.998) == 0.0
+    assert trafgen.time_shortfall(1.0, 1.25) == pytest.approx(0.2)
+    on_time = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.0, 1.2, "trafgen")
+    late = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.25, 1.4, "trafgen", time_shortfall=0.2)
+    assert on_time.shortfall == 0 and late.shortfall == pytest.approx(0.2)
+    assert not judge.trial_meets(late, 0.0) and judge.trial_meets(on_time, 0.0)
+
+
+# -- verdicts ------------------------------------------------------------------------------------------
+
+
+def trial(load: float, lost: int = 0, shortfall: float = 0.0) -> TrialResult:
+    sent = round(load)
+    return TrialResult(load, 1, 64, sent, sent - lost, 1.0, 1.2, "trafgen", time_shortfall=shortfall)
+
+
+def test_criterion_of_a_size_is_its_own_or_the_nearest_smaller():
+    criteria = {64: 0.01, "1518": 0.1}
+    assert judge.criterion_for(criteria, 64) == 0.01
+    assert judge.criterion_for(criteria, 512) == 0.01
+    assert judge.criterion_for(criteria, 9000) == 0.1
+    assert judge.criterion_for({128: 1}, 64) is None
+
+
+def test_ndr_judgement():
+    need = 1488.0
+    assert judge.ndr_judgement(20_000, need, [], [], busy=True).verdict is judge.Verdict.PASS
+    # The search was disturbed: a confirmation at the criterion's load is loss-free.
+    passed = judge.ndr_judgement(300, need, [trial(need, 5), trial(need)], [], busy=True)
+    assert passed.verdict is judge.Verdict.PASS and "复测第 2 次无丢包" in passed.reason
+    # The DUT loses, and so does the plain veth: the machine, not the DUT.
+    unsure = judge.ndr_judgement(300, need, [trial(need, 5)] * 3, [trial(need, 9)] * 3, busy=False)
+    assert unsure.verdict is judge.Verdict.INCONCLUSIVE and "基线（不经被测设备的 veth）同样承载不了" in unsure.reason
+    # The baseline carries it but the machine is overloaded: still inconclusive.
+    busy = judge.ndr_judgement(300, need, [trial(need, 5)] * 3, [trial(need)], busy=True)
+    assert busy.verdict is judge.Verdict.INCONCLUSIVE and "本机负载超过 CPU 数" in busy.reason
+    # A generator that cannot keep the rate proves nothing either way.
+    late = judge.ndr_judgement(None, need, [trial(need, 0, 0.3)] * 3, [trial(need, 0, 0.3)] * 3, busy=False)
+    assert late.verdict is judge.Verdict.INCONCLUSIVE and "发生器超时 30.0%" in late.reason
+    failed = judge.ndr_judgement(300, need, [trial(need, 5)] * 3, [trial(need)], busy=False)
+    assert failed.verdict is judge.Verdict.FAIL and "基线（不经被测设备的 veth）承载了它" in failed.reason
+
+
+def test_quality_judgement():
+    assert judge.quality_judgement([], None, None, busy=True).verdict is judge.Verdict.PASS
+    assert judge.quality_judgement(["p50"], None, None, busy=True).verdict is judge.Verdict.INCONCLUSIVE
+    assert judge.quality_judgement(["p50"], None, None, busy=False).verdict is judge.Verdict.FAIL
+    assert judge.quality_judgement(["p50"], [], None, busy=True).verdict is judge.Verdict.PASS
+    assert judge.quality_judgement(["p50"], ["p50"], ["p50"], busy=False).verdict is judge.Verdict.INCONCLUSIVE
+    assert judge.quality_judgement(["p50"], ["p50"], [], busy=True).verdict is judge.Verdict.INCONCLUSIVE
+    assert judge.quality_judgement(["p50"], ["p50"], [], busy=False).verdict is judge.Verdict.FAIL
+
+
+class LossyPath(Measurer):
+    """A path that loses ``lost`` frames of every trial above ``limit_pps``."""
+
+    name = "fake"
+
+    def __init__(self, limit_pps: float, lost: int = 10):
+        super().__init__(1500, 10_000)
+        self.limit_pps, self.lost, self.loads = limit_pps, lost, []
+
+    def _trial(self, load_pps, duration_s, frame_size):
+        self.loads.append(load_pps)
+        return trial(load_pps, self.lost if load_pps > self.limit_pps else 0)
+
+
+class Host:
+    def __init__(self, load: float):
+        self.load = load
+
+    def run(self, command: str, timeout: float = 30):
+        return SimpleNamespace(stdout=f"{self.load} 0.40 0.30 1/100 123\n2\n")
+
+
+def library(load: float, dut: Measurer, baseline: list[TrialResult]) -> tuple[PerfLibrary, dict]:
+    params: dict = {"perf_ndr_criteria": {"pvp": {64: 0.01}}, "perf_trial_duration": 1}
+    seam.use(SimpleNamespace(spec=SimpleNamespace(params=params), session=lambda host: Host(load)))
+    lib = PerfLibrary()
+    a, b = Endpoint("hosta", "enP4p1s0", "198.19.1.1"), Endpoint("hosta", "enP5p1s0", "198.19.2.1", 7)
+    lib._topology = Topology(Scenario.pvp, a, b, 1500, 10_000)
+    lib._measurer = dut
+    lib._baseline_trials = lambda *args, **kwargs: (baseline, "fake")
+    return lib, params
+
+
+def result(ndr: float | None) -> dict:
+    line = frames.line_rate_pps(10_000, 64)
+    return {"scenario": "pvp", "frame_size": 64, "line_rate_pps": line, "ndr_pps": ndr, "ndr_pct_line_rate": 0}
+
+
+@pytest.fixture(autouse=True)
+def no_lab():
+    yield
+    seam.use(None)
+
+
+def test_ndr_verdict_confirms_at_the_criterions_load_before_failing():
+    dut = LossyPath(limit_pps=5000)
+    lib, _ = library(0.5, dut, [])
+    lib.ndr_verdict(result(300))  # the search said 300, but 1488 pps is loss-free: PASS
+    assert dut.loads == [pytest.approx(1488.095, rel=1e-3)]
+
+
+def test_ndr_verdict_fails_only_when_the_baseline_carries_the_load_on_a_quiet_machine():
+    lib, _ = library(0.5, LossyPath(limit_pps=1000), [trial(1488)])
+    with pytest.raises(AssertionError, match="pvp 64 字节帧的转发性能不满足判据：NDR 300 帧/秒低于判据 1,488 帧/秒"):
+        lib.ndr_verdict(result(300))
+    lib, _ = library(7.5, LossyPath(limit_pps=1000), [trial(1488)])
+    with pytest.raises(SkipExecution, match=r"本机负载超过 CPU 数.*hosta 负载（/proc/loadavg，1 分钟）：开始 7.50"):
+        lib.ndr_verdict(result(300))
+    lib, _ = library(0.5, LossyPath(limit_pps=1000), [trial(1488, 40)])
+    with pytest.raises(SkipExecution, match="基线（不经被测设备的 veth）同样承载不了"):
+        lib.ndr_verdict(result(None))
+
+
+def test_ndr_verdict_without_a_criterion_skips():
+    lib, params = library(0.5, LossyPath(limit_pps=1000), [])
+    params["perf_ndr_criteria"] = {"pvp": {128: 1}}
+    with pytest.raises(SkipExecution, match="没有给 pvp 场景 64 字节帧的判据"):
+        lib.ndr_verdict(result(300))
