@@ -199,11 +199,37 @@ class OVSLibrary:
 
     @keyword("设置接口MTU请求")
     def set_mtu_request(self, interface: str, mtu: int) -> None:
-        """Set ``mtu_request`` of ``interface`` and wait until OVS reports that MTU (68..9710).
+        """Set ``mtu_request`` of ``interface`` (68..9710) and check what it did: OVS reports that ``mtu``,
+        the interface has no ``error``, and its link, if it was up, is up again. Otherwise fails within
+        seconds naming the port and what ovs-vswitchd logged about it meanwhile (e.g. ``unsupported MTU``,
+        ``Frame size (9018) > device max frame size (1518)``).
 
         Example: | 设置接口MTU请求 | dpdkvhostuser0 | 4000 |
         """
-        self._change(self.ovs.set_mtu_request, interface, mtu)
+        lab = seam.current()
+        size = self._hv("stat", "-c", "%s", lab.ovs_log_path, check=False)
+        offset = int(size.stdout.strip()) if size.ok and size.stdout.strip().isdigit() else None
+        try:
+            self._change(self.ovs.set_mtu_request, interface, mtu)
+        except OvsError as err:
+            raise OvsError(f"{err}。{self._log_since(offset, interface, lab.ovs_log_path)}") from None
+
+    def _log_since(self, offset: int | None, interface: str, path: str) -> str:
+        """ovs-vswitchd's warnings and errors since byte ``offset`` of its log that concern ``interface``
+        or an MTU / frame size, for an error message."""
+        if offset is None:
+            return f"读不到 ovs-vswitchd 日志 {path}（实验环境参数 ovs_log）"
+        result = self._hv("tail", "-c", f"+{offset + 1}", path, check=False)
+        lines = [
+            line.strip()
+            for line in result.stdout.splitlines()
+            if re.search(r"\|(WARN|ERR|EMER)\|", line)
+            and "not configurable" not in line  # n_rxq on a vhost-user port, logged on every change
+            and (interface in line or re.search(r"mtu|frame size", line, re.IGNORECASE))
+        ]
+        if not lines:
+            return f"ovs-vswitchd 日志 {path} 中没有相关的告警或错误行"
+        return f"ovs-vswitchd 日志 {path}：" + " | ".join(lines[-5:])
 
     @keyword("设置接口端口号请求")
     def set_ofport_request(self, interface: str, ofport: int) -> None:

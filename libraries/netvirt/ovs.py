@@ -680,20 +680,39 @@ class Ovs:
                 raise OvsError(f"ingress_policing_{name}={value!r} 必须是非负整数（kbps）")
         self.set_interface(interface, ingress_policing_rate=rate_kbps, ingress_policing_burst=burst_kbps)
 
-    def set_mtu_request(self, interface: str, mtu: int, timeout: float = 10) -> None:
-        """Request ``mtu`` and wait until the interface reports it: a datapath that refuses the MTU
-        (DPDK logs "MTU setup error") leaves the ``mtu`` column unchanged, and that is an error here."""
+    def set_mtu_request(self, interface: str, mtu: int, timeout: float = 5, settle: float = 2.0) -> None:
+        """Request ``mtu`` and check what it did: the interface reports that ``mtu``, has no ``error``, and
+        a link that was up is up again within ``settle`` seconds. Anything else fails at once.
+
+        A datapath that refuses the MTU (DPDK logs "unsupported MTU") leaves the ``mtu`` column unchanged;
+        one that accepts it and then cannot run with it (a PMD whose largest frame is smaller: DPDK's
+        net_af_packet logs "Frame size (9018) > device max frame size (1518)") shows the new ``mtu`` with
+        the link down or an ``error``. A port whose link was down before (a vhost-user port without its
+        VM) is judged on ``mtu`` and ``error`` only.
+        """
+        before = self.interface(interface)["link_state"]
         self.set_interface(interface, mtu_request=check_mtu(mtu))
         deadline = time.monotonic() + timeout
-        while (current := self.interface(interface)["mtu"]) != mtu:
+        while (row := self.interface(interface))["mtu"] != mtu:
+            if row["error"]:
+                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}")
             if time.monotonic() > deadline:
+                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {row['mtu']}）")
+            time.sleep(0.1)
+        # The datapath reconfigures the port after the column shows the MTU: watch it settle.
+        applied = time.monotonic()
+        while True:
+            row = self.interface(interface)
+            if row["error"]:
+                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}")
+            link_ok = before != "up" or row["link_state"] == "up"
+            if row["mtu"] != mtu:
+                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 没有保持（mtu 变为 {row['mtu']}）")
+            elapsed = time.monotonic() - applied
+            if link_ok and elapsed >= settle / 2:
+                return
+            if elapsed > settle:
                 raise OvsError(
-                    f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {current}；"
-                    "见 ovs-vswitchd 日志中的 MTU setup error）"
+                    f"接口 {interface} 的 mtu_request={mtu} 后链路断开（link_state 由 up 变为 {row['link_state']}）"
                 )
             time.sleep(0.1)
-        # The datapath may refuse the new MTU after the column shows it: the port then carries an error.
-        time.sleep(0.5)
-        error = self.interface(interface)["error"]
-        if error:
-            raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{error}")

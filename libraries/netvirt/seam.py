@@ -195,10 +195,9 @@ class EmbeddedLab(Lab):
     def dpdk_devargs(self, pci: str) -> str:
         hypervisor = self.spec.host(self.spec.hypervisor)
         nic = hypervisor.nic(pci)
-        # The record's PCI NIC is a veth cable here; DPDK drives it as an AF_PACKET vdev, and
-        # takes it from the host kernel as a real PMD would.
-        self.builder.claim_for_dpdk(nic.name)
-        return f"net_af_packet{hypervisor.nics.index(nic)},iface={nic.name}"
+        # The record's PCI NIC is emulated here; DPDK reaches it as a vdev (virtio-user into the
+        # emulated NIC's eswitch), and takes it from the host kernel as a real PMD would.
+        return self.builder.claim_for_dpdk(nic.name, hypervisor.nics.index(nic))
 
     def domain_name(self, vm: Vm) -> str:
         return self.builder.domain_name(vm)
@@ -264,7 +263,7 @@ class EmbeddedLab(Lab):
     def notes(self) -> list[str]:
         return [
             "Host A/Host B 为网络命名空间（各自运行 sshd），网线为 veth 对",
-            "物理网卡的 DPDK 端口由 net_af_packet 驱动 veth（无真实 PCI 设备）",
+            "物理网卡的 DPDK 端口为 virtio-user，接到模拟网卡 eswitch 的 vhost-user 端口（无真实 PCI 设备）",
             "虚拟机为 QEMU TCG 客户机，内核为 Debian 官方内核，用户态经 9p 只读共享本机根文件系统",
             *(
                 f"SR-IOV 网卡 {'、'.join(nics)} 为模拟（eswitch 为隐藏 OVS 网桥，VF 设置由 OpenFlow"

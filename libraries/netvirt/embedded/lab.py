@@ -42,6 +42,7 @@ from netvirt.labspec import LabSpec, Vm
 LAB_ROOT = Path("/var/lib/netvirt-robot")
 DPDK_RUNTIME = Path("/var/run/dpdk")
 OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+DUT_DPDK_MEMORY_MB = 2048
 HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
 HUGEPAGES_LOCK = Path("/run/lock/netvirt-robot-hugepages.lock")
 
@@ -420,8 +421,11 @@ class EmbeddedLab:
             ]
         )
         # What only the embedded lab needs: DPDK without hugepages or PCI devices, a private
-        # file prefix, and an idle PMD that sleeps instead of spinning a whole core.
-        extra = f"--no-huge --legacy-mem -m 1024 --no-pci --file-prefix={self.id}"
+        # file prefix, and an idle PMD that sleeps instead of spinning a whole core. The heap holds
+        # one mbuf pool per port (per-port-memory), ~250 MB for a port at MTU 9000, and a port's old
+        # pool lives until its new one is made: 5.4.6.1 (four ports 1500 -> 4000 -> 9000) failed
+        # with "Cannot allocate memory" at 1024 MB. Only the pages DPDK writes become resident.
+        extra = f"--no-huge --legacy-mem -m {DUT_DPDK_MEMORY_MB} --no-pci --file-prefix={self.id}"
         procs.run(
             [
                 *vsctl,
@@ -508,13 +512,23 @@ class EmbeddedLab:
         procs.wait_for(ready, timeout, f"{name}（{address}）的 sshd", interval=0.2)
 
     # -- VMs: the parts of a guest that only the embedded lab has -------------------------------
-    def claim_for_dpdk(self, nic: str) -> None:
-        """Hand Host B's cable ``nic`` to DPDK: a real PMD unbinds the kernel driver, so the host
-        loses its addresses there; the NIC itself supports jumbo frames (AF_PACKET takes its largest
-        frame from the netdev's MTU when DPDK attaches it, so an mtu_request above 1500 is accepted;
-        jumbo frames through that port are not measured to pass: see docs/ARCHITECTURE.md)."""
+    def claim_for_dpdk(self, nic: str, index: int) -> str:
+        """Hand Host B's NIC ``nic`` (the ``index``-th of Host B's NICs) to DPDK; return the
+        ``dpdk-devargs`` that reach it.
+
+        The host loses its addresses there, as when a PMD takes a NIC. An emulated NIC (every NIC of
+        the embedded lab's description) gives DPDK a vhost-user port of its eswitch, reached with the
+        virtio-user PMD: it carries frames up to the NIC's MTU (9216), so mtu_request up to 9000 works
+        as on the record's ConnectX. A plain veth cable is driven with DPDK 22.11's net_af_packet,
+        which takes frames of 1518 bytes at most (an MTU above 1500 kills that port).
+        """
         procs.run(["ip", "-n", self.hv_ns, "addr", "flush", "dev", nic])
-        procs.run(["ip", "-n", self.hv_ns, "link", "set", "dev", nic, "mtu", "9000", "up"])
+        if self.nicemu.owns(self.spec.hypervisor, nic):
+            path = self.nicemu.claim_for_dpdk(self.spec.hypervisor, nic)
+            # queues=2: the record's n_rxq=2; mrg_rxbuf=1: a jumbo frame spans several receive buffers.
+            return f"net_virtio_user{index},path={path},queues=2,mrg_rxbuf=1"
+        procs.run(["ip", "-n", self.hv_ns, "link", "set", "dev", nic, "up"])
+        return f"net_af_packet{index},iface={nic}"
 
     def prepare_vm(self, vm: Vm) -> None:
         """Create the guest's management tap on Host B's management bridge."""
@@ -660,8 +674,9 @@ class EmbeddedLab:
             found.append(f"process {pid} in unnamed network namespace net:[{inode}]: {procs.cmdline(pid).strip()[:80]}")
         if self.root.exists():
             found.append(f"directory {self.root}")
-        if (DPDK_RUNTIME / self.id).exists():
-            found.append(f"DPDK runtime {DPDK_RUNTIME / self.id}")
+        for prefix in (self.id, self.nicemu.dpdk_prefix):
+            if (DPDK_RUNTIME / prefix).exists():
+                found.append(f"DPDK runtime {DPDK_RUNTIME / prefix}")
         if self.lock_path.exists():
             found.append(f"lock file {self.lock_path}")
         mounts = Path("/proc/mounts").read_text()

@@ -46,6 +46,7 @@ import hashlib
 import json
 import re
 import shlex
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -75,7 +76,13 @@ if TYPE_CHECKING:
     from netvirt.seam import Lab
 
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch/ovs-vswitchd"
+OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+DPDK_RUNTIME = Path("/var/run/dpdk")
 PORT_MTU = 9216  # what the NIC's ports carry; the netdevs' own MTUs limit the frames
+# The hidden OVS runs with DPDK (for the PF's vhost-user ports): no hugepages or PCI devices, a small
+# heap (a 9216-byte-MTU port's mbufs take ~210 MB of it), and a PMD on core 0 (the DUT's is on core 1)
+# that sleeps up to 100 us when idle instead of spinning a core.
+NIC_DPDK_MEMORY_MB = 1024
 ALWAYS_JOINED = ("01:00:5e:00:00:01", "33:33:00:00:00:01")  # all-hosts / all-nodes
 MULTICAST = "01:00:00:00:00:00/01:00:00:00:00:00"
 BROADCAST = "ff:ff:ff:ff:ff:ff"
@@ -115,16 +122,21 @@ def _outputs(ports: list[str | None]) -> list[str]:
     return [f"output:{p}" for p in ports if p]
 
 
-def esw_flows(uplink: str | None, pf: str, pf_mac: str, vfs: list[VfPort]) -> list[str]:
+def esw_flows(uplink: str | None, pf: str, pf_mac: str, vfs: list[VfPort], pf_dpdk: str | None = None) -> list[str]:
     """The eswitch's OpenFlow 1.3 rules (``ovs-ofctl replace-flows`` lines).
 
     Table 0 admits frames per ingress port (counting, spoof check, meter, VST tag push);
     table 1 forwards by destination MAC and VLAN. Output to the ingress port is dropped by
     OpenFlow itself, so one rule per destination serves every ingress port. A NIC without a
     cable has no uplink (``None``): what would go out of it is dropped.
+
+    ``pf_dpdk`` is the PF's second port once DPDK drives the NIC (a vhost-user port, see
+    ``NicEmulator.claim_for_dpdk``): it shares the PF as a bifurcated PMD does (mlx5) — it sends as
+    the PF, and receives what the PF receives except the frames for the kernel netdev's own MAC.
     """
     flows: list[str] = []
-    for cookie, port in ((0x10, uplink), (0x20, pf)):
+    pfs = [pf, pf_dpdk] if pf_dpdk else [pf]
+    for cookie, port in ((0x10, uplink), (0x20, pf), (0x20, pf_dpdk)):
         if port is None:
             continue
         flows += [
@@ -165,11 +177,11 @@ def esw_flows(uplink: str | None, pf: str, pf_mac: str, vfs: list[VfPort]) -> li
     def flood(match: str, priority: int, receives) -> None:
         for vlan in vlans:
             members = [vf.port for vf in live if vf.vlan == vlan and receives(vf)]
-            actions = _outputs([uplink, pf, *(vf.port for vf in untagged if receives(vf))])
+            actions = _outputs([uplink, *pfs, *(vf.port for vf in untagged if receives(vf))])
             if members:
                 actions += ["pop_vlan", *_outputs(members)]
             flows.append(f"table=1,priority={priority + 1},{match},dl_vlan={vlan},actions={','.join(actions)}")
-        actions = _outputs([uplink, pf, *(vf.port for vf in untagged if receives(vf))])
+        actions = _outputs([uplink, *pfs, *(vf.port for vf in untagged if receives(vf))])
         flows.append(f"table=1,priority={priority},{match},actions={','.join(actions)}")
 
     flood(f"dl_dst={BROADCAST}", 40, lambda vf: True)
@@ -178,7 +190,7 @@ def esw_flows(uplink: str | None, pf: str, pf_mac: str, vfs: list[VfPort]) -> li
     flood(f"dl_dst={MULTICAST}", 30, lambda vf: vf.trust)
     # Unknown unicast: from the uplink to the PF, from anything else to the uplink.
     if uplink:
-        flows.append(f"table=1,priority=10,in_port={uplink},actions=output:{pf}")
+        flows.append(f"table=1,priority=10,in_port={uplink},actions={','.join(_outputs(pfs))}")
     flows.append(f"table=1,priority=0,actions={f'output:{uplink}' if uplink else 'drop'}")
     return flows
 
@@ -236,6 +248,7 @@ class Esw:
     pf_mac: str = ZERO_MAC
     vfs: list[EmuVf] = field(default_factory=list)
     meters: dict[int, int] = field(default_factory=dict)
+    dpdk: bool = False  # the host's DPDK drives the PF too (its vhost-user port exists)
 
     @property
     def uplink(self) -> str:
@@ -244,6 +257,11 @@ class Esw:
     @property
     def pf_port(self) -> str:
         return f"{self.bridge}-pf"
+
+    @property
+    def pf_dpdk_port(self) -> str:
+        """The PF as the host's DPDK sees it: a vhost-user port (server) whose socket has this name."""
+        return f"{self.bridge}-pfd"
 
     def vf_port(self, vf: int) -> str:
         return f"{self.bridge}-vf{vf}"
@@ -347,9 +365,25 @@ class NicEmulator:
         )
         procs.wait_for(lambda: (self.dir / "db.sock").exists(), 10, "隐藏 OVS 的 db.sock")
         procs.run(["ovs-vsctl", f"--db=unix:{self.dir}/db.sock", "--no-wait", "init"])
+        extra = f"--no-huge --legacy-mem -m {NIC_DPDK_MEMORY_MB} --no-pci --file-prefix={self.dpdk_prefix}"
+        procs.run(
+            [
+                "ovs-vsctl",
+                f"--db=unix:{self.dir}/db.sock",
+                "--no-wait",
+                "set",
+                "Open_vSwitch",
+                ".",
+                "other_config:dpdk-init=true",
+                f"other_config:dpdk-extra={extra}",
+                "other_config:pmd-cpu-mask=0x1",
+                "other_config:pmd-maxsleep=100",
+                "other_config:per-port-memory=true",
+            ]
+        )
         procs.start_daemon(
             [
-                OVS_VSWITCHD,
+                OVS_DPDK_VSWITCHD,
                 f"unix:{self.dir}/db.sock",
                 f"--unixctl={self.dir}/ovs-vswitchd.ctl",
                 f"--log-file={log}/nic-ovs-vswitchd.log",
@@ -399,16 +433,57 @@ class NicEmulator:
         return commands
 
     def down(self) -> None:
-        """Stop the hidden OVS by pid and remove its namespace (taps and veths go with it)."""
+        """Stop the hidden OVS by pid and remove its namespace (taps and veths go with it) and DPDK's
+        runtime directory (DPDK leaves it behind)."""
         pids = self.builder.root / "pids"
         for name in ("nic-ovs-vswitchd", "nic-ovsdb-server"):
             pid = procs.read_pid(pids / f"{name}.pid")
             if pid:
                 procs.stop_pid(pid, str(self.builder.root))
         procs.run(["ip", "netns", "del", self.ns], check=False)
+        shutil.rmtree(DPDK_RUNTIME / self.dpdk_prefix, ignore_errors=True)
         for esw in self.esws.values():
             esw.vfs.clear()
             esw.meters.clear()
+            esw.dpdk = False
+
+    @property
+    def dpdk_prefix(self) -> str:
+        """The hidden OVS's DPDK file prefix (its runtime directory under /var/run/dpdk)."""
+        return f"{self.builder.id}-nic"
+
+    # -- the PF driven by DPDK ------------------------------------------------------------------------
+    def claim_for_dpdk(self, host: str, nic: str) -> str:
+        """Give the host's DPDK a port of its own on the PF of NIC ``nic``; return its vhost-user socket.
+
+        The host's DPDK reaches the NIC with the virtio-user PMD, connected to a vhost-user port (server)
+        of the NIC's eswitch: frames up to the port's MTU (9216) pass both ways, where DPDK 22.11's
+        net_af_packet on the netdev took 1518 bytes at most. The kernel netdev stays, as with a bifurcated
+        PMD (the record's ConnectX, mlx5): it keeps its link and the frames for its own MAC. Idempotent.
+        """
+        esw = self.esw(host, nic)
+        socket_path = self.dir / esw.pf_dpdk_port
+        if not esw.dpdk:
+            port = esw.pf_dpdk_port
+            self.vsctl(
+                "--may-exist",
+                "add-port",
+                esw.bridge,
+                port,
+                "--",
+                "set",
+                "Interface",
+                port,
+                "type=dpdkvhostuser",
+                f"mtu_request={PORT_MTU}",
+            )
+            error = self.vsctl("--if-exists", "get", "Interface", port, "error").strip().strip('"')
+            if error and error != "[]":
+                raise procs.LabCommandError(f"模拟网卡 {host}:{nic} 的 DPDK 端口 {port} 创建失败：{error}")
+            procs.wait_for(socket_path.exists, 10, f"模拟网卡 {host}:{nic} 的 vhost-user 套接字 {socket_path}")
+            esw.dpdk = True
+            self.apply(esw)
+        return str(socket_path)
 
     # -- state ---------------------------------------------------------------------------------------
     def _mac(self, ns: str, dev: str) -> str:
@@ -538,7 +613,8 @@ class NicEmulator:
                 )
             )
             self._link(esw, index, vf, up, guest_link)
-        flows = esw_flows(esw.uplink if esw.nic.peer else None, esw.pf_port, esw.pf_mac, ports)
+        uplink = esw.uplink if esw.nic.peer else None
+        flows = esw_flows(uplink, esw.pf_port, esw.pf_mac, ports, esw.pf_dpdk_port if esw.dpdk else None)
         self.ofctl("replace-flows", esw.bridge, "-", input="\n".join(flows) + "\n")
 
     def _meter(self, esw: Esw, index: int, rate: int) -> None:
