@@ -5,7 +5,10 @@ in the record, so they come from the environment, with the secrets:
 
     NETVIRT_HOSTA_ADDR, NETVIRT_HOSTB_ADDR, NETVIRT_VM01_ADDR, NETVIRT_VM02_ADDR   management addresses
     NETVIRT_SSH_PASSWORD (or NETVIRT_SSH_KEY, a private key file)               root's credentials
-    NETVIRT_DPDK_VERSION_HEADER (optional)   the rte_version.h of the DPDK OVS was built with
+    NETVIRT_KNOWN_HOSTS                 known_hosts file the hosts' SSH keys are checked against
+                                        (default ~/.ssh/known_hosts, the one libvirt's qemu+ssh uses)
+    NETVIRT_SSH_TRUST_ON_FIRST_USE=1    accept hosts not in it yet, recording their keys there
+    NETVIRT_DPDK_VERSION_HEADER         rte_version.h of the DPDK OVS was built with (5.1.1 on OVS 2.8)
 
 A missing address fails at load time naming the variable; credentials are read when a
 host is first contacted and never logged.
@@ -36,7 +39,15 @@ def _env(name: str) -> str:
 
 
 def description() -> dict:
-    ssh = {"user": "root", "password_env": "NETVIRT_SSH_PASSWORD", "key_file_env": "NETVIRT_SSH_KEY"}
+    ssh = {
+        "user": "root",
+        "password_env": "NETVIRT_SSH_PASSWORD",
+        "key_file_env": "NETVIRT_SSH_KEY",
+        # Host keys are checked against the file OpenSSH uses, so libvirt's qemu+ssh (the ssh command) and
+        # this process trust the same keys; hosts not in it are refused unless the user asks to trust them.
+        "known_hosts": os.environ.get("NETVIRT_KNOWN_HOSTS") or "~/.ssh/known_hosts",
+        "trust_on_first_use": os.environ.get("NETVIRT_SSH_TRUST_ON_FIRST_USE") == "1",
+    }
 
     def nics(peer_host):
         return [
@@ -90,8 +101,9 @@ def description() -> dict:
             {"name": "hostb", "role": "hypervisor", "mgmt": hostb, "ssh": ssh, "nics": nics("hosta")},
         ],
         "hypervisor": "hostb",
-        # A Manager on ptcp:6640 on Host B (ovs-vsctl set-manager ptcp:6640).
-        "ovsdb": f"tcp:{hostb}:6640",
+        # ovsdb-server's own socket on Host B, relayed through the SSH session: no TCP listener on the lab.
+        "ovsdb": f"unix:{OVS_RUNDIR}/db.sock",
+        "ovsdb_over_ssh": True,
         "ovs_rundir": OVS_RUNDIR,
         "libvirt_uri": f"qemu+ssh://root@{hostb}/system",
         "vms": [vm(1), vm(2)],

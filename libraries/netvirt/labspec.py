@@ -85,6 +85,12 @@ class Credentials:
     password_env: str | None = None
     key_file_env: str | None = None
     key_file: str | None = None
+    # The hosts' SSH keys are checked against this file (a real lab must name one); None: any key is
+    # accepted, for the embedded lab, whose hosts get fresh keys on its own isolated network every run.
+    known_hosts: str | None = None
+    # Add a host missing from known_hosts with the key it shows (and save it there): only when the user
+    # asks for it. A host whose key differs from the recorded one is refused either way.
+    trust_on_first_use: bool = False
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
@@ -162,6 +168,8 @@ class LabSpec:
     vms: tuple[Vm, ...]
     params: dict[str, Any] = field(default_factory=dict)
     capabilities: frozenset[str] = frozenset()
+    # ``ovsdb`` is a unix socket on the hypervisor, reached through its SSH session (no TCP listener).
+    ovsdb_over_ssh: bool = False
 
     def host(self, name: str) -> Host:
         for host in self.hosts:
@@ -232,7 +240,11 @@ def _credentials(data: dict, where: str) -> Credentials:
         password_env=_get(data, "password_env", where, default=None),
         key_file_env=_get(data, "key_file_env", where, default=None),
         key_file=_get(data, "key_file", where, default=None),
+        known_hosts=_get(data, "known_hosts", where, default=None),
+        trust_on_first_use=_get(data, "trust_on_first_use", where, bool, default=False),
     )
+    if creds.trust_on_first_use and not creds.known_hosts:
+        raise LabDescriptionError(f"{where}.trust_on_first_use: needs known_hosts, the file new host keys go to")
     for attr in ("password_env", "key_file_env"):
         value = getattr(creds, attr)
         if value is not None:
@@ -301,6 +313,30 @@ def _vm(data: dict, where: str) -> Vm:
     return vm
 
 
+def _check_access(lab: LabSpec) -> None:
+    """A real lab is reached without opening it to the network: SSH host keys checked, OVSDB not on TCP."""
+    if not re.match(r"^(unix|tcp|ssl):.", lab.ovsdb):
+        raise LabDescriptionError(f"lab.ovsdb: {lab.ovsdb!r} is not an OVSDB connection string (unix:, tcp:, ssl:)")
+    if lab.ovsdb_over_ssh and not re.match(r"^unix:/", lab.ovsdb):
+        raise LabDescriptionError(
+            f"lab.ovsdb: with ovsdb_over_ssh it is the hypervisor's unix socket, not {lab.ovsdb!r}"
+        )
+    if lab.kind != "real":
+        return
+    if not lab.ovsdb_over_ssh:
+        raise LabDescriptionError(
+            f"lab.ovsdb: a real lab's OVSDB is reached through the hypervisor's SSH session (ovsdb_over_ssh: true,"
+            f" ovsdb: unix:<its db.sock>), not {lab.ovsdb!r}: a ptcp: listener lets anyone on the network"
+            " change the switch"
+        )
+    for i, host in enumerate(lab.hosts):
+        if not host.ssh.known_hosts:
+            raise LabDescriptionError(
+                f"hosts[{i}].ssh.known_hosts: missing; a real lab's SSH host keys are checked against a known_hosts"
+                " file (add trust_on_first_use: true to record the keys of hosts not in it yet)"
+            )
+
+
 def load_lab(data: dict) -> LabSpec:
     """Validate a lab description and return it as a ``LabSpec``.
 
@@ -330,7 +366,9 @@ def load_lab(data: dict) -> LabSpec:
             _choice(c, tuple(CAPABILITIES), f"lab.capabilities[{i}]")
             for i, c in enumerate(_get(data, "capabilities", where, list, []))
         ),
+        ovsdb_over_ssh=_get(data, "ovsdb_over_ssh", where, bool, default=False),
     )
+    _check_access(lab)
     for name in CAPABILITIES:
         if name in lab.params:
             raise LabDescriptionError(f"lab.params.{name}: a capability goes in lab.capabilities, not in params")

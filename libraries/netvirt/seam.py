@@ -16,7 +16,7 @@ from pathlib import Path
 
 from netvirt.domain import DomainProfile
 from netvirt.labspec import NIC_MODELS, LabDescriptionError, LabSpec, Vm
-from netvirt.ssh import HostConnectionError, SshSession
+from netvirt.ssh import HostConnectionError, SshSession, UnixSocketForward
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("NETVIRT_CACHE", REPO / ".cache"))
@@ -31,6 +31,7 @@ class Lab:
         self.spec = spec
         self.progress = progress
         self._sessions: dict[str, SshSession] = {}
+        self._ovsdb_forward: UnixSocketForward | None = None
 
     # -- hosts -----------------------------------------------------------------------------------
     def session(self, host: str) -> SshSession:
@@ -47,6 +48,9 @@ class Lab:
             session.close()
 
     def close_sessions(self) -> None:
+        if self._ovsdb_forward is not None:
+            self._ovsdb_forward.close()
+            self._ovsdb_forward = None
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()
@@ -80,8 +84,23 @@ class Lab:
     # -- Open vSwitch on the hypervisor ----------------------------------------------------------
     @property
     def ovsdb_remote(self) -> str:
-        """An OVSDB connection string reachable from this process (unix:, tcp: or ssl:)."""
-        return self.spec.ovsdb
+        """An OVSDB connection string reachable from this process (unix:, tcp: or ssl:).
+
+        With ``ovsdb_over_ssh`` (a real lab) the description's ``unix:`` socket is on the hypervisor: a
+        socket of this process relays each connection to it through the hypervisor's SSH session, so the
+        lab needs no OVSDB listener on its network (``netvirt.ssh.UnixSocketForward``).
+        """
+        if not self.spec.ovsdb_over_ssh:
+            return self.spec.ovsdb
+        if self._ovsdb_forward is None:
+            forward = UnixSocketForward(lambda: self.session(self.spec.hypervisor), self.spec.ovsdb[len("unix:") :])
+            try:
+                forward.check()
+            except HostConnectionError as err:
+                forward.close()
+                raise HostConnectionError(f"Hypervisor 的 OVSDB 不可达：{err}") from None
+            self._ovsdb_forward = forward
+        return self._ovsdb_forward.remote
 
     def ovs_command(self, *argv: str) -> str:
         """The command line for an OVS tool on the hypervisor (ovs-appctl, ovs-ofctl, ovs-vsctl)."""

@@ -8,8 +8,19 @@ environment at connect time and never appear in a message.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import select
+import shlex
+import shutil
+import socket
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import paramiko
 
@@ -18,6 +29,38 @@ from netvirt.labspec import Credentials
 
 class HostConnectionError(RuntimeError):
     """A host cannot be reached or refuses the lab's credentials."""
+
+
+class UnknownHostKey(paramiko.SSHException):
+    """The host showed a key that known_hosts does not hold."""
+
+    def __init__(self, key: paramiko.PKey):
+        super().__init__("unknown host key")
+        self.key_type = key.get_name()
+        self.fingerprint = _fingerprint(key)
+
+
+class _RejectUnknown(paramiko.MissingHostKeyPolicy):
+    def missing_host_key(self, client, hostname, key):
+        raise UnknownHostKey(key)
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    """Accept a host known_hosts does not hold and append its key there (the file is not rewritten)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def missing_host_key(self, client, hostname, key):
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        with self.path.open("a") as known:
+            known.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+
+
+def _fingerprint(key: paramiko.PKey) -> str:
+    """OpenSSH's ``SHA256:...`` fingerprint, as ``ssh-keygen -lf`` prints it."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -51,9 +94,7 @@ class SshSession:
         if creds.password_env and password is None and not key_file:
             raise HostConnectionError(f"主机 {self.name} 的密码环境变量 {creds.password_env} 未设置")
         client = paramiko.SSHClient()
-        # Lab hosts are re-created with new host keys on every run; the lab description,
-        # not a known_hosts file, is what says which address is which host.
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        self._check_host_keys_with(client)
         try:
             client.connect(
                 self.address,
@@ -67,6 +108,20 @@ class SshSession:
                 allow_agent=False,
                 look_for_keys=False,
             )
+        except UnknownHostKey as err:
+            client.close()
+            raise HostConnectionError(
+                f"主机 {self.name}（{self.address}）的 SSH 主机密钥（{err.key_type} {err.fingerprint}）不在 known_hosts"
+                f"（{creds.known_hosts}）中：核对后把它加入该文件（ssh-keyscan），或在实验环境中允许首次信任"
+                "（trust_on_first_use，真实实验环境为 NETVIRT_SSH_TRUST_ON_FIRST_USE=1）"
+            ) from None
+        except paramiko.BadHostKeyException as err:
+            client.close()
+            raise HostConnectionError(
+                f"主机 {self.name}（{self.address}）的 SSH 主机密钥与 known_hosts（{creds.known_hosts}）中记录的不同"
+                f"（现为 {err.key.get_name()} {_fingerprint(err.key)}）：主机可能被冒充，或已重装；"
+                "核对后再更新 known_hosts，连接已拒绝"
+            ) from None
         except paramiko.AuthenticationException:
             client.close()
             raise HostConnectionError(f"主机 {self.name}（{self.address}）拒绝了用户 {creds.user} 的认证") from None
@@ -78,6 +133,27 @@ class SshSession:
         if transport:
             transport.set_keepalive(15)
         return client
+
+    def _check_host_keys_with(self, client: paramiko.SSHClient) -> None:
+        """Host keys: those of ``known_hosts`` only; unknown hosts added there when the description trusts on
+        first use; any key where the description names no file (the embedded lab's freshly made keys)."""
+        creds = self.credentials
+        if creds.known_hosts is None:
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+            return
+        path = Path(creds.known_hosts).expanduser()
+        if not path.exists():
+            if not creds.trust_on_first_use:
+                raise HostConnectionError(
+                    f"主机 {self.name} 的 known_hosts 文件 {path} 不存在：SSH 主机密钥无从核对，连接已拒绝"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600)
+        try:
+            client.get_host_keys().load(str(path))
+        except (OSError, paramiko.SSHException) as err:
+            raise HostConnectionError(f"主机 {self.name} 的 known_hosts 文件 {path} 读不了：{err}") from None
+        client.set_missing_host_key_policy(_TrustOnFirstUse(path) if creds.trust_on_first_use else _RejectUnknown())
 
     @property
     def client(self) -> paramiko.SSHClient:
@@ -127,3 +203,132 @@ class SshSession:
         if self._client:
             self._client.close()
             self._client = None
+
+
+# -- a unix socket of a host, reached through its SSH session --------------------------------------
+# OVSDB of a real lab is reached this way rather than over a TCP listener (ptcp:6640 lets anyone on the
+# network change the switch). paramiko has no streamlocal (unix socket) forwarding, and a server may
+# forbid it (AllowStreamLocalForwarding); socat and ncat -U are not on a minimal CentOS 7. Each
+# connection is therefore an exec channel running this relay under the host's Python: python3, else
+# python2 (CentOS 7's yum runs on python 2.7, so it is always there). Standard library only, source
+# valid in both; it carries bytes between the channel (stdin/stdout) and the socket in argv[1].
+_UNIX_RELAY = """
+import os, select, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1])
+except socket.error as err:
+    sys.stderr.write("%s: %s\\n" % (sys.argv[1], err))
+    sys.exit(2)
+i, o = sys.stdin.fileno(), sys.stdout.fileno()
+while True:
+    ready = select.select([i, s], [], [])[0]
+    if i in ready:
+        data = os.read(i, 65536)
+        if not data:
+            break
+        s.sendall(data)
+    if s in ready:
+        data = s.recv(65536)
+        if not data:
+            break
+        while data:
+            data = data[os.write(o, data):]
+"""
+_RELAY_LAUNCH = (
+    'for p in python3 python2 python; do command -v "$p" >/dev/null 2>&1 && exec "$p" -c "$0" "$1"; done; '
+    'echo "netvirt: no python on this host for the unix socket relay" >&2; exit 127'
+)
+
+
+class UnixSocketForward:
+    """A unix socket of this process (in a private temporary directory) whose every connection reaches the
+    unix socket ``remote_path`` of a host, through an exec channel of that host's SSH session.
+
+    ``session_of`` returns the host's current session (a lab re-opens one that broke). ``remote`` is the
+    local end as an OVSDB connection string. ``close()`` ends every relayed connection and removes the
+    directory. Example: ``UnixSocketForward(lambda: lab.session("hostb"), "/usr/local/var/run/openvswitch/db.sock")``
+    """
+
+    def __init__(self, session_of: Callable[[], SshSession], remote_path: str):
+        self.remote_path = remote_path
+        self.errors: list[str] = []
+        self._session_of = session_of
+        self._dir = tempfile.mkdtemp(prefix="netvirt-ssh-")  # 0700: only this user reaches the socket
+        self.path = os.path.join(self._dir, "sock")
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        self._listener.listen(16)
+        self._lock = threading.Lock()
+        self._relays: set[tuple[socket.socket, paramiko.Channel]] = set()
+        self._closed = False
+        threading.Thread(target=self._accept, name=f"forward {remote_path}", daemon=True).start()
+
+    @property
+    def remote(self) -> str:
+        return f"unix:{self.path}"
+
+    def check(self) -> None:
+        """Fail, naming host and path, unless the host has a unix socket at ``remote_path``."""
+        session = self._session_of()
+        if not session.run(shlex.join(["test", "-S", self.remote_path]), timeout=15).ok:
+            raise HostConnectionError(f"主机 {session.name} 上没有 unix 套接字 {self.remote_path}（服务没有运行？）")
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        channel = None
+        try:
+            session = self._session_of()
+            channel = session.client.get_transport().open_session(timeout=session.connect_timeout)
+            channel.exec_command(shlex.join(["sh", "-c", _RELAY_LAUNCH, _UNIX_RELAY, self.remote_path]))
+            with self._lock:
+                if self._closed:
+                    return
+                self._relays.add((conn, channel))
+            self._pump(conn, channel)
+            if channel.recv_stderr_ready():
+                self.errors.append(channel.recv_stderr(4096).decode(errors="replace").strip())
+        except (OSError, paramiko.SSHException, HostConnectionError) as err:
+            # The client (ovsdbapp) sees its connection end and reconnects; the reason is kept for the log.
+            self.errors.append(f"{self.remote_path}: {err}")
+        finally:
+            with self._lock:
+                self._relays.discard((conn, channel))
+            conn.close()
+            if channel is not None:
+                channel.close()
+
+    @staticmethod
+    def _pump(conn: socket.socket, channel: paramiko.Channel) -> None:
+        while True:
+            ready, _, _ = select.select([conn, channel], [], [])
+            if conn in ready:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                channel.sendall(data)
+            if channel in ready:
+                data = channel.recv(65536)
+                if not data:
+                    return
+                conn.sendall(data)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            relays = list(self._relays)
+        self._listener.close()
+        for conn, channel in relays:
+            channel.close()
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        shutil.rmtree(self._dir, ignore_errors=True)

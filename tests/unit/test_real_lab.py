@@ -1,9 +1,13 @@
-"""The real-lab side of the seam, without a lab: paths of the record's source-built OVS."""
+"""The real-lab side of the seam, without a lab: the record's source-built OVS, host keys, OVSDB over SSH."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
+import record_lab
+from netvirt.labspec import LabDescriptionError, load_lab
 from netvirt.seam import RealLab
 
 
@@ -28,3 +32,24 @@ def test_paths_follow_the_run_directory_when_the_description_names_none(record):
     built = lab("/opt/ovs/var/run/openvswitch")
     assert built.ovs_ctl_path == "/opt/ovs/share/openvswitch/scripts/ovs-ctl"
     assert built.ovs_log_path == "/opt/ovs/var/log/openvswitch/ovs-vswitchd.log"
+
+
+def test_record_lab_checks_host_keys_and_reaches_ovsdb_over_ssh(record, monkeypatch):
+    import record_lab
+    from netvirt.labspec import load_lab
+
+    hostb = record.host("hostb")
+    assert (hostb.ssh.known_hosts, hostb.ssh.trust_on_first_use) == ("~/.ssh/known_hosts", False)
+    assert record.ovsdb == "unix:/usr/local/var/run/openvswitch/db.sock" and record.ovsdb_over_ssh
+    monkeypatch.setenv("NETVIRT_KNOWN_HOSTS", "/etc/netvirt/known_hosts")
+    monkeypatch.setenv("NETVIRT_SSH_TRUST_ON_FIRST_USE", "1")
+    asked = load_lab(record_lab.description()).host("vm01").ssh  # guests: the hypervisor's credentials
+    assert (asked.known_hosts, asked.trust_on_first_use) == ("/etc/netvirt/known_hosts", True)
+
+
+def test_trust_on_first_use_needs_a_file_to_record_keys_in(record):
+    desc = record_lab.description()
+    for host in desc["hosts"]:
+        host["ssh"] = dict(host["ssh"], known_hosts=None, trust_on_first_use=True)
+    with pytest.raises(LabDescriptionError, match=r"hosts\[0\].ssh.trust_on_first_use: needs known_hosts"):
+        load_lab(desc)
