@@ -9,6 +9,7 @@ import shlex
 from robot.api.deco import keyword, library
 
 from netvirt import evidence, seam, structured
+from netvirt.labspec import CAPABILITIES
 from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_json, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
 from netvirt.ssh import CommandResult
@@ -117,14 +118,29 @@ class HostLibrary:
     def add_vlan(self, host: str, interface: str, vlan: int, address: str | None = None) -> str:
         """Create ``<interface>.<vlan>`` on ``host``, optionally with ``address``; return its name.
 
+        A VLAN sub-interface needs the kernel's 8021q module. A VM has it (its own kernel); Host A and
+        Host B only where the lab declares the capability ``host_vlan``: elsewhere (the embedded lab,
+        whose hosts share a kernel without 8021q) this fails before running ``ip`` and says so.
+
         Example: | 添加VLAN子接口 | vm01 | eth1 | 10 | 192.168.10.100/24 |
         """
         if not 1 <= vlan <= 4094:
             raise ValueError(f"VLAN {vlan} 超出范围 1..4094")
         name = check_ifname(f"{check_ifname(interface)}.{vlan}")
-        self.run_on_host(
-            host, shlex.join(["ip", "link", "add", "link", interface, "name", name, "type", "vlan", "id", str(vlan)])
-        )
+        spec = seam.current().spec
+        is_host = any(h.name.lower() == host.lower() for h in spec.hosts)
+        if is_host and "host_vlan" not in spec.capabilities:
+            raise AssertionError(
+                f"{host} 上不能建 VLAN 子接口 {name}：这台主机的内核没有 8021q 模块"
+                f"（实验环境 {spec.name} 未声明能力 host_vlan：{CAPABILITIES['host_vlan']}）"
+            )
+        argv = ["ip", "link", "add", "link", interface, "name", name, "type", "vlan", "id", str(vlan)]
+        result = self.run_and_return(host, shlex.join(argv))
+        if result.rc != 0:
+            said = (result.stderr or result.stdout).strip()
+            if "Unknown device type" in said:  # iproute2's words when the kernel has no 8021q
+                raise AssertionError(f"{host} 上不能建 VLAN 子接口 {name}：内核没有 8021q 模块（ip 报告：{said}）")
+            raise AssertionError(f"{host} 上建 VLAN 子接口 {name} 失败（返回 {result.rc}）：{said}")
         if address:
             self.set_address(host, name, address)
         return name

@@ -107,7 +107,8 @@ def description() -> dict:
         "ovs_rundir": OVS_RUNDIR,
         "libvirt_uri": f"qemu+ssh://root@{hostb}/system",
         "vms": [vm(1), vm(2)],
-        "capabilities": ["msix_interrupts", "sriov_passthrough"],  # virtio MSI-X in the guests, VFs through VFIO
+        # virtio MSI-X in the guests, VFs through VFIO, 8021q on the hosts (CentOS 7.5's kernel)
+        "capabilities": ["msix_interrupts", "sriov_passthrough", "host_vlan"],
         "params": {
             "ovs_ctl": OVS_CTL,
             "ovs_log": OVS_LOG,

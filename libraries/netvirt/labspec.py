@@ -72,6 +72,7 @@ NIC_MODELS = {
 CAPABILITIES = {
     "msix_interrupts": "虚拟机网卡使用 MSI-X 中断（每个队列一个中断向量）",
     "sriov_passthrough": "VF 经 VFIO 直通给虚拟机（真实 PCI 设备）",
+    "host_vlan": "Host A/Host B 的内核有 8021q 模块（主机上可建 VLAN 子接口）",
 }
 
 

@@ -155,7 +155,7 @@ def test_the_record_lab_declares_its_nic_and_capabilities(monkeypatch):
         monkeypatch.setenv(name, "192.0.2.1")
     lab = load_lab(record_lab.description())
     assert lab.host("hostb").nic("enP5p1s0").model == "cx4-ofed4.3"
-    assert lab.capabilities == {"msix_interrupts", "sriov_passthrough"}
+    assert lab.capabilities == {"msix_interrupts", "sriov_passthrough", "host_vlan"}
     assert load_lab(embedded_lab.description("nv7")).capabilities == frozenset()
 
 
