@@ -61,6 +61,7 @@ class OVSLibrary:
     def __init__(self):
         self._ovs: Ovs | None = None
         self._vswitchd_binary: str | None = None
+        self._nic_speed_bps: dict[str, int] = {}  # DPDK port -> its NIC's speed in the lab description
 
     @property
     def ovs(self) -> Ovs:
@@ -162,8 +163,11 @@ class OVSLibrary:
 
         Example: | 添加DPDK物理端口 | ovsbr0 | dpdkp1 | 0005:01:00.0 | n_rxq=2 |
         """
-        devargs = seam.current().dpdk_devargs(pci)
+        lab = seam.current()
+        devargs = lab.dpdk_devargs(pci)
         self._change(self.ovs.add_port, bridge, port, PortType.dpdk, {"dpdk-devargs": devargs, **options})
+        # The NIC's speed from the lab description, for policer rates where OVS reports no link_speed.
+        self._nic_speed_bps[port] = lab.spec.host(lab.spec.hypervisor).nic(pci).speed_mbps * 1_000_000
 
     @keyword("添加vhost-user客户端端口")
     def add_vhostuser_client_port(self, bridge: str, port: str, socket: str, **options: str) -> None:
@@ -273,7 +277,7 @@ class OVSLibrary:
 
         Example: | 设置端口出口限速 | dpdkp1 | 625000000 | 2048 |
         """
-        self._change(self.ovs.set_egress_policer, port, cir, cbs)
+        self._change(self.ovs.set_egress_policer, port, cir, cbs, self._nic_speed_bps.get(port))
 
     @keyword("清除端口出口限速")
     def clear_egress_policer(self, port: str) -> None:
@@ -289,7 +293,7 @@ class OVSLibrary:
 
         Example: | 设置接口入口限速 | dpdkp1 | 5000000 | 500000 |
         """
-        self._change(self.ovs.set_ingress_policing, interface, rate, burst)
+        self._change(self.ovs.set_ingress_policing, interface, rate, burst, self._nic_speed_bps.get(interface))
 
     @keyword("策略器参数")
     def policer_parameters(self, rate_bps: int, udp_payload: int = 1400) -> dict:

@@ -21,6 +21,7 @@ from ovsdbapp.backend.ovs_idl import connection, idlutils
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+NETDEV_NAME_MAX = 15  # IFNAMSIZ - 1
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VALUE_RE = re.compile(r"^[A-Za-z0-9_.,:=/ +@-]{0,256}$")
 
@@ -445,6 +446,7 @@ class Ovs:
             "mtu": self._optional(row, "Interface", "mtu"),
             "mtu_request": self._optional(row, "Interface", "mtu_request"),  # OVS 2.6 on
             "link_state": self._optional(row, "Interface", "link_state"),
+            "link_speed": self._optional(row, "Interface", "link_speed"),  # bit/s, where OVS reports one
             "statistics": dict(row.statistics),
             "ingress_policing_rate": row.ingress_policing_rate,
         }
@@ -525,6 +527,12 @@ class Ovs:
     ) -> None:
         self._row("Bridge", check_name("网桥", bridge))
         check_name("端口", port)
+        if port_type in (PortType.system, PortType.internal) and len(port) > NETDEV_NAME_MAX:
+            # OVSDB would keep the name while the kernel's netdev is cut to 15 characters.
+            raise OvsError(
+                f"端口名 {port} 有 {len(port)} 个字符：{port_type.name} 类型的端口对应内核网络设备，名字最多 "
+                f"{NETDEV_NAME_MAX} 个字符"
+            )
         if port in (p.name for p in self._rows("Port")):
             raise OvsError(f"端口 {port} 已经存在")
         options = check_map("options", options or {})
@@ -631,12 +639,15 @@ class Ovs:
             + [self.api.db_remove("Port", port, "other_config", "qinq-ethtype", if_exists=True)],
         )
 
-    def set_egress_policer(self, port: str, cir_bytes: int, cbs_bytes: int) -> None:
-        """egress-policer QoS on ``port``: ``cir`` in bytes/s, ``cbs`` in bytes (the record: 625000000 / 2048)."""
+    def set_egress_policer(self, port: str, cir_bytes: int, cbs_bytes: int, speed_bps: int | None = None) -> None:
+        """egress-policer QoS on ``port``: ``cir`` in bytes/s, ``cbs`` in bytes (the record: 625000000 / 2048).
+
+        ``speed_bps``: the port's speed where OVS reports no ``link_speed`` (the NIC's, from the lab)."""
         self._row("Port", check_name("端口", port))
         for name, value in (("cir", cir_bytes), ("cbs", cbs_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise OvsError(f"egress-policer {name}={value!r} 必须是正整数")
+        self._check_rate(port, cir_bytes * 8, f"egress-policer cir={cir_bytes} 字节/秒", speed_bps)
         self.clear_qos(port)
         config = {"cir": str(cir_bytes), "cbs": str(cbs_bytes)}
         line = vsctl(
@@ -673,12 +684,29 @@ class Ovs:
             return {}
         return {"type": row.qos[0].type, "other_config": dict(row.qos[0].other_config)}
 
-    def set_ingress_policing(self, interface: str, rate_kbps: int, burst_kbps: int = 0) -> None:
-        """ingress_policing_rate/burst in kbit/s (0 turns policing off)."""
+    def set_ingress_policing(
+        self, interface: str, rate_kbps: int, burst_kbps: int = 0, speed_bps: int | None = None
+    ) -> None:
+        """ingress_policing_rate/burst in kbit/s (0 turns policing off); ``speed_bps`` as for the egress policer."""
         for name, value in (("rate", rate_kbps), ("burst", burst_kbps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise OvsError(f"ingress_policing_{name}={value!r} 必须是非负整数（kbps）")
+        self._check_rate(interface, rate_kbps * 1000, f"ingress_policing_rate={rate_kbps} kbps", speed_bps)
         self.set_interface(interface, ingress_policing_rate=rate_kbps, ingress_policing_burst=burst_kbps)
+
+    def _check_rate(self, port: str, bits_per_second: int, what: str, speed_bps: int | None = None) -> None:
+        """A policer rate above the port's speed limits nothing: refuse it, naming both. The speed is OVSDB's
+        ``link_speed`` where OVS reports one, else ``speed_bps`` (the NIC's speed in the lab description)."""
+        row = self._row("Port", check_name("端口", port))
+        for iface in row.interfaces:
+            speed, source = self._optional(iface, "Interface", "link_speed"), "OVSDB link_speed"
+            if not speed and speed_bps:
+                speed, source = speed_bps, "实验环境描述中网卡的速率"
+            if isinstance(speed, int) and speed > 0 and bits_per_second > speed:
+                raise OvsError(
+                    f"{port} 的 {what}（{bits_per_second / 1e9:g} Gbit/s）超过端口 {iface.name} 的链路速率 "
+                    f"{speed / 1e9:g} Gbit/s（{source}）：这样的限速不起作用"
+                )
 
     def set_mtu_request(self, interface: str, mtu: int, timeout: float = 5, settle: float = 2.0) -> None:
         """Request ``mtu`` and check what it did: the interface reports that ``mtu``, has no ``error``, and

@@ -114,6 +114,32 @@ def test_unknown_port_type_is_refused_by_robot_conversion():
         info.convert("vhost", "type")
 
 
+def test_a_long_name_for_a_kernel_backed_port_is_refused(ovs):
+    """OVSDB would keep 17 characters while the kernel's netdev is cut to 15 (issue 19)."""
+    with pytest.raises(OvsError, match="端口名 internalport12345 有 17 个字符.*最多 15 个字符"):
+        ovs.add_port("ovsbr0", "internalport12345", PortType.internal)
+    assert "internalport12345" not in ovs.ports("ovsbr0")
+
+
+def test_a_policer_above_the_link_speed_is_refused(lab, ovs):
+    """800 Gbit/s on a 10 Gbit/s NIC limits nothing (issue 19): the keyword knows the NIC's speed from the lab
+    description where OVS reports no link_speed (this lab's DPDK port)."""
+    library = OVSLibrary()
+    library.add_dpdk_port("ovsbr0", "dpdkp0", "0004:01:00.0")
+    try:
+        before = ovs.interface("dpdkp0")
+        with pytest.raises(OvsError, match=r"超过端口 dpdkp0 的链路速率 10 Gbit/s"):
+            library.set_egress_policer("dpdkp0", 100_000_000_000, 2048)  # 800 Gbit/s
+        with pytest.raises(OvsError, match=r"超过端口 dpdkp0 的链路速率 10 Gbit/s"):
+            library.set_ingress_policing("dpdkp0", 800_000_000)  # kbps: 800 Gbit/s
+        assert ovs.qos("dpdkp0") == {}
+        assert ovs.interface("dpdkp0")["ingress_policing_rate"] == before["ingress_policing_rate"]
+        library.set_egress_policer("dpdkp0", 625_000_000, 2048)  # the record's 5 Gbit/s is below it
+        assert ovs.qos("dpdkp0")["type"] == "egress-policer"
+    finally:
+        library.delete_port("dpdkp0")
+
+
 def test_keyword_refuses_to_change_ovsdb_when_vswitchd_is_down(lab, ovs):
     library = OVSLibrary()
     pidfile = lab.builder.root / "pids" / "ovs-vswitchd.pid"
