@@ -710,7 +710,8 @@ class Ovs:
 
     def set_mtu_request(self, interface: str, mtu: int, timeout: float = 5, settle: float = 2.0) -> None:
         """Request ``mtu`` and check what it did: the interface reports that ``mtu``, has no ``error``, and
-        a link that was up is up again within ``settle`` seconds. Anything else fails at once.
+        a link that was up is up again within ``settle`` seconds. Anything else fails at once, after
+        putting the previous ``mtu_request`` back (OVS would otherwise retry the bad one on every change).
 
         A datapath that refuses the MTU (DPDK logs "unsupported MTU") leaves the ``mtu`` column unchanged;
         one that accepts it and then cannot run with it (a PMD whose largest frame is smaller: DPDK's
@@ -718,29 +719,44 @@ class Ovs:
         the link down or an ``error``. A port whose link was down before (a vhost-user port without its
         VM) is judged on ``mtu`` and ``error`` only.
         """
-        before = self.interface(interface)["link_state"]
+        row = self.interface(interface)
+        before, previous = row["link_state"], row["mtu_request"]
         self.set_interface(interface, mtu_request=check_mtu(mtu))
+        problem = self._mtu_problem(interface, mtu, before, timeout, settle)
+        if not problem:
+            return
+        if isinstance(previous, int):
+            self.set_interface(interface, mtu_request=previous)
+            undone = f"已把 mtu_request 恢复为 {previous}"
+        else:
+            self._commit(
+                vsctl("clear", "Interface", interface, "mtu_request"),
+                [self.api.db_clear("Interface", interface, "mtu_request")],
+            )
+            undone = "已清除 mtu_request"
+        raise OvsError(f"{problem}；{undone}")
+
+    def _mtu_problem(self, interface: str, mtu: int, before: object, timeout: float, settle: float) -> str:
+        """What went wrong after ``mtu_request=mtu`` on ``interface`` ("" when nothing did)."""
         deadline = time.monotonic() + timeout
         while (row := self.interface(interface))["mtu"] != mtu:
             if row["error"]:
-                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}")
+                return f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}"
             if time.monotonic() > deadline:
-                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {row['mtu']}）")
+                return f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {row['mtu']}）"
             time.sleep(0.1)
         # The datapath reconfigures the port after the column shows the MTU: watch it settle.
         applied = time.monotonic()
         while True:
             row = self.interface(interface)
             if row["error"]:
-                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}")
-            link_ok = before != "up" or row["link_state"] == "up"
+                return f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}"
             if row["mtu"] != mtu:
-                raise OvsError(f"接口 {interface} 的 mtu_request={mtu} 没有保持（mtu 变为 {row['mtu']}）")
+                return f"接口 {interface} 的 mtu_request={mtu} 没有保持（mtu 变为 {row['mtu']}）"
+            link_ok = before != "up" or row["link_state"] == "up"
             elapsed = time.monotonic() - applied
             if link_ok and elapsed >= settle / 2:
-                return
+                return ""
             if elapsed > settle:
-                raise OvsError(
-                    f"接口 {interface} 的 mtu_request={mtu} 后链路断开（link_state 由 up 变为 {row['link_state']}）"
-                )
+                return f"接口 {interface} 的 mtu_request={mtu} 后链路断开（link_state 由 up 变为 {row['link_state']}）"
             time.sleep(0.1)
