@@ -145,6 +145,15 @@ def description() -> dict:
             # 90 % of the PDR, loss within the PDR's 0.5 % and a P99 one-way latency within 500 µs (Host A's
             # kernel stack is in the path). iperf3 cannot offer these NDR loads: the case then skips saying so.
             "perf_ndr_min_pct_line_rate": {64: 10, 1518: 90},
+            # Per scenario, proposed likewise: through a VM (pvp, sriov) and VM to VM the guests' virtio/VF
+            # drivers and kernel forwarding bound the rate (CSIT's vhost figures: ~1-3 Mpps per core at 64 B).
+            "perf_ndr_criteria": {
+                "p2p": {64: 10, 1518: 90},
+                "pvp": {64: 2, 1518: 30},
+                "vm2vm": {64: 2, 1518: 30},
+                "sriov": {64: 5, 1518: 60},
+                "sriov_vm2vm": {64: 5, 1518: 60},
+            },
             "perf_quality_judged_up_to_pct": 90,
             "perf_latency_max_us": {"p99_us": 500},
         },
