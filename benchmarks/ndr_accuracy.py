@@ -10,7 +10,11 @@ one after the other, between the same minimum load and the line rate of 10GE, to
 width; the output is the NDR each found, its error against the limit (target: within 2 %), the
 trials and time each used, and the load of the machine (other labs share its two cores).
 
+With ``--generator trafgen`` the trials are netsniff-ng trafgen's fixed-size frames at a set rate,
+counted at the two ports (``netvirt.perf.trafgen``), instead of iperf3's UDP datagrams.
+
     .venv/bin/python benchmarks/ndr_accuracy.py [--lab-id nvpb] [--frame-size 64] [--rate-pps 5000]
+        [--generator iperf3|trafgen] [--searches mlr,binary]
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from netvirt.labspec import load_lab  # noqa: E402
 from netvirt.ovs import Ovs  # noqa: E402
 from netvirt.perf import frames, search, topology  # noqa: E402
 from netvirt.perf.generators import Iperf3Measurer  # noqa: E402
+from netvirt.perf.trafgen import TrafgenMeasurer  # noqa: E402
 
 
 def loadavg() -> str:
@@ -49,6 +54,8 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=1, help="trial duration, s (iperf3: whole seconds)")
     parser.add_argument("--width", type=float, default=0.005, help="relative width both searches stop at")
     parser.add_argument("--min-pps", type=float, default=500)
+    parser.add_argument("--generator", choices=("iperf3", "trafgen"), default="iperf3")
+    parser.add_argument("--searches", default="mlr,binary", help="which searches, comma-separated: mlr, binary")
     args = parser.parse_args()
 
     description = embedded_lab.description(args.lab_id)
@@ -77,8 +84,10 @@ def main() -> int:
         ovs.set_egress_policer("dpdkp1", cir, cbs)
         topo = topology.build(lab, topology.Scenario.p2p)
         # A pause of 2 cbs/cir before each trial: the bucket starts every trial full, as the limit assumes.
-        measurer = Iperf3Measurer(lab.session, topo.tx, topo.rx, topo.mtu, topo.speed_mbps, settle_s=2 * cbs / cir)
+        kind = TrafgenMeasurer if args.generator == "trafgen" else Iperf3Measurer
+        measurer = kind(lab.session, topo.tx, topo.rx, topo.mtu, topo.speed_mbps, settle_s=2 * cbs / cir)
         measurer.start()
+        print(f"generator: {measurer.name}")
         print(f"lab {args.lab_id} up, path {topo.description} ({time.monotonic() - t0:.1f} s)")
         print(
             f"egress-policer on dpdkp1: cir={cir} B/s cbs={cbs} B; {frame}-byte frames ({frames.ip_bytes(frame)} "
@@ -90,6 +99,8 @@ def main() -> int:
             ("MLRsearch 1.2.1 (NDR+PDR)", lambda: search.mlr_search(measurer, frame, spec)),
             ("binary search (NDR)", lambda: search.binary_search(measurer, frame, spec, 0.0)),
         ]
+        wanted = args.searches.split(",")
+        runs = [run for run, key in zip(runs, ("mlr", "binary"), strict=True) if key in wanted]
         for name, run in runs:
             start_load = loadavg()
             result = run()
@@ -113,7 +124,10 @@ def main() -> int:
         lab.teardown()
         left = lab.builder.leftovers()
         print(f"\nlab {args.lab_id} torn down; leftovers: {left or 'none'}")
-    print(f"\nNDR vs the policer's zero-loss limit {truth:.1f} pps ({frame}-byte frames, {args.duration} s trials):")
+    print(
+        f"\nNDR vs the policer's zero-loss limit {truth:.1f} pps ({frame}-byte frames, {args.duration} s trials, "
+        f"{args.generator}):"
+    )
     header = ("search", "NDR lower", "upper", "error", "trials", "trial s", "wall s")
     print("{:28s} {:>10s} {:>10s} {:>8s} {:>6s} {:>7s} {:>7s}  load".format(*header))
     for name, ndr, result, before, after in rows:

@@ -59,9 +59,12 @@ def test_packet_config_and_command_line():
     packet = trafgen.trafgen_packet(frame)
     assert packet.startswith("{ 0x02, 0x00, 0x00, 0x00, 0x09, 0x02,") and packet.endswith(", fill(0x00, 18) }")
     assert packet.count("0x") == 42 + 1
-    argv = trafgen.trafgen_argv("b0", 20000, 10000.4, packet, 64)
-    assert argv[:-1] == ["trafgen", "-o", "b0", "-n", "20000", "-P", "1", "--no-sock-mem", "-Q", "-C", "-b", "10000pps"]
-    assert "-b" not in trafgen.trafgen_argv("b0", 5, None, packet, 64)
+    argv = trafgen.trafgen_argv("b0", 20000, 10000, packet, 64, overshoot_ns=30_000)
+    assert argv[:-1] == ["trafgen", "-o", "b0", "-n", "20000", "-P", "1", "--no-sock-mem", "-Q", "-C", "-t", "70000ns"]
+    # The overshoot eats a 20 µs interval: a quarter of it stays, trafgen falls behind instead of bursting.
+    assert trafgen.trafgen_argv("b0", 5, 50_000, packet, 64, overshoot_ns=25_000)[-3:-1] == ["-t", "5000ns"]
+    assert "-t" not in trafgen.trafgen_argv("b0", 5, 14_880_952, packet, 64)
+    assert "-t" not in trafgen.trafgen_argv("b0", 5, None, packet, 64)
     assert "-J" in trafgen.trafgen_argv("b0", 5, None, packet, 9000)
     with pytest.raises(frames.PerfInputError, match="至少为 1"):
         trafgen.trafgen_argv("b0", 0, 10, packet, 64)
@@ -73,7 +76,7 @@ def test_packet_config_and_command_line():
 
 def test_timed_command_quotes_the_packet_and_reads_the_elapsed_time():
     command = trafgen.timed(["nsenter", "-t", "42", "-n", "trafgen", "-o", "b0", "{ 0x02, fill(0x00, 18) }"])
-    assert "'{ 0x02, fill(0x00, 18) }'" in command
+    assert "'{ 0x02, fill(0x00, 18) }'" in command and "timerslack_ns" in command
     assert trafgen.parse_elapsed("x\nnvperf-elapsed-ns 2057000000\n") == pytest.approx(2.057)
     with pytest.raises(ValueError):
         trafgen.parse_elapsed("trafgen: invalid option")
@@ -107,7 +110,9 @@ def test_addresses_from_ip_text_output():
 
 def test_a_generator_that_sends_its_count_too_slowly_falls_short_in_time():
     assert trafgen.time_shortfall(1.0, 0.998) == 0.0
-    assert trafgen.time_shortfall(1.0, 1.25) == pytest.approx(0.2)
+    assert trafgen.time_shortfall(1.0, 1.08) == 0.0  # start-up jitter
+    assert trafgen.time_shortfall(1.0, 1.25, slack_s=0) == pytest.approx(0.2)
+    assert trafgen.time_shortfall(1.0, 1.375) == pytest.approx(0.2)
     on_time = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.0, 1.2, "trafgen")
     late = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.25, 1.4, "trafgen", time_shortfall=0.2)
     assert on_time.shortfall == 0 and late.shortfall == pytest.approx(0.2)

@@ -1,9 +1,20 @@
 """A frame generator measurer on netsniff-ng's ``trafgen``: fixed-size frames at a set rate, counted at the ports.
 
 ``trafgen`` (Debian/CentOS package netsniff-ng) sends one Ethernet frame, built here byte for
-byte, from user space through a packet socket: ``-n`` frames at ``-b <rate>pps`` on one CPU
-(``-P 1``), so a trial offers exactly N = R × T frames of size S at rate R. Without ``-b`` it sends
-as fast as its TX ring lets it (the generator's maximum, see ``benchmarks/trafgen_vs_iperf3.py``).
+byte, from user space through a packet socket: ``-n`` frames with ``-t <gap>ns`` between them on
+one CPU (``-P 1``), so a trial offers exactly N = R × T frames of size S at rate R, evenly spaced.
+Not ``-b <rate>pps``: trafgen 0.6.8 keeps that rate on average but sends in bursts (measured on the
+embedded lab's p2p path at 500 frames/s: 250-320 of 500 frames arrived with ``-b``, all 500 with
+``-t 2ms``, and iperf3's 500 as well), and a burst overflows the first socket buffer on the path.
+trafgen sleeps after each frame, so the gap is the frame interval less the time one frame and one
+sleep cost beyond the gap (measured at ``start()`` with 200 frames at 1 ms: the "overshoot", then
+updated after every trial from what the trial took, half old and half new, as it changes with the
+gap and the machine's load; the process's timer slack is set to 1 ns where the kernel has
+``/proc/<pid>/timerslack_ns``). A trial that still ran faster than its rate is noted. The gap
+stays at least a quarter of the interval (trafgen then falls behind, a time shortfall, instead of
+bursting); only a rate above 1 Mpps is sent without a gap, as fast as trafgen goes. Without a
+rate it sends as fast as its TX ring lets it (the generator's maximum, see
+``benchmarks/trafgen_vs_iperf3.py``).
 It never touches the machine's settings: ``--no-sock-mem`` (no core socket memory sysctls) and
 ``-Q`` (no IRQ affinity).
 
@@ -24,7 +35,10 @@ that reaches the receiver from elsewhere can only hide a loss of as many frames,
 
 trafgen sends its count even when it cannot keep the rate (a busy CPU): the time it took beyond
 the trial's duration (less its start-up, measured once with one frame) is the trial's
-``time_shortfall``, which the search counts as the generator's, not the DUT's.
+``time_shortfall``, which the search counts as the generator's, not the DUT's. A load it cannot
+offer at all (a search's first trial at a 10GE line rate) would take minutes, so each trial runs
+under ``timeout -s INT`` at half as long again as its duration: trafgen stops, the port counter says
+how many frames went out, and the count's shortfall says the rest.
 
 On a guest (VM-VM paths) trafgen runs from the guest's view of the machine's userland (the
 embedded lab's guests mount it over 9p); ``start()`` fails with GeneratorUnavailable when the
@@ -54,6 +68,10 @@ TRAFGEN_MAX_FRAME = 2048  # trafgen's default buffer; bigger frames need -J
 DRAIN_STEP_S = 0.15
 DRAIN_MAX_S = 3.0
 ELAPSED = "nvperf-elapsed-ns"
+START_JITTER_S = 0.1  # how much trafgen's start-up varies on a busy machine (measured: 70-160 ms)
+TIMED_OUT = 124  # timeout's exit status when it stopped the command
+CALIBRATION_FRAMES = 200
+MIN_GAP_INTERVAL_NS = 1000  # above 1 Mpps trafgen sends without a gap (no user-space sleep is that short)
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
@@ -158,21 +176,43 @@ def trafgen_packet(frame: bytes) -> str:
     return "{ " + ", ".join(items) + " }"
 
 
-def trafgen_argv(interface: str, count: int, rate_pps: float | None, packet: str, frame_size: int) -> list[str]:
+def gap_ns(rate_pps: float, overshoot_ns: float) -> int:
+    """trafgen's ``-t`` gap for ``rate_pps``: the frame interval less the per-frame overshoot.
+
+    Never below a quarter of the interval: where the overshoot eats the interval, trafgen falls behind
+    (a time shortfall the search sees) rather than sending in one burst. 0 (no gap) only above 1 Mpps.
+    """
+    interval = 1e9 / rate_pps
+    if interval < MIN_GAP_INTERVAL_NS:
+        return 0
+    return round(max(interval / 4, interval - overshoot_ns))
+
+
+def trafgen_argv(
+    interface: str, count: int, rate_pps: float | None, packet: str, frame_size: int, overshoot_ns: float = 0.0
+) -> list[str]:
     """``trafgen`` sending ``count`` frames on ``interface`` at ``rate_pps`` (None: as fast as it can), one CPU."""
     if count < 1:
         raise frames.PerfInputError(f"trafgen 的帧数至少为 1，得到 {count}")
     argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", "1", "--no-sock-mem", "-Q", "-C"]
-    if rate_pps is not None:
-        argv += ["-b", f"{max(1, round(rate_pps))}pps"]
+    if rate_pps is not None and gap_ns(rate_pps, overshoot_ns) > 0:
+        argv += ["-t", f"{gap_ns(rate_pps, overshoot_ns)}ns"]
     if frame_size - frames.FCS > TRAFGEN_MAX_FRAME:
         argv.append("-J")
     return [*argv, packet]
 
 
 def timed(argv: list[str]) -> str:
-    """A shell command running ``argv`` between two clock reads, printing the nanoseconds it took last."""
-    return f's=$(date +%s%N); {shlex.join(argv)}; rc=$?; e=$(date +%s%N); echo "{ELAPSED} $((e - s))"; exit $rc'
+    """A shell command running ``argv`` between two clock reads, printing the nanoseconds it took last.
+
+    ``argv`` runs in a subshell whose timer slack is 1 ns (inherited by trafgen's sleeps) where the
+    kernel lets a process set it (Linux 4.6 on; older kernels keep the default 50 µs).
+    """
+    slack = "{ echo 1 > /proc/self/timerslack_ns; } 2>/dev/null"
+    return (
+        f"s=$(date +%s%N); ({slack}; exec {shlex.join(argv)}); rc=$?; e=$(date +%s%N); "
+        f'echo "{ELAPSED} $((e - s))"; exit $rc'
+    )
 
 
 def parse_elapsed(stdout: str) -> float:
@@ -189,9 +229,15 @@ def parse_trafgen_sent(stdout: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def time_shortfall(duration_s: float, send_s: float) -> float:
-    """The share of the trial's time the generator overran: 0 when it kept the rate."""
-    return max(0.0, 1 - duration_s / send_s) if send_s > duration_s else 0.0
+def time_shortfall(duration_s: float, send_s: float, slack_s: float = START_JITTER_S) -> float:
+    """The share of the trial's time the generator overran beyond ``slack_s``: 0 when it kept the rate.
+
+    ``send_s`` is trafgen's run less its start-up measured at ``start()``; the start-up itself varies
+    by tens of milliseconds on a busy machine, which ``slack_s`` absorbs (a rate up to that much
+    lower than intended, 5 % of a 2 s trial, passes unnoticed).
+    """
+    allowed = duration_s + slack_s
+    return max(0.0, 1 - allowed / send_s) if send_s > allowed else 0.0
 
 
 # -- the measurer --------------------------------------------------------------------------------------
@@ -222,6 +268,7 @@ class TrafgenMeasurer(Measurer):
         self.src_mac = self.dst_mac = ""
         self.next_hop = ""
         self.overhead_s = 0.0
+        self.overshoot_ns = 0.0
         self.helper_dirs: dict[str, str] = {}
         self.started = False
 
@@ -240,7 +287,7 @@ class TrafgenMeasurer(Measurer):
         """Check trafgen on the sending end, read the frame's addresses, measure trafgen's start-up time."""
         ns = ["nsenter"] if self.rx.netns_pid or self.tx.netns_pid else []
         try:
-            require_tools(self.tx_session, [TRAFGEN, "ip", "date", "cat", *ns], "用 trafgen 测量转发性能")
+            require_tools(self.tx_session, [TRAFGEN, "ip", "date", "cat", "timeout", *ns], "用 trafgen 测量转发性能")
             require_tools(self.rx_session, ["cat", *ns], "在接收端读取接口计数器")
         except RuntimeError as err:
             raise GeneratorUnavailable(f"{self.tx.host}：{err}") from None
@@ -264,6 +311,12 @@ class TrafgenMeasurer(Measurer):
                 )
             samples.append(parse_elapsed(result.stdout))
         self.overhead_s = min(samples)
+        # What one frame and one sleep cost beyond the gap: 200 frames 1 ms apart.
+        argv = trafgen_argv(self.tx.interface, CALIBRATION_FRAMES, 1000.0, packet, frames.MIN_FRAME)
+        result = self.tx_session.run(timed(self.tx.argv(*argv)), timeout=60)
+        if result.ok:
+            spent = parse_elapsed(result.stdout) - self.overhead_s
+            self.overshoot_ns = max(0.0, spent / CALIBRATION_FRAMES * 1e9 - 1e6)
         self.started = True
 
     def _neighbour(self) -> str:
@@ -312,16 +365,21 @@ class TrafgenMeasurer(Measurer):
             last = now
         return last
 
-    def trial_argv(self, load_pps: float | None, count: int, frame_size: int) -> list[str]:
+    def trial_argv(self, load_pps: float | None, count: int, frame_size: int, limit_s: float = 0.0) -> list[str]:
+        """trafgen's command for the sending end; with ``limit_s`` it is stopped (SIGINT) after that many seconds."""
         packet = trafgen_packet(self._frame(frame_size))
-        return self.tx.argv(*trafgen_argv(self.tx.interface, count, load_pps, packet, frame_size))
+        argv = trafgen_argv(self.tx.interface, count, load_pps, packet, frame_size, self.overshoot_ns)
+        if limit_s:
+            argv = ["timeout", "-s", "INT", "-k", "5", f"{limit_s:.2f}", *argv]
+        return self.tx.argv(*argv)
 
     def _trial(self, load_pps: float, duration_s: float, frame_size: int) -> TrialResult:
         if self.settle_s:
             time.sleep(self.settle_s)
         start = time.monotonic()
         count = round(load_pps * duration_s)
-        argv = self.trial_argv(load_pps, count, frame_size)
+        limit = duration_s + max(0.5, duration_s / 2) + self.overhead_s
+        argv = self.trial_argv(load_pps, count, frame_size, limit)
         tx_before = self.counters(self.tx)["tx_packets"]
         rx_before = self.counters(self.rx)["rx_packets"]
         latency = None
@@ -332,7 +390,7 @@ class TrafgenMeasurer(Measurer):
         self.last_command = CommandResult(
             result.host, shlex.join(argv), result.rc, result.stdout, result.stderr, result.seconds
         )
-        if not result.ok:
+        if result.rc not in (0, TIMED_OUT):
             raise TrafgenError(
                 f"trafgen 试验失败（{load_pps:.0f} 帧/秒，{frame_size} 字节，rc={result.rc}）："
                 f"{(result.stderr or result.stdout).strip()[:500]}"
@@ -340,9 +398,15 @@ class TrafgenMeasurer(Measurer):
         sent = self.counters(self.tx)["tx_packets"] - tx_before
         received = self._received() - rx_before
         seconds = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
-        notes = []
+        notes = [f"trafgen 在 {limit:.2f} 秒时被停止（跟不上这个负载）"] if result.rc == TIMED_OUT else []
+        gap = gap_ns(load_pps, self.overshoot_ns)
+        if gap > 0 and result.rc == 0 and count > 1:
+            observed = seconds / count * 1e9 - gap
+            self.overshoot_ns = 0.5 * self.overshoot_ns + 0.5 * max(0.0, observed)
+        if seconds < duration_s * 0.95:
+            notes.append(f"trafgen 发得比设定快：{count} 帧用了 {seconds:.3f} 秒（设定 {duration_s:g} 秒）")
         own = parse_trafgen_sent(result.stdout)
-        if own is not None and own != count:
+        if own is not None and own != count and result.rc != TIMED_OUT:
             notes.append(f"trafgen 自报发送 {own} 帧，应发 {count} 帧")
         return TrialResult(
             load_pps=load_pps,

@@ -1,0 +1,152 @@
+"""Benchmark: the highest packet rate trafgen and iperf3 offer on this machine, side by side in one run.
+
+Both send across the same veth pair between two network namespaces of their own (``unshare --net``,
+held by a ``sleep`` and stopped by pid; the pair dies with them), one CPU each, at 64 and 1518-byte
+frames, in alternating rounds so that the machine's load (other labs share its cores) falls on both:
+
+- trafgen (``netvirt.perf.trafgen.TrafgenMeasurer.max_rate``): ``-n <count>`` frames without ``-b``,
+  its TX ring as fast as it goes; frames counted at the two ports (``/proc/net/dev``).
+- iperf3: ``-u -l <frame - 46> -b 0 -t <s>`` (unlimited UDP), datagrams counted by its JSON.
+
+It also offers trafgen a set rate (``--rate-pps`` for ``--seconds``) and prints how close it came.
+Needs root (namespaces, veth) and trafgen and iperf3 on PATH.
+
+    .venv/bin/python benchmarks/trafgen_vs_iperf3.py [--rounds 2] [--seconds 2] [--count 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "libraries")]
+
+from netvirt.perf import frames  # noqa: E402
+from netvirt.perf.generators import Endpoint, udp_counts  # noqa: E402
+from netvirt.perf.trafgen import TrafgenMeasurer  # noqa: E402
+from netvirt.ssh import CommandResult  # noqa: E402
+
+TX_IF, RX_IF = "nvbt0", "nvbt1"
+TX_IP, RX_IP = "198.19.9.1", "198.19.9.2"
+
+
+class LocalSession:
+    """``SshSession.run`` on this machine (the benchmark's namespaces are local)."""
+
+    name = "local"
+
+    def run(self, command: str, timeout: float = 120) -> CommandResult:
+        start = time.monotonic()
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=timeout, check=False)
+        return CommandResult(self.name, command, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def holder() -> subprocess.Popen:
+    process = subprocess.Popen(["unshare", "--net", "--", "sleep", "900"])
+    time.sleep(0.2)
+    return process
+
+
+def sh(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True, text=True)
+
+
+def iperf3_max(tx_pid: int, rx_pid: int, frame: int, seconds: int) -> tuple[int, int, float]:
+    """iperf3 unlimited UDP for ``seconds``: (sent, received, sending seconds)."""
+    server = subprocess.Popen(
+        ["nsenter", "-t", str(rx_pid), "-n", "iperf3", "-s", "-1", "-B", RX_IP, "-p", "5299"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        client = [
+            *("nsenter", "-t", str(tx_pid), "-n", "iperf3", "-c", RX_IP, "-B", TX_IP, "-p", "5299", "-u"),
+            *("-l", str(frames.udp_payload(frame)), "-b", "0", "-t", str(seconds), "-J"),
+        ]
+        done = subprocess.run(client, capture_output=True, text=True, timeout=seconds + 60, check=False)
+        counts = udp_counts(done.stdout)
+        return counts["sent"], counts["received"], counts["seconds"]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=2, help="iperf3's run, s")
+    parser.add_argument("--count", type=int, default=200_000, help="trafgen's frames per run")
+    parser.add_argument("--rate-pps", type=float, default=50_000, help="trafgen's set-rate check")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("needs root (network namespaces, veth)", file=sys.stderr)
+        return 2
+    print(f"machine load (1/5/15 min) before: {loadavg()}  ({os.cpu_count()} cores, shared with other labs)")
+    tx_ns, rx_ns = holder(), holder()
+    rows: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    try:
+        sh("nsenter", "-t", str(tx_ns.pid), "-n", "ip", "link", "add", TX_IF, "type", "veth", "peer", "name", RX_IF)
+        sh("nsenter", "-t", str(tx_ns.pid), "-n", "ip", "link", "set", "dev", RX_IF, "netns", str(rx_ns.pid))
+        for pid, ifname, address in ((tx_ns.pid, TX_IF, TX_IP), (rx_ns.pid, RX_IF, RX_IP)):
+            ns = ("nsenter", "-t", str(pid), "-n")
+            sh(*ns, "ip", "link", "set", "dev", "lo", "up")
+            sh(*ns, "ip", "addr", "add", f"{address}/24", "dev", ifname)
+            sh(*ns, "ip", "link", "set", "dev", ifname, "up")
+        session = LocalSession()
+        tx = Endpoint("local", TX_IF, TX_IP, tx_ns.pid)
+        rx = Endpoint("local", RX_IF, RX_IP, rx_ns.pid)
+        measurer = TrafgenMeasurer(lambda host: session, tx, rx, 1500, 10_000)
+        measurer.start()
+        print(f"veth {TX_IF} -> {RX_IF} between two namespaces; trafgen start-up {measurer.overhead_s * 1000:.1f} ms")
+        for round_no in range(1, args.rounds + 1):
+            for frame in (64, 1518):
+                r = measurer.max_rate(args.count, frame)
+                rows.setdefault(("trafgen", frame), []).append((r.sent / r.seconds, r.received / r.seconds))
+                print(
+                    f"round {round_no} trafgen {frame:5d} B: {r.sent} frames in {r.seconds:.3f} s "
+                    f"-> {r.sent / r.seconds:,.0f} pps offered, {r.received} received  (load {loadavg()})"
+                )
+                sent, received, seconds = iperf3_max(tx_ns.pid, rx_ns.pid, frame, args.seconds)
+                rows.setdefault(("iperf3", frame), []).append((sent / seconds, received / seconds))
+                print(
+                    f"round {round_no} iperf3  {frame:5d} B: {sent} datagrams in {seconds:.3f} s "
+                    f"-> {sent / seconds:,.0f} pps offered, {received} received  (load {loadavg()})"
+                )
+        set_rate = measurer.measure(args.rate_pps, args.seconds, 64)
+        print(
+            f"\ntrafgen at -b {args.rate_pps:.0f}pps for {args.seconds} s (64 B): {set_rate.sent} frames sent in "
+            f"{set_rate.seconds:.3f} s ({set_rate.offered_pps:,.0f} pps, {set_rate.shortfall:+.2%} short of the "
+            f"intended {set_rate.intended_count}), {set_rate.received} received"
+        )
+        measurer.close()
+    finally:
+        for process in (tx_ns, rx_ns):  # the pair dies with its namespaces
+            process.terminate()
+            process.wait(10)
+    print(f"\nmaximum offered packet rate, median of {args.rounds} rounds (load after: {loadavg()}):")
+    print(f"{'frame':>6s} {'trafgen pps':>12s} {'Gbit/s':>7s} {'iperf3 pps':>11s} {'Gbit/s':>7s} {'ratio':>6s}")
+    for frame in (64, 1518):
+        t = statistics.median(p for p, _ in rows[("trafgen", frame)])
+        i = statistics.median(p for p, _ in rows[("iperf3", frame)])
+        print(
+            f"{frame:6d} {t:12,.0f} {frames.l2_bps(t, frame) / 1e9:7.3f} {i:11,.0f} "
+            f"{frames.l2_bps(i, frame) / 1e9:7.3f} {t / i:5.1f}x"
+        )
+    print(shlex.join(["trafgen", "-n", str(args.count), "-P", "1", "(no -b)"]), "vs iperf3 -u -b 0")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
