@@ -8,6 +8,7 @@ the ``${LAB}`` variable (a validated ``LabSpec``) on first use.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
@@ -140,23 +141,39 @@ class Lab:
             raise RuntimeError(f"ovs-vswitchd 重启失败：{(result.stderr or result.stdout).strip()}")
 
     def dpdk_devargs(self, pci: str) -> str:
-        """What ``options:dpdk-devargs`` must say for the hypervisor NIC at ``pci``."""
-        self.spec.host(self.spec.hypervisor).nic(pci)
-        return pci
+        """What ``options:dpdk-devargs`` must say for the hypervisor NIC at ``pci``: its PCI address, or what
+        the lab parameter ``dpdk_devargs`` gives for it (a NIC DPDK reaches through a vdev, for one)."""
+        nic = self.spec.host(self.spec.hypervisor).nic(pci)
+        return str(self.spec.params.get("dpdk_devargs", {}).get(nic.pci, nic.pci))
 
     # -- VMs -----------------------------------------------------------------------------------
     def domain_name(self, vm: Vm) -> str:
         return vm.name
 
     def domain_profile(self, vm: Vm) -> DomainProfile:
+        """How ``vm`` boots, from the lab parameters: ``qemu_emulator``, ``vm_arch``, ``vm_machine``,
+        ``vm_images`` (a disk per VM), ``vm_mgmt_network``, and ``vm_boot``, per VM any other
+        ``DomainProfile`` field (kernel, initrd, cmdline, mgmt_tap, domain_type ...) for guests that boot
+        otherwise (a direct kernel boot, TCG)."""
         params = self.spec.params
+        boot = dict(params.get("vm_boot", {}).get(vm.name, {}))
+        known = {f.name for f in dataclasses.fields(DomainProfile)}
+        unknown = sorted(set(boot) - known)
+        if unknown:
+            raise LabDescriptionError(
+                f"lab.params.vm_boot.{vm.name}: {', '.join(unknown)} 不是 DomainProfile 的字段"
+                f"（可用：{', '.join(sorted(known))}）"
+            )
         return DomainProfile(
-            emulator=params.get("qemu_emulator", "/usr/bin/qemu-system-x86_64"),
-            arch=params.get("vm_arch", "x86_64"),
-            machine=params.get("vm_machine", "q35"),
-            disk=params.get("vm_images", {}).get(vm.name),
-            mgmt_network=params.get("vm_mgmt_network", "default"),
-            vhost_socket_dir=self.spec.ovs_rundir,
+            **{
+                "emulator": params.get("qemu_emulator", "/usr/bin/qemu-system-x86_64"),
+                "arch": params.get("vm_arch", "x86_64"),
+                "machine": params.get("vm_machine", "q35"),
+                "disk": params.get("vm_images", {}).get(vm.name),
+                "mgmt_network": params.get("vm_mgmt_network", "default"),
+                "vhost_socket_dir": self.spec.ovs_rundir,
+                **boot,
+            }
         )
 
     def prepare_vm(self, vm: Vm) -> None:

@@ -1,13 +1,20 @@
 """A real lab is reached without opening it to the network (issue 13 item 5), shown on an embedded lab's hosts
 reached as a real lab is: a ``kind: real`` description whose hosts are the embedded lab's sshd (their host keys
 checked against a known_hosts file), whose OVSDB is ovsdb-server's own unix socket on Host B relayed through
-Host B's SSH session (no TCP listener anywhere), driven through ``RealLab``.
+Host B's SSH session (no TCP listener anywhere), driven through ``RealLab``. Then the test command itself
+(item 4): the chapter's 5.1.1 and 5.4.1.1, suite setup and teardown included, with such a description
+(libvirt over qemu+ssh, guests booting as the description says), and the same description pointed at a
+host that does not answer.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import os
+import shlex
+import subprocess
 import time
 from pathlib import Path
 
@@ -19,7 +26,7 @@ from netvirt import seam
 from netvirt.labspec import LabDescriptionError, load_lab
 from netvirt.ovs import Ovs
 from netvirt.seam import RealLab
-from netvirt.ssh import HostConnectionError
+from netvirt.ssh import _UNIX_RELAY, HostConnectionError
 from OVSLibrary import OVSLibrary
 
 LAB_ID = os.environ.get("NETVIRT_TEST_REAL_ACCESS_LAB", "nvr2")
@@ -45,6 +52,42 @@ def real_description(embedded, known_hosts: Path, **ssh) -> dict:
     for host in desc["hosts"]:
         host["ssh"] = dict(host["ssh"], known_hosts=str(known_hosts), **ssh)
     desc["ovsdb_over_ssh"] = True  # ovsdb stays f"unix:{root}/ovs/db.sock": now a path on Host B
+    return desc
+
+
+def chapter_description(embedded, workdir: Path) -> dict:
+    """``real_description`` for the chapter's cases: libvirt over qemu+ssh and guests that boot as the embedded
+    lab's do, all of it said in the description.
+
+    libvirt's ssh transport runs OpenSSH, here through ``command=`` with the same known_hosts (strict checking);
+    it reaches the lab's libvirtd socket with ``nc -U`` on Host B, for which this machine (no netcat) gets a
+    stand-in running netvirt's unix socket relay. The guests' direct kernel boot, TCG and management taps are
+    the embedded lab's ``domain_profile``, given as ``params.vm_boot``; the taps are made before the run, as a
+    real lab's management network is there before it.
+    """
+    known_hosts = workdir / "known_hosts"
+    addresses = [h.mgmt for h in embedded.spec.hosts] + [vm.mgmt for vm in embedded.spec.vms]
+    known_hosts.write_text("".join(host_key_line(embedded, a) for a in addresses))  # guests share the key
+    ssh = workdir / "ssh-checked"
+    ssh.write_text(
+        "#!/bin/sh\n"
+        f"exec ssh -o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null"
+        ' -o StrictHostKeyChecking=yes -o BatchMode=yes "$@"\n'
+    )
+    netcat = workdir / "nc-unix"
+    netcat.write_text(
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do\n  case "$1" in -U) exec python3 -c '
+        f'{shlex.quote(_UNIX_RELAY)} "$2";; esac\n  shift\ndone\nexit 1\n'
+    )
+    for script in (ssh, netcat):
+        script.chmod(0o755)
+    desc = real_description(embedded, known_hosts)
+    root, hostb = embedded.builder.root, embedded.spec.host("hostb").mgmt
+    desc["libvirt_uri"] = (
+        f"qemu+ssh://root@{hostb}/system?socket={embedded.builder.libvirt_socket}"
+        f"&keyfile={root}/ssh/id_ed25519&command={ssh}&netcat={netcat}"
+    )
+    desc["params"]["vm_boot"] = {vm.name: dataclasses.asdict(embedded.domain_profile(vm)) for vm in embedded.spec.vms}
     return desc
 
 
@@ -156,3 +199,45 @@ def test_unreachable_hosts_fail_within_30_s_naming_the_host(embedded, known_host
         lab.setup()
     assert time.monotonic() - start < 30
     lab.close_sessions()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_chapter(description: dict, workdir: Path, *tests: str) -> tuple[subprocess.CompletedProcess, float]:
+    (workdir / "lab.json").write_text(json.dumps(description))
+    argv = [str(REPO / ".venv" / "bin" / "robot"), "-V", f"tests/integration/lab_from_json.py:{workdir / 'lab.json'}"]
+    argv += ["-d", str(workdir / "out"), "--console", "quiet"]
+    for test in tests:
+        argv += ["--test", test]
+    start = time.monotonic()
+    done = subprocess.run([*argv, "suites/5.4_网络虚拟化"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    return done, time.monotonic() - start
+
+
+def test_chapter_subset_passes_through_real_lab(embedded, tmp_path):
+    """5.1.1 and 5.4.1.1 with the chapter's setup (OVS, two VMs) and teardown, through ``RealLab``."""
+    from robot.api import ExecutionResult
+
+    for vm in embedded.spec.vms:
+        embedded.builder.prepare_vm(vm)
+    try:
+        done, _ = run_chapter(chapter_description(embedded, tmp_path), tmp_path, "5.1.1*", "5.4.1.1*")
+    finally:
+        for vm in embedded.spec.vms:
+            embedded.builder.release_vm(vm)
+    result = ExecutionResult(str(tmp_path / "out" / "output.xml"))
+    verdicts = {t.name: (t.status, t.message) for t in result.suite.all_tests}
+    assert done.returncode == 0, (done.stdout[-2000:], verdicts)
+    assert [status for status, _ in verdicts.values()] == ["PASS", "PASS"], verdicts
+    log = (tmp_path / "out" / "output.xml").read_text()
+    assert "reached as a real lab" in log and "dpdk_version_source: OVSDB Open_vSwitch dpdk_version" in log
+
+
+def test_chapter_on_unreachable_hosts_fails_within_30_s_naming_the_host(embedded, known_hosts, tmp_path):
+    desc = real_description(embedded, known_hosts)
+    base = desc["hosts"][0]["mgmt"].rsplit(".", 1)[0]
+    desc["hosts"][0]["mgmt"] = f"{base}.98"
+    done, seconds = run_chapter(desc, tmp_path, "5.1.1*")
+    assert done.returncode != 0 and seconds < 30, (done.returncode, seconds)
+    assert f"无法连接主机 hosta（{base}.98:22）" in (tmp_path / "out" / "output.xml").read_text()

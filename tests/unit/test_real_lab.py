@@ -53,3 +53,21 @@ def test_trust_on_first_use_needs_a_file_to_record_keys_in(record):
         host["ssh"] = dict(host["ssh"], known_hosts=None, trust_on_first_use=True)
     with pytest.raises(LabDescriptionError, match=r"hosts\[0\].ssh.trust_on_first_use: needs known_hosts"):
         load_lab(desc)
+
+
+def test_guest_boot_and_dpdk_devargs_come_from_the_description(record):
+    params = dict(
+        record.params,
+        vm_boot={"vm01": {"kernel": "/boot/vmlinuz-guest", "cmdline": "console=ttyAMA0", "domain_type": "qemu"}},
+        dpdk_devargs={"0005:01:00.0": "net_virtio_user0,path=/run/vhu.sock"},
+    )
+    lab = RealLab(dataclasses.replace(record, params=params), progress=lambda m: None)
+    vm01, vm02 = (lab.domain_profile(record.vm(name)) for name in ("vm01", "vm02"))
+    assert (vm01.kernel, vm01.cmdline, vm01.domain_type) == ("/boot/vmlinuz-guest", "console=ttyAMA0", "qemu")
+    assert vm01.disk == "/var/lib/libvirt/images/hxt-centos7.5-01.qcow2" and vm01.machine == "virt"
+    assert vm02.kernel is None and vm02.domain_type == "kvm"
+    assert lab.dpdk_devargs("enP5p1s0") == "net_virtio_user0,path=/run/vhu.sock"
+    assert lab.dpdk_devargs("0004:01:00.0") == "0004:01:00.0"
+    bad = RealLab(dataclasses.replace(record, params=dict(params, vm_boot={"vm01": {"kernal": "x"}})))
+    with pytest.raises(LabDescriptionError, match=r"lab.params.vm_boot.vm01: kernal 不是 DomainProfile 的字段"):
+        bad.domain_profile(record.vm("vm01"))
