@@ -60,7 +60,21 @@ def test_packet_config_and_command_line():
     assert packet.startswith("{ 0x02, 0x00, 0x00, 0x00, 0x09, 0x02,") and packet.endswith(", fill(0x00, 18) }")
     assert packet.count("0x") == 42 + 1
     argv = trafgen.trafgen_argv("b0", 20000, 10000, packet, 64, overshoot_ns=30_000)
-    assert argv[:-1] == ["trafgen", "-o", "b0", "-n", "20000", "-P", "1", "--no-sock-mem", "-Q", "-C", "-t", "70000ns"]
+    assert argv[:-1] == [
+        "trafgen",
+        "-o",
+        "b0",
+        "-n",
+        "20000",
+        "-P",
+        "1",
+        "--no-sock-mem",
+        "-Q",
+        "-C",
+        "-H",
+        "-t",
+        "70000ns",
+    ]
     # The overshoot eats a 20 µs interval: a quarter of it stays, trafgen falls behind instead of bursting.
     assert trafgen.trafgen_argv("b0", 5, 50_000, packet, 64, overshoot_ns=25_000)[-3:-1] == ["-t", "5000ns"]
     assert "-t" not in trafgen.trafgen_argv("b0", 5, 14_880_952, packet, 64)

@@ -16,7 +16,8 @@ bursting); only a rate above 1 Mpps is sent without a gap, as fast as trafgen go
 rate it sends as fast as its TX ring lets it (the generator's maximum, see
 ``benchmarks/trafgen_vs_iperf3.py``).
 It never touches the machine's settings: ``--no-sock-mem`` (no core socket memory sysctls) and
-``-Q`` (no IRQ affinity).
+``-Q`` (no IRQ affinity); ``-H`` raises its own priority (nice -20) as a generator's dedicated core
+would (measured under load 18 on 2 cores: 5000 frames 150 µs apart took 1.9-2.0 s without, 0.9 s with).
 
 The frame is IPv4/UDP from the sending end's address to the receiving end's, port 9 (discard),
 with the Ethernet addresses of the sending interface and of the next hop toward the receiver
@@ -194,7 +195,7 @@ def trafgen_argv(
     """``trafgen`` sending ``count`` frames on ``interface`` at ``rate_pps`` (None: as fast as it can), one CPU."""
     if count < 1:
         raise frames.PerfInputError(f"trafgen 的帧数至少为 1，得到 {count}")
-    argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", "1", "--no-sock-mem", "-Q", "-C"]
+    argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", "1", "--no-sock-mem", "-Q", "-C", "-H"]
     if rate_pps is not None and gap_ns(rate_pps, overshoot_ns) > 0:
         argv += ["-t", f"{gap_ns(rate_pps, overshoot_ns)}ns"]
     if frame_size - frames.FCS > TRAFGEN_MAX_FRAME:
