@@ -601,7 +601,10 @@ class Ovs:
             raise OvsError(f"vlan_mode={mode.value} 需要 tag")
         if qinq_ethtype not in (None, "802.1q", "802.1ad"):
             raise OvsError(f"qinq-ethtype {qinq_ethtype!r} 只能是 802.1q 或 802.1ad")
-        self.require_columns("Port", "vlan_mode", "cvlans", what=f"设置端口 {port} 的 VLAN（cvlans：OVS 2.8 起）")
+        self.require_columns("Port", "vlan_mode", what=f"设置端口 {port} 的 VLAN 模式")
+        has_cvlans = self.has_column("Port", "cvlans")  # OVS 2.8 on, with dot1q-tunnel
+        if cvlans or mode is VlanMode.dot1q_tunnel:
+            self.require_columns("Port", "cvlans", what=f"设置端口 {port} 的 dot1q-tunnel/cvlans（OVS 2.8 起）")
         modes = self.api.tables["Port"].columns["vlan_mode"].type.key.enum
         if modes is not None and mode.value not in {atom.value for atom in modes.values}:
             raise OvsError(f"该 OVS 的 OVSDB 模式 {self.schema_version} 不支持 vlan_mode={mode.value}")
@@ -611,7 +614,7 @@ class Ovs:
             ("vlan_mode", row.vlan_mode),
             ("tag", row.tag),
             ("trunks", row.trunks),
-            ("cvlans", row.cvlans),
+            *([("cvlans", row.cvlans)] if has_cvlans else []),
             ("other_config", dict(row.other_config)),
         ]
         changes.append(("tag", [] if tag is None else tag))
@@ -620,7 +623,8 @@ class Ovs:
         changes.append(("trunks", trunks))
         if trunks:
             words.append("trunks=" + ",".join(map(str, trunks)))
-        changes.append(("cvlans", cvlans))
+        if has_cvlans:
+            changes.append(("cvlans", cvlans))
         if cvlans:
             words.append("cvlans=" + ",".join(map(str, cvlans)))
         if qinq_ethtype:

@@ -210,6 +210,12 @@ def test_an_older_schema_is_refused_naming_the_column(served, tmp_path):
         ovs.set_mtu_request("dpdkvhostuser0", 4000)
     with pytest.raises(OvsError, match=r"模式 7\.12\.1 没有 Port\.cvlans 列"):
         ovs.set_port_vlan("dpdkvhostuser0", VlanMode.dot1q_tunnel, tag=100, cvlans=[10])
+    with pytest.raises(OvsError, match=r"模式 7\.12\.1 没有 Port\.cvlans 列"):
+        ovs.set_port_vlan("dpdkvhostuser0", VlanMode.trunk, trunks=[10], cvlans=[20])
     assert ovs.snapshot() == before
+    ovs.set_port_vlan("dpdkvhostuser0", VlanMode.access, tag=100)  # what this schema has works
+    port = ovs.port("dpdkvhostuser0")
+    assert (port["vlan_mode"], port["tag"], port["cvlans"]) == ("access", 100, [])
     ovs.clear_port_vlan("dpdkvhostuser0")  # clears the columns the schema has
+    assert ovs.port("dpdkvhostuser0")["vlan_mode"] is None
     ovs.delete_bridge("ovsbr0")
