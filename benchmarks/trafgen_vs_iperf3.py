@@ -8,7 +8,8 @@ frames, in alternating rounds so that the machine's load (other labs share its c
   its TX ring as fast as it goes; frames counted at the two ports (``/proc/net/dev``).
 - iperf3: ``-u -l <frame - 46> -b 0 -t <s>`` (unlimited UDP), datagrams counted by its JSON.
 
-It also offers trafgen a set rate (``--rate-pps`` for ``--seconds``) and prints how close it came.
+It also offers trafgen a set rate (``--rate-pps`` for ``--seconds``, paced with ``-t`` gaps as the
+measurer does) and prints how close it came: the paced mode's ceiling is lower than the unpaced one.
 Needs root (namespaces, veth) and trafgen and iperf3 on PATH.
 
     .venv/bin/python benchmarks/trafgen_vs_iperf3.py [--rounds 2] [--seconds 2] [--count 200000]
@@ -126,7 +127,8 @@ def main() -> int:
                 )
         set_rate = measurer.measure(args.rate_pps, args.seconds, 64)
         print(
-            f"\ntrafgen at -b {args.rate_pps:.0f}pps for {args.seconds} s (64 B): {set_rate.sent} frames sent in "
+            f"\ntrafgen paced at {args.rate_pps:.0f} pps (-t gaps) for {args.seconds} s (64 B): "
+            f"{set_rate.sent} frames sent in "
             f"{set_rate.seconds:.3f} s ({set_rate.offered_pps:,.0f} pps, {set_rate.shortfall:+.2%} short of the "
             f"intended {set_rate.intended_count}), {set_rate.received} received"
         )
