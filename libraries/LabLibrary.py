@@ -28,8 +28,8 @@ class LabLibrary:
     = Capabilities =
     What a lab can do beyond the record's basics is a declared set (``capabilities`` in the lab
     description, names from ``netvirt.labspec.CAPABILITIES``: ``msix_interrupts``,
-    ``sriov_passthrough``). A name that is not one of them fails, in the description and in
-    these keywords alike.
+    ``sriov_passthrough``, ``host_vlan``). A name that is not one of them fails, in the description
+    and in these keywords alike.
     """
 
     ROBOT_LISTENER_API_VERSION = 3
