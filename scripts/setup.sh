@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   openvswitch-switch-dpdk librte-net-af-packet23 librte-net-virtio23 librte-net-tap23 librte-mempool-ring23
-  qemu-system-x86 libvirt-daemon-system openssh-server openssh-client
+  qemu-system-x86 qemu-system-arm qemu-efi-aarch64 libvirt-daemon-system openssh-server openssh-client
   iperf3 tcpdump ethtool iputils-ping iproute2 procps kmod busybox-static cpio
   libvirt-clients libvirt-dev pkg-config gcc python3-dev python3-venv libxml2-utils
   netsniff-ng # trafgen: 7.3's frame generator (fixed-size frames at a set packet rate)
@@ -68,12 +68,15 @@ fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\nimport netvirt.robotconfig\n' "$PWD/libraries" > "$site/netvirt-robot.pth"
 
-# The guest kernel (Debian's linux-image, unpacked) and the lab's initramfs, cached in .cache/.
+# The guest kernels (Debian's linux-image, unpacked) and the lab's initramfs, cached in .cache/: x86_64
+# guests (the default) and aarch64 guests (-V variables/embedded_lab.py:<id>::aarch64), whose arm64 kernel
+# and small arm64 userland come from Debian's arm64 port through a private apt state (~100 MB, once).
 .venv/bin/python - <<'PY'
 import sys
 sys.path.insert(0, "libraries")
 from netvirt.embedded.guestboot import ensure_guest_kernel
 from netvirt.seam import CACHE
-kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=lambda m: print("setup:", m))
-print(f"setup: guest kernel {kernel.version} ready")
+for arch in ("x86_64", "aarch64"):
+    kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=lambda m: print("setup:", m), arch=arch)
+    print(f"setup: {arch} guest kernel {kernel.version} ready")
 PY

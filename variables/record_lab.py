@@ -120,6 +120,11 @@ def description() -> dict:
             "qemu_emulator": "/usr/local/bin/qemu-system-aarch64",
             "vm_arch": "aarch64",
             "vm_machine": "virt",
+            "vm_gic_version": "3",  # HXT Centriq 2400: GICv3
+            # UEFI (AAVMF: CentOS 7.5's AAVMF package, Debian's qemu-efi-aarch64): on aarch64, libvirt
+            # gives a guest ACPI only with a UEFI loader, and the guest's CentOS boots from it.
+            "vm_loader": "/usr/share/AAVMF/AAVMF_CODE.fd",
+            "vm_nvram_template": "/usr/share/AAVMF/AAVMF_VARS.fd",
             "vm_images": {
                 "vm01": "/var/lib/libvirt/images/hxt-centos7.5-01.qcow2",
                 "vm02": "/var/lib/libvirt/images/hxt-centos7.5-02.qcow2",

@@ -18,6 +18,13 @@ from netvirt.labspec import Vm, VNic
 
 # libvirt puts the domain's own PCIe devices on the first root ports; the rest stay free for hotplug.
 HOTPLUG_PORTS = 10
+X86 = ("x86_64", "i686")
+
+
+def is_pcie_machine(machine: str) -> bool:
+    """Whether QEMU's ``machine`` is PCI Express (q35, pc-q35-7.2, Arm's virt, virt-7.2), where a NIC can be
+    hot-plugged only into a free PCIe root port."""
+    return "q35" in machine or machine == "virt" or machine.startswith("virt-")
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class DomainProfile:
     arch: str = "x86_64"
     machine: str = "q35"
     cpu_mode: str = "host-passthrough"
+    cpu_model: str | None = None  # with cpu_mode "custom": the CPU QEMU emulates (cortex-a57)
+    gic_version: str | None = None  # Arm's interrupt controller (the virt machine's GICv2 or v3)
+    loader: str | None = None  # UEFI firmware (pflash), e.g. AAVMF_CODE.fd; None: SeaBIOS or direct kernel
+    nvram_template: str | None = None  # the firmware's variable store, copied per domain by libvirt
     kernel: str | None = None
     initrd: str | None = None
     cmdline: str | None = None
@@ -174,6 +185,10 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
 
     os_ = _sub(dom, "os")
     _sub(os_, "type", "hvm", arch=profile.arch, machine=profile.machine)
+    if profile.loader:
+        _sub(os_, "loader", profile.loader, readonly="yes", type="pflash")
+        if profile.nvram_template:
+            _sub(os_, "nvram", template=profile.nvram_template)
     if profile.kernel:
         _sub(os_, "kernel", profile.kernel)
         if profile.initrd:
@@ -183,10 +198,18 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
     else:
         _sub(os_, "boot", dev="hd")
     features = _sub(dom, "features")
-    _sub(features, "acpi")  # without ACPI the guest sees a single vCPU
-    _sub(features, "apic")
+    # x86: without ACPI the guest sees a single vCPU. Arm: ACPI comes from UEFI firmware (libvirt refuses it
+    # without a loader); a guest booted without firmware finds its CPUs in QEMU's device tree.
+    if profile.arch in X86 or profile.loader:
+        _sub(features, "acpi")
+    if profile.arch in X86:
+        _sub(features, "apic")
+    if profile.gic_version:
+        _sub(features, "gic", version=profile.gic_version)
 
     cpu = _sub(dom, "cpu", mode=profile.cpu_mode, check="none")
+    if profile.cpu_model:
+        _sub(cpu, "model", profile.cpu_model, fallback="forbid")
     _sub(cpu, "topology", sockets="1", dies="1", cores=str(vm.vcpus), threads="1")
     numa = _sub(cpu, "numa")
     _sub(numa, "cell", id="0", cpus=f"0-{vm.vcpus - 1}", memory=str(memory_kib), unit="KiB", memAccess="shared")
@@ -225,8 +248,8 @@ def render_domain(name: str, vm: Vm, profile: DomainProfile) -> str:
         serial = _sub(devices, "serial", type="pty")
     _sub(serial, "target", port="0")
     _sub(devices, "memballoon", model="none")
-    if profile.machine == "q35":
-        # Free PCIe root ports: on q35 a NIC can only be hot-plugged (a VF passed through) into one.
+    if is_pcie_machine(profile.machine):
+        # Free PCIe root ports: on PCIe a NIC can only be hot-plugged (a VF passed through) into one.
         _sub(devices, "controller", type="pci", index="0", model="pcie-root")
         for _ in range(HOTPLUG_PORTS):
             _sub(devices, "controller", type="pci", model="pcie-root-port")

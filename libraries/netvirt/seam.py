@@ -152,7 +152,8 @@ class Lab:
 
     def domain_profile(self, vm: Vm) -> DomainProfile:
         """How ``vm`` boots, from the lab parameters: ``qemu_emulator``, ``vm_arch``, ``vm_machine``,
-        ``vm_images`` (a disk per VM), ``vm_mgmt_network``, and ``vm_boot``, per VM any other
+        ``vm_gic_version``, ``vm_loader`` and ``vm_nvram_template`` (UEFI), ``vm_images`` (a disk per VM),
+        ``vm_mgmt_network``, and ``vm_boot``, per VM any other
         ``DomainProfile`` field (kernel, initrd, cmdline, mgmt_tap, domain_type ...) for guests that boot
         otherwise (a direct kernel boot, TCG)."""
         params = self.spec.params
@@ -169,6 +170,9 @@ class Lab:
                 "emulator": params.get("qemu_emulator", "/usr/bin/qemu-system-x86_64"),
                 "arch": params.get("vm_arch", "x86_64"),
                 "machine": params.get("vm_machine", "q35"),
+                "gic_version": params.get("vm_gic_version"),
+                "loader": params.get("vm_loader"),
+                "nvram_template": params.get("vm_nvram_template"),
                 "disk": params.get("vm_images", {}).get(vm.name),
                 "mgmt_network": params.get("vm_mgmt_network", "default"),
                 "vhost_socket_dir": self.spec.ovs_rundir,
@@ -238,33 +242,59 @@ class EmbeddedLab(Lab):
     def domain_name(self, vm: Vm) -> str:
         return self.builder.domain_name(vm)
 
+    @property
+    def guest_arch(self):
+        """The guests' architecture (``params.vm_arch``: x86_64, the default, or aarch64): a ``GuestArch``."""
+        from netvirt.embedded.guestboot import ARCHES
+
+        name = self.spec.params.get("vm_arch", "x86_64")
+        if name not in ARCHES:
+            raise LabDescriptionError(f"lab.params.vm_arch: {name!r} 不支持（支持：{', '.join(ARCHES)}）")
+        return ARCHES[name]
+
     def guest_kernel(self):
         if self._kernel is None:
             from netvirt.embedded.guestboot import ensure_guest_kernel
 
-            self._kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=self.progress)
+            self._kernel = ensure_guest_kernel(
+                CACHE / "guest-kernel", progress=self.progress, arch=self.guest_arch.name
+            )
         return self._kernel
 
     def domain_profile(self, vm: Vm) -> DomainProfile:
+        from netvirt.embedded.lab import LAB_ROOT
+
+        arch = self.guest_arch
         kernel = self.guest_kernel()
         names = [f"{vm.mgmt_mac}=eth0", *(f"{v.mac}={v.name}" for v in vm.vnics)]
+        # QEMU 7.2 under TCG crashes when an x86 guest starts a vhost-user virtio-net device with MSI-X
+        # (LAB-FACTS); INTx for every device also covers NICs hot-plugged later. A lab whose guests have
+        # MSI-X says so in its capabilities.
+        msi = [] if "msix_interrupts" in self.spec.capabilities else ["pci=nomsi"]
+        # A guest of another architecture runs a userland of its own, with the lab's directory bound in.
+        userland = [f"netvirt.userland={kernel.userland}", f"netvirt.hostdir={LAB_ROOT}"] if kernel.userland else []
         cmdline = " ".join(
             [
-                "console=ttyS0",
-                # QEMU 7.2 under TCG crashes when the guest starts a vhost-user virtio-net device
-                # with MSI-X (LAB-FACTS); INTx for every device also covers NICs hot-plugged later.
-                "pci=nomsi",
+                f"console={arch.console}",
+                *msi,
                 "quiet",
                 "panic=-1",
                 f"netvirt.hostname={vm.name}",
                 f"netvirt.ifnames={','.join(names)}",
                 f"netvirt.mgmt=eth0,{vm.mgmt}/{self.builder.net.prefixlen}",
                 f"netvirt.sshd={self.builder.root / 'ssh' / 'sshd_config'}",
+                *userland,
             ]
         )
         return DomainProfile(
             domain_type="qemu",  # TCG: this machine's /dev/kvm does not boot ordinary guests
-            cpu_mode="maximum",  # host-passthrough needs KVM
+            emulator=arch.emulator,
+            arch=arch.name,
+            machine=arch.machine,
+            # host-passthrough needs KVM
+            cpu_mode="custom" if arch.cpu_model else "maximum",
+            cpu_model=arch.cpu_model,
+            gic_version=arch.gic_version,
             kernel=str(kernel.vmlinuz),
             initrd=str(kernel.initrd),
             cmdline=cmdline,

@@ -67,10 +67,14 @@ def test_embedded_profile_boots_kernel_from_the_shared_root(record):
 
 @pytest.mark.skipif(not shutil.which("virt-xml-validate"), reason="virt-xml-validate (libvirt-clients) not installed")
 def test_rendered_xml_is_valid_for_libvirt(record, tmp_path):
-    path = tmp_path / "vm01.xml"
-    path.write_text(render_domain("VM01", record.vm("vm01"), real_profile(record)))
-    proc = subprocess.run(["virt-xml-validate", str(path), "domain"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    from netvirt.seam import RealLab
+
+    seam_profile = RealLab(record, progress=lambda message: None).domain_profile(record.vm("vm01"))
+    for index, profile in enumerate((real_profile(record), seam_profile)):
+        path = tmp_path / f"vm01-{index}.xml"
+        path.write_text(render_domain("VM01", record.vm("vm01"), profile))
+        proc = subprocess.run(["virt-xml-validate", str(path), "domain"], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
 
 
 def test_vf_interfaces_for_hot_plug(record):
@@ -91,3 +95,67 @@ def test_vf_interfaces_for_hot_plug(record):
     assert tap.find("target").attrib == {"dev": "vf0tap", "managed": "no"}
     with pytest.raises(ValueError, match="不是 PCI 地址"):
         render_interface(VNic("x", "hostdev", "52:54:00:00:05:01", "5:1.1"), DomainProfile())
+
+
+def test_record_lab_guest_boots_uefi_with_acpi_gic_and_hot_plug_ports(record):
+    """The record lab's profile as the seam gives it: on aarch64, ACPI only with the UEFI loader (libvirt
+    refuses it otherwise), no x86 APIC, GICv3, and free PCIe root ports on ``virt`` for hot-plugged NICs."""
+    from netvirt.seam import RealLab
+
+    lab = RealLab(record, progress=lambda message: None)
+    dom = ET.fromstring(render_domain("VM01", record.vm("vm01"), lab.domain_profile(record.vm("vm01"))))
+    loader = dom.find("os/loader")
+    assert (loader.text, loader.get("readonly"), loader.get("type")) == (
+        "/usr/share/AAVMF/AAVMF_CODE.fd",
+        "yes",
+        "pflash",
+    )
+    assert dom.find("os/nvram").get("template") == "/usr/share/AAVMF/AAVMF_VARS.fd"
+    assert dom.find("features/acpi") is not None and dom.find("features/apic") is None
+    assert dom.find("features/gic").get("version") == "3"
+    assert len(dom.findall("devices/controller[@model='pcie-root-port']")) == 10
+
+
+def test_aarch64_guest_without_firmware_has_no_acpi():
+    """Direct kernel boot on Arm (the embedded lab's aarch64 guests): no loader, so no ACPI and no APIC; the
+    guest finds its CPUs in QEMU's device tree. The CPU is a named model, not QEMU's maximum."""
+    profile = DomainProfile(
+        domain_type="qemu",
+        emulator="/usr/bin/qemu-system-aarch64",
+        arch="aarch64",
+        machine="virt",
+        cpu_mode="custom",
+        cpu_model="cortex-a57",
+        gic_version="3",
+        kernel="/k",
+        mgmt_tap="vm01-mgmt",
+    )
+    dom = ET.fromstring(render_domain("nv1-vm01", _small_vm(), profile))
+    assert dom.find("features/acpi") is None and dom.find("features/apic") is None
+    assert dom.find("features/gic").get("version") == "3"
+    model = dom.find("cpu/model")
+    assert (dom.find("cpu").get("mode"), model.text, model.get("fallback")) == ("custom", "cortex-a57", "forbid")
+    assert dom.find("os/loader") is None
+    assert dom.find("devices/controller[@model='pcie-root-port']") is not None
+
+
+def test_x86_guest_keeps_acpi_and_apic():
+    dom = ET.fromstring(render_domain("nv1-vm01", _small_vm(), DomainProfile(kernel="/k")))
+    assert dom.find("features/acpi") is not None and dom.find("features/apic") is not None
+    assert dom.find("features/gic") is None and dom.find("cpu/model") is None
+
+
+def _small_vm():
+    from netvirt.labspec import Vm
+
+    return Vm("vm01", 2, 1024, 2048, "198.18.0.101", "52:54:00:4e:56:01", ())
+
+
+@pytest.mark.parametrize(
+    ("machine", "pcie"),
+    [("q35", True), ("pc-q35-7.2", True), ("virt", True), ("virt-7.2", True), ("pc", False), ("virtio", False)],
+)
+def test_hot_plug_ports_on_pcie_machines(machine, pcie):
+    from netvirt.domain import is_pcie_machine
+
+    assert is_pcie_machine(machine) is pcie

@@ -5,12 +5,25 @@ with ``dpkg-deb -x`` (no install hooks run), and a small busybox initramfs loads
 8021q modules, mounts the host's ``/`` read-only over virtio-9p (QEMU mount tag ``rootfs``), puts
 tmpfs where a running system writes, and starts the host's own sshd chrooted into it.
 
+A guest of another architecture than this machine's (``arch="aarch64"`` on an x86_64 machine) cannot
+run this machine's programs. Its kernel comes from Debian's port of that architecture, and so does a
+small userland: ``USERLAND_PACKAGES`` with their dependencies, resolved by apt for that architecture
+through a private apt state (the machine's own sources, lists and dpkg database untouched) and unpacked
+with ``dpkg-deb -x`` into ``<cache>/<version>/userland``. That directory, still read over the host's 9p
+share, becomes the guest's root; the lab's directory (sshd configuration and keys) is bound into it at
+the host's path. The initramfs's busybox is that port's busybox-static.
+
 The guest's /init is driven only by the kernel command line:
 
 * ``netvirt.hostname=vm01``                        hostname, echoed in the ready line
 * ``netvirt.ifnames=52:54:00:00:00:01=eth0,...``   rename NICs by MAC (all NICs down meanwhile)
 * ``netvirt.mgmt=eth0,198.18.5.101/24``            address + link up; no default route ever
 * ``netvirt.sshd=/var/lib/.../sshd_config``        sshd config (a path on the 9p root) to start
+
+A foreign guest's /init (``FOREIGN_INIT_SCRIPT``) also reads:
+
+* ``netvirt.userland=/.../userland``                the root is this directory of the 9p share ...
+* ``netvirt.hostdir=/var/lib/netvirt-robot``        ... with this directory of the share bound in
 
 It prints ``NETVIRT-READY <hostname>`` on the console once sshd runs, or ``NETVIRT-FAIL <reason>``,
 and in both cases stays PID 1 so the console keeps showing it (the kernel never panics).
@@ -23,7 +36,9 @@ import gzip
 import hashlib
 import lzma
 import os
+import platform
 import re
+import shutil
 import stat
 import struct
 import subprocess
@@ -31,6 +46,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from netvirt.embedded.lab import LAB_ROOT
 
 # Debian builds these as modules; their dependencies come from modules.dep.
 WANTED_MODULES = ("virtio_pci", "virtio_net", "9pnet_virtio", "9p", "8021q")
@@ -134,71 +151,228 @@ echo "NETVIRT-READY $HOSTNAME"
 idle
 """
 
+
+@dataclass(frozen=True)
+class GuestArch:
+    """What differs between guest architectures: Debian's port, the console, and how QEMU runs it (TCG)."""
+
+    name: str  # QEMU's and libvirt's: x86_64, aarch64
+    debian: str  # Debian's port: amd64, arm64
+    console: str  # the kernel's name of the machine's first serial port
+    emulator: str
+    machine: str
+    cpu_model: str | None = None  # None: QEMU's "maximum" CPU
+    gic_version: str | None = None
+
+
+ARCHES = {
+    "x86_64": GuestArch("x86_64", "amd64", "ttyS0", "/usr/bin/qemu-system-x86_64", "q35"),
+    # The virt machine's first serial port is a PL011 UART. Cortex-A57 (ARMv8.0, as the record's HXT
+    # servers): QEMU's "max" CPU adds pointer authentication and SVE, which under TCG made the guest boot
+    # ~10x slower (87 s instead of 8.8 s to NETVIRT-READY, measured).
+    "aarch64": GuestArch(
+        "aarch64", "arm64", "ttyAMA0", "/usr/bin/qemu-system-aarch64", "virt", cpu_model="cortex-a57", gic_version="3"
+    ),
+}
+
+# The userland of a guest whose architecture is not this machine's: what the lab and the chapter's cases
+# run in a guest (sshd; dash as /bin/sh; ip -j, tc, ethtool -l, ping; busybox for taskset and other basics).
+# apt adds their dependencies (libraries, and what their maintainer scripts would use: perl-base, ...).
+# Not busybox's sh: Debian builds busybox-static to prefer its applets, so its sh would run busybox's ip
+# and tc, which know no -j, instead of iproute2's.
+USERLAND_PACKAGES = ("dash", "busybox-static", "openssh-server", "iproute2", "ethtool", "iputils-ping", "procps")
+# What no guest command uses (perl came with debconf, for maintainer scripts that never run): ~60 of 130 MB.
+USERLAND_UNUSED = (
+    *("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "usr/share/perl*"),
+    *("usr/lib/*/perl*", "usr/lib/*/libperl*", "usr/lib/*/gconv", "usr/bin/perl*"),
+)
+# Mount points the guest's /init binds over: the lab's directory (sshd configuration and keys).
+USERLAND_HOST_DIRS = (str(LAB_ROOT),)
+# Users sshd needs: root, and sshd's privilege-separation user (normally made by maintainer scripts).
+USERLAND_ETC = {
+    "etc/passwd": "root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/usr/sbin/nologin\n",
+    "etc/group": "root:x:0:\nnogroup:x:65534:\n",
+    "etc/shadow": "root:*:19000:0:99999:7:::\nsshd:*:19000:0:99999:7:::\n",
+    "etc/nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n",
+}
+
+# A foreign guest's /init: the same, with its root a directory of the host's share (raw share on /host, so
+# the directory is found wherever it lives, /tmp included) and the lab's directory bound into it.
+_MOUNT_HOST_ROOT = """mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=mmap rootfs /newroot \\
+    || fail "mount 9p tag rootfs"
+"""
+_MOUNT_USERLAND = """USERLAND= HOSTDIR=
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        netvirt.userland=*) USERLAND=${arg#*=} ;;
+        netvirt.hostdir=*) HOSTDIR=${arg#*=} ;;
+    esac
+done
+case "$USERLAND" in /?*) ;; *) fail "netvirt.userland must be an absolute path: '$USERLAND'" ;; esac
+case "$USERLAND$HOSTDIR" in *..*) fail "netvirt.userland and netvirt.hostdir must not contain '..'" ;; esac
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=mmap rootfs /host \\
+    || fail "mount 9p tag rootfs"
+mount -o bind "/host$USERLAND" /newroot || fail "bind userland $USERLAND"
+if [ -n "$HOSTDIR" ]; then
+    mount -o bind "/host$HOSTDIR" "/newroot$HOSTDIR" || fail "bind host directory $HOSTDIR"
+fi
+"""
+assert _MOUNT_HOST_ROOT in INIT_SCRIPT
+FOREIGN_INIT_SCRIPT = INIT_SCRIPT.replace(_MOUNT_HOST_ROOT, _MOUNT_USERLAND)
+
 # Changes whenever the initramfs recipe does, so a stale cached initrd.img is rebuilt.
 BUILDER_STAMP = hashlib.sha256("\n".join((INIT_SCRIPT, *WANTED_MODULES)).encode()).hexdigest()[:16]
+
+
+def _stamp(arch: GuestArch) -> str:
+    if not _foreign(arch):
+        return BUILDER_STAMP
+    recipe = (
+        FOREIGN_INIT_SCRIPT,
+        arch.name,
+        *USERLAND_PACKAGES,
+        *USERLAND_UNUSED,
+        *USERLAND_HOST_DIRS,
+        *USERLAND_ETC.values(),
+    )
+    return hashlib.sha256("\n".join(recipe).encode()).hexdigest()[:16]
+
+
+def _foreign(arch: GuestArch) -> bool:
+    """Whether the guest cannot run this machine's programs (it then gets a userland of its own)."""
+    return arch.name != platform.machine()
 
 
 @dataclass(frozen=True)
 class GuestKernel:
     """``vmlinuz`` is what to give QEMU's -kernel (libvirt's <kernel>): the kernel's uncompressed ELF,
     which QEMU starts through its PVH entry. Debian's bzImage decompresses itself from XZ, which under
-    TCG took ~6.5 s of an ~11 s boot to NETVIRT-READY (measured); the ELF boots in ~5 s."""
+    TCG took ~6.5 s of an ~11 s boot to NETVIRT-READY (measured); the ELF boots in ~5 s. On arm64 it is
+    the uncompressed ``Image`` (Debian ships it gzipped). ``userland`` is the root of a foreign guest
+    (None: the guest runs this machine's own root)."""
 
     version: str
     vmlinuz: Path
     initrd: Path
+    userland: Path | None = None
 
 
-def ensure_guest_kernel(cache_dir: Path, progress: Callable[[str], object] = print) -> GuestKernel:
-    """Return a cached guest kernel + initramfs, fetching and building them on first use.
+def ensure_guest_kernel(
+    cache_dir: Path, progress: Callable[[str], object] = print, arch: str = "x86_64"
+) -> GuestKernel:
+    """Return a cached guest kernel + initramfs for ``arch`` (and its userland when foreign), fetching
+    and building them on first use.
 
     A cached build is used whatever Debian has published since: remove cache_dir for a newer kernel."""
+    if arch not in ARCHES:
+        raise ValueError(f"客户机架构 {arch!r} 不支持（支持：{', '.join(ARCHES)}）")
+    guest = ARCHES[arch]
     cache_dir = Path(cache_dir).resolve()  # libvirt wants absolute paths
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Parallel runs (pabot) may all ask at once: one builds, the others then find the cache.
     with open(cache_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        fresh = [d for d in cache_dir.iterdir() if _is_fresh(d)]
+        # Debian's kernel versions end with the port's flavour (6.1.0-57-amd64, 6.1.0-57-arm64).
+        fresh = [d for d in cache_dir.iterdir() if d.name.endswith(f"-{guest.debian}") and _is_fresh(d, guest)]
         if fresh:
-            return _kernel_in(max(fresh, key=lambda d: (d / "initrd.stamp").stat().st_mtime))
+            return _kernel_in(max(fresh, key=lambda d: (d / "initrd.stamp").stat().st_mtime), guest)
         with tempfile.TemporaryDirectory(prefix="guestboot-") as tmp:
-            return _build(cache_dir, Path(tmp), progress)
+            return _build(cache_dir, Path(tmp), progress, guest)
 
 
-def _kernel_in(d: Path) -> GuestKernel:
-    return GuestKernel(version=d.name, vmlinuz=d / "vmlinux", initrd=d / "initrd.img")
+def _kernel_in(d: Path, arch: GuestArch = ARCHES["x86_64"]) -> GuestKernel:
+    userland = d / "userland" if _foreign(arch) else None
+    return GuestKernel(version=d.name, vmlinuz=d / "vmlinux", initrd=d / "initrd.img", userland=userland)
 
 
-def _is_fresh(d: Path) -> bool:
-    k = _kernel_in(d)
+def _is_fresh(d: Path, arch: GuestArch) -> bool:
+    k = _kernel_in(d, arch)
     stamp = d / "initrd.stamp"
-    return k.vmlinuz.is_file() and k.initrd.is_file() and stamp.is_file() and stamp.read_text() == BUILDER_STAMP
+    return (
+        k.vmlinuz.is_file()
+        and k.initrd.is_file()
+        and (k.userland is None or k.userland.is_dir())
+        and stamp.is_file()
+        and stamp.read_text() == _stamp(arch)
+    )
 
 
-def _build(cache_dir: Path, tmp: Path, progress: Callable[[str], object]) -> GuestKernel:
-    progress("guest kernel: apt-get download linux-image-amd64")
-    meta = _apt_download("linux-image-amd64", tmp)
-    image_pkg = _image_dependency(_run(["dpkg-deb", "-f", str(meta), "Depends"]))
+class _Apt:
+    """apt-get for one Debian port. This machine's own port uses the machine's apt state as it is; another
+    port gets a private one under ``state`` (lists, an empty dpkg status, archives), read from the machine's
+    own sources and checked against the same keys, so the machine's apt is never changed."""
+
+    def __init__(self, arch: GuestArch, state: Path):
+        # As root apt would drop to the _apt user, which cannot write to our temp dir.
+        self.options = ["-o", "APT::Sandbox::User=root"]
+        self.private = _foreign(arch)
+        if self.private:
+            for sub in ("lists/partial", "archives/partial"):
+                (state / sub).mkdir(parents=True, exist_ok=True)
+            (state / "status").touch()
+            self.options += [
+                *("-o", f"APT::Architecture={arch.debian}", "-o", f"APT::Architectures={arch.debian}"),
+                *("-o", f"Dir::State::Lists={state / 'lists'}", "-o", f"Dir::State::status={state / 'status'}"),
+                *("-o", f"Dir::Cache::Archives={state / 'archives'}"),
+                *("-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="),
+            ]
+            self.archives = state / "archives"
+
+    def update(self) -> None:
+        if self.private:
+            _run(["apt-get", *self.options, "update"])
+
+    def download(self, package: str, dest: Path) -> Path:
+        try:
+            _run(["apt-get", *self.options, "download", package], cwd=dest)
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}\nIf the package lists are missing or stale, run `apt-get update` first.") from None
+        return next(dest.glob(f"{package}_*.deb"))
+
+    def closure(self, packages: tuple[str, ...]) -> list[Path]:
+        """The .debs of ``packages`` and everything they depend on (a private state: nothing is installed)."""
+        _run(["apt-get", *self.options, "install", "-y", "--download-only", "--no-install-recommends", *packages])
+        return sorted(self.archives.glob("*.deb"))
+
+
+def _build(cache_dir: Path, tmp: Path, progress: Callable[[str], object], arch: GuestArch) -> GuestKernel:
+    apt = _Apt(arch, tmp / "apt")
+    meta_name = f"linux-image-{arch.debian}"
+    if apt.private:
+        progress(f"guest kernel: apt-get update for Debian's {arch.debian} port (a private apt state)")
+        apt.update()
+    progress(f"guest kernel: apt-get download {meta_name}")
+    meta = apt.download(meta_name, tmp)
+    image_pkg = _image_dependency(_run(["dpkg-deb", "-f", str(meta), "Depends"]), meta_name)
     version = image_pkg.removeprefix("linux-image-")
     progress(f"guest kernel: apt-get download {image_pkg} (~70 MB)")
-    deb = _apt_download(image_pkg, tmp)
+    deb = apt.download(image_pkg, tmp)
     progress(f"guest kernel: unpacking {deb.name}")
     root = tmp / "root"
     _run(["dpkg-deb", "-x", str(deb), str(root)])
     # The .deb ships no modules.dep (its postinst would run depmod): generate it in the unpacked tree.
     _run(["depmod", "-b", str(root), version])
-    progress(f"guest kernel: building initramfs for {version}")
-    initrd = _initramfs(root / "lib/modules" / version)
 
     out = cache_dir / version
     out.mkdir(exist_ok=True)
-    k = _kernel_in(out)
+    k = _kernel_in(out, arch)
+    busybox = _host_busybox()
+    if k.userland is not None:
+        progress(f"guest userland: {', '.join(USERLAND_PACKAGES)} and their dependencies for {arch.debian}")
+        partial = out / "userland.part"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(k.userland, ignore_errors=True)
+        _userland(apt.closure(USERLAND_PACKAGES), partial)
+        os.replace(partial, k.userland)
+        busybox = k.userland / "bin" / "busybox"
+    progress(f"guest kernel: building initramfs for {version}")
+    initrd = _initramfs(root / "lib/modules" / version, busybox, FOREIGN_INIT_SCRIPT if k.userland else INIT_SCRIPT)
     # Write-then-rename, stamp last: an interrupted build is never mistaken for a fresh one.
-    (out / "vmlinux.part").write_bytes(_boot_kernel(root / "boot", version))
+    (out / "vmlinux.part").write_bytes(_boot_kernel(root / "boot", version, arch))
     os.replace(out / "vmlinux.part", k.vmlinuz)
     (out / "initrd.part").write_bytes(initrd)
     os.replace(out / "initrd.part", k.initrd)
-    (out / "initrd.stamp").write_text(BUILDER_STAMP)
+    (out / "initrd.stamp").write_text(_stamp(arch))
     progress(f"guest kernel: ready in {out}")
     return k
 
@@ -210,38 +384,72 @@ def _run(argv: list[str], cwd: Path | None = None) -> str:
     return res.stdout
 
 
-def _apt_download(package: str, dest: Path) -> Path:
-    # As root apt would drop to the _apt user, which cannot write to our temp dir.
-    argv = ["apt-get", "-o", "APT::Sandbox::User=root", "download", package]
-    try:
-        _run(argv, cwd=dest)
-    except RuntimeError as e:
-        raise RuntimeError(f"{e}\nIf the package lists are missing or stale, run `apt-get update` first.") from None
-    return next(dest.glob(f"{package}_*.deb"))
-
-
-def _image_dependency(depends: str) -> str:
-    """Pick linux-image-<abi>-amd64 out of the meta-package's Depends (alternatives, versions stripped)."""
+def _image_dependency(depends: str, meta: str = "linux-image-amd64") -> str:
+    """Pick linux-image-<abi>-<flavour> out of the meta-package's Depends (alternatives, versions stripped)."""
     for clause in depends.split(","):
         for alternative in clause.split("|"):
             name = alternative.split("(")[0].strip()
             if re.fullmatch(r"linux-image-\d[\w.+-]*", name):
                 return name
-    raise RuntimeError(f"no linux-image-<version> in linux-image-amd64's Depends: {depends!r}")
+    raise RuntimeError(f"no linux-image-<version> in {meta}'s Depends: {depends!r}")
 
 
-def _boot_kernel(boot: Path, version: str) -> bytes:
-    """The ELF inside Debian's bzImage when QEMU can boot it directly (PVH), else the bzImage itself."""
-    bzimage = (boot / f"vmlinuz-{version}").read_bytes()
+def _boot_kernel(boot: Path, version: str, arch: GuestArch = ARCHES["x86_64"]) -> bytes:
+    """What QEMU boots fastest: on x86 the ELF inside Debian's bzImage when QEMU can boot it directly
+    (PVH), else the bzImage itself; on arm64 the Image that Debian ships gzipped."""
+    image = (boot / f"vmlinuz-{version}").read_bytes()
+    if arch.name == "aarch64":
+        if image.startswith(b"\x1f\x8b"):
+            image = gzip.decompress(image)
+        if image[0x38:0x3C] != b"ARM\x64":  # the arm64 boot protocol's magic
+            raise RuntimeError(f"vmlinuz-{version} is not an arm64 Image")
+        return image
     # x86 boot protocol: setup_sects at 0x1f1 (0 means 4), payload_offset/length at 0x248, relative
     # to the protected-mode code that follows the setup sectors.
-    setup_sects = bzimage[0x1F1] or 4
-    offset, length = struct.unpack_from("<II", bzimage, 0x248)
-    payload = bzimage[(setup_sects + 1) * 512 + offset :][:length]
+    setup_sects = image[0x1F1] or 4
+    offset, length = struct.unpack_from("<II", image, 0x248)
+    payload = image[(setup_sects + 1) * 512 + offset :][:length]
     pvh = "CONFIG_PVH=y" in (boot / f"config-{version}").read_text().splitlines()
     if not (pvh and payload.startswith(b"\xfd7zXZ\x00")):
-        return bzimage  # boots as well, only slower under TCG
+        return image  # boots as well, only slower under TCG
     return lzma.LZMADecompressor().decompress(payload)
+
+
+def _userland(debs: list[Path], root: Path) -> None:
+    """Unpack ``debs`` into ``root`` (no maintainer script runs: they are another port's programs), then
+    add what those scripts and an installer would have made: users, mount points, busybox's applets."""
+    for deb in debs:
+        _run(["dpkg-deb", "-x", str(deb), str(root)])
+    for pattern in USERLAND_UNUSED:
+        for unused in root.glob(pattern):
+            shutil.rmtree(unused) if unused.is_dir() and not unused.is_symlink() else unused.unlink()
+    for name, text in USERLAND_ETC.items():
+        (root / name).write_text(text)
+    (root / "etc/shadow").chmod(0o640)
+    if not (root / "bin/sh").is_symlink():  # dash's maintainer script would make it
+        (root / "bin/sh").symlink_to("dash")
+    for d in (
+        "run",
+        "tmp",
+        "var/log",
+        "var/tmp",
+        "root",
+        "proc",
+        "sys",
+        "dev",
+        *(h.lstrip("/") for h in USERLAND_HOST_DIRS),
+    ):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    # The applets of the port's busybox are those of this machine's (same Debian source and configuration):
+    # each becomes a link where no package gave a program of that name (sh, taskset, ...).
+    given = {
+        p.name for d in ("bin", "sbin", "usr/bin", "usr/sbin") if (root / d).is_dir() for p in (root / d).iterdir()
+    }
+    for applet in _run([str(_host_busybox()), "--list-full"]).split():
+        link = root / applet
+        if link.name not in given and not link.exists() and not link.is_symlink():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to("/bin/busybox")
 
 
 def _modname(path: str) -> str:
@@ -293,20 +501,21 @@ class _Newc:
         return bytes(self.data)
 
 
-def _busybox() -> Path:
+def _host_busybox() -> Path:
     # Only busybox-static's binary works in an initramfs without a libc.
     listing = _run(["dpkg-query", "-L", "busybox-static"]).split()
     return Path(next(p for p in listing if p.endswith("/bin/busybox")))
 
 
-def _initramfs(moddir: Path) -> bytes:
+def _initramfs(moddir: Path, busybox: Path, init: str = INIT_SCRIPT) -> bytes:
     cpio = _Newc()
-    for d in ("bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules"):
+    dirs = ("bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules")
+    for d in (*dirs, "host") if init != INIT_SCRIPT else dirs:
         cpio.add(d, stat.S_IFDIR | 0o755)
     # The kernel opens /dev/console for init before anything could mount devtmpfs.
     cpio.add("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1))
-    cpio.add("bin/busybox", stat.S_IFREG | 0o755, _busybox().read_bytes())
-    cpio.add("init", stat.S_IFREG | 0o755, INIT_SCRIPT.encode())
+    cpio.add("bin/busybox", stat.S_IFREG | 0o755, busybox.read_bytes())
+    cpio.add("init", stat.S_IFREG | 0o755, init.encode())
     order = _load_order(moddir)
     for name, path in order:
         if path.suffix not in (".ko", *_DECOMPRESS):
