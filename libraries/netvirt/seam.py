@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("NETVIRT_CACHE", REPO / ".cache"))
 
 Progress = Callable[[str], None]
+GUEST_HANDSHAKE_TIMEOUT = 60.0
 
 
 class Lab:
@@ -40,7 +41,10 @@ class Lab:
         key = host.lower()
         if key not in self._sessions:
             target = self.spec.host(host)
-            self._sessions[key] = SshSession(target.name, target.mgmt, target.ssh)
+            # A guest's sshd may take long for the key exchange (TCG, a busy hypervisor): the TCP connect
+            # still fails fast, the handshake gets GUEST_HANDSHAKE_TIMEOUT.
+            handshake = GUEST_HANDSHAKE_TIMEOUT if target.role == "guest" else None
+            self._sessions[key] = SshSession(target.name, target.mgmt, target.ssh, handshake_timeout=handshake)
         return self._sessions[key]
 
     def forget_session(self, host: str) -> None:

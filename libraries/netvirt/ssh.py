@@ -80,12 +80,23 @@ class CommandResult:
 class SshSession:
     """A connection to one host; ``run`` executes one command line there."""
 
-    def __init__(self, name: str, address: str, credentials: Credentials, port: int = 22, connect_timeout: float = 10):
+    def __init__(
+        self,
+        name: str,
+        address: str,
+        credentials: Credentials,
+        port: int = 22,
+        connect_timeout: float = 10,
+        handshake_timeout: float | None = None,
+    ):
         self.name = name
         self.address = address
         self.port = port
         self.credentials = credentials
         self.connect_timeout = connect_timeout
+        # The SSH banner and key exchange after the TCP connect: a guest under TCG on a busy machine
+        # needs far longer for them (20 s measured at load 16 on 2 cores) than a host does.
+        self.handshake_timeout = handshake_timeout or connect_timeout
         self._client: paramiko.SSHClient | None = None
 
     def _connect(self) -> paramiko.SSHClient:
@@ -103,8 +114,8 @@ class SshSession:
                 password=password,
                 key_filename=key_file,
                 timeout=self.connect_timeout,
-                banner_timeout=self.connect_timeout,
-                auth_timeout=self.connect_timeout,
+                banner_timeout=self.handshake_timeout,
+                auth_timeout=self.handshake_timeout,
                 allow_agent=False,
                 look_for_keys=False,
             )
