@@ -641,7 +641,10 @@ class PerfLibrary:
                 if judge.trial_meets(confirm[-1], 0.0):
                     break
             if not any(judge.trial_meets(t, 0.0) for t in confirm):
-                baseline, base_name = self._baseline_trials(need, duration, size, judge.CONFIRM_TRIALS)
+                try:
+                    baseline, base_name = self._baseline_trials(need, duration, size, judge.CONFIRM_TRIALS)
+                except (RuntimeError, ValueError) as err:  # no baseline: nothing proves the DUT at fault
+                    logger.warn(f"基线没有测成：{err}")
         load = watch.note()
         verdict = judge.ndr_judgement(ndr, need, confirm, baseline, watch.busy)
         evidence.table(
@@ -718,13 +721,22 @@ class PerfLibrary:
                 self._measurer.probe_pps = probe_pps
                 try:
                     retry = self._measurer.measure(p["load_pps"], seconds, size)
+                    retry_problems = trial_problems(retry, measured)
+                    extra.append(f"复测：{judge.describe(retry)}")
+                except (RuntimeError, ValueError) as err:  # a repeat that did not measure proves nothing
+                    retry_problems = problems
+                    extra.append(f"复测没有完成：{err}")
                 finally:
                     self._measurer.probe_pps = 0.0
-                retry_problems = trial_problems(retry, measured)
-                extra.append(f"复测：{judge.describe(retry)}")
+                base = []
                 if retry_problems:
-                    base, _ = self._baseline_trials(p["load_pps"], seconds, size, 1, float(_param("perf_probe_pps")))
-                    baseline_problems = trial_problems(base[0], True) if base else ["没有测量"]
+                    try:
+                        base, _ = self._baseline_trials(
+                            p["load_pps"], seconds, size, 1, float(_param("perf_probe_pps"))
+                        )
+                    except (RuntimeError, ValueError) as err:
+                        extra.append(f"基线没有测成：{err}")
+                    baseline_problems = trial_problems(base[0], True) if base else None
                     if base:
                         lat = base[0].latency.as_dict() if base[0].latency else {}
                         shown = "；".join(f"{k} {lat[k]:.0f} µs" for k in limits if lat.get(k) is not None)

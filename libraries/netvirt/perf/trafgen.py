@@ -514,8 +514,14 @@ class TrafgenMeasurer(Measurer):
                 generator.stop()
             time.sleep(0.2)  # probes still in flight
             receiver.stop()
-        report = json.loads(receiver.stdout.strip().splitlines()[-1])
-        sent_count = json.loads(sent.stdout.strip().splitlines()[-1])["sent"]
+        try:
+            report = json.loads(receiver.stdout.strip().splitlines()[-1])
+            sent_count = json.loads(sent.stdout.strip().splitlines()[-1])["sent"]
+        except (IndexError, ValueError, KeyError) as err:
+            raise TrafgenError(
+                f"时延探测没有给出结果（{err}）：接收端输出 {receiver.stdout.strip()[-200:]!r}，"
+                f"{receiver.stderr.strip()[-200:]!r}；发送端输出 {sent.stdout.strip()[-200:]!r}"
+            ) from None
         return result, LatencyStats.from_delays(report["delays_ns"], sent_count, report["reordered"])
 
     def close(self) -> None:
