@@ -102,6 +102,7 @@ class LabLibrary:
         models = sorted({n.model for h in spec.hosts for n in h.nics if n.model})
         builtin = BuiltIn()
         builtin.set_suite_metadata(verdicts.NIC_MODEL_METADATA, ", ".join(models) or "未声明", top=True)
+        builtin.set_suite_metadata(verdicts.LAB_KIND_METADATA, spec.kind, top=True)
         builtin.set_suite_metadata(
             verdicts.CAPABILITIES_METADATA, ", ".join(sorted(spec.capabilities)) or "无", top=True
         )
