@@ -62,6 +62,7 @@ class OVSLibrary:
         self._ovs: Ovs | None = None
         self._vswitchd_binary: str | None = None
         self._nic_speed_bps: dict[str, int] = {}  # DPDK port -> its NIC's speed in the lab description
+        self._other_config_before: dict[str, str] | None = None  # 记下OVS全局配置
 
     @property
     def ovs(self) -> Ovs:
@@ -126,6 +127,34 @@ class OVSLibrary:
         text = ", ".join(f'{k}="{v}"' for k, v in sorted(config.items()))
         evidence.pre("ovs-vsctl list Open_vSwitch | grep other_config", f"other_config        : {{{text}}}")
         return config
+
+    @keyword("记下OVS全局配置")
+    def remember_other_config(self) -> dict:
+        """Remember ``Open_vSwitch . other_config`` as it is now, for `恢复OVS全局配置`; return it.
+
+        Example: | 记下OVS全局配置 |
+        """
+        self._other_config_before = self.get_other_config()
+        return dict(self._other_config_before)
+
+    @keyword("恢复OVS全局配置")
+    def restore_other_config(self) -> None:
+        """Put ``Open_vSwitch . other_config`` back to what `记下OVS全局配置` remembered: keys added since are
+        removed, keys changed or removed since are set back. Nothing remembered: nothing to do.
+
+        Example: | 恢复OVS全局配置 |
+        """
+        before = self._other_config_before
+        if before is None:
+            return
+        now = self.ovs.other_config()
+        added = [key for key in now if key not in before]
+        changed = {key: value for key, value in before.items() if now.get(key) != value}
+        if added:
+            self._change(self.ovs.remove_other_config, *added)
+        if changed:
+            self._change(self.ovs.set_other_config, changed)
+        self._other_config_before = None
 
     @keyword("添加网桥")
     def add_bridge(self, bridge: str, datapath_type: DatapathType = DatapathType.netdev) -> None:
