@@ -61,12 +61,16 @@ def test_frames_are_counted_at_the_ports_and_a_policer_shows(lab):
         assert clean.received >= clean.sent - 1  # 300 frames/s cross this path loss-free even on a busy machine
         big = measurer.measure(200, 1, 1518)
         assert 200 <= big.sent <= 200 + NOISE and big.received >= big.sent - 1
-        # A policer of 600 frames/s (bucket: 5 % of a second) on the far port: 2000 frames/s lose about 2/3.
+        # A policer of 600 frames/s (bucket: 5 % of a second) on the far port: it passes what 600 frames/s
+        # over the time trafgen really took allow (on a busy machine trafgen's pacing drifts, 0.58 s for 1 s
+        # of frames was seen), plus the bucket; 2000 frames/s lose well over half.
         cir = round(600 * frames.ip_bytes(64))
         ovs.set_egress_policer("dpdkp1", cir, round(cir * 0.05))
         policed = measurer.measure(2000, 1, 64)
         assert policed.sent >= 1900
-        assert 0.5 < policed.loss_ratio < 0.8, policed
+        allowed = 600 * max(policed.seconds, 0.1) + 0.05 * 600
+        assert policed.loss_ratio > 0.5, policed
+        assert 0.5 * allowed <= policed.received <= 1.3 * allowed + NOISE, (allowed, policed)
     finally:
         measurer.close()
         failed = topology.restore(lab, topo)
