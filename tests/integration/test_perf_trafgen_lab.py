@@ -88,7 +88,9 @@ def test_the_baseline_is_a_plain_veth_pair_and_leaves_nothing(lab):
         assert (base.tx.interface, base.rx.interface) == topology.BASELINE_IFNAMES
         measurer.start()
         trial = measurer.measure(500, 1, 64)
-        assert 500 <= trial.sent <= 500 + NOISE and trial.received == trial.sent
+        # Every generated frame arrives on a veth pair; a neighbour-discovery frame of the kernel may be
+        # counted at the sender and not at the receiver (501 sent, 500 received was seen).
+        assert 500 <= trial.sent <= 500 + NOISE and 500 <= trial.received <= trial.sent
     finally:
         measurer.close()
         failed = topology.restore(lab, base)
