@@ -80,7 +80,12 @@ def test_a_second_robot_run_on_a_lab_in_use_changes_nothing(tmp_path):
         assert f"实验环境 nvti 正被进程 {holder.pid} 使用" in second.stdout, second.stdout
         # Its suite teardown took the branch that changes nothing: no VM deleted, no teardown.
         owned, not_owned = ExecutionResult(str(tmp_path / "output.xml")).suite.teardown.body[0].body
-        assert [step.name for step in owned.body] == ["Run Keyword And Ignore Error", "断开OVSDB", "拆除实验环境"]
+        assert [step.name for step in owned.body] == [
+            "Run Keyword And Ignore Error",  # 删除所有VM
+            "Run Keyword And Ignore Error",  # 撤销OVS配置
+            "断开OVSDB",
+            "拆除实验环境",
+        ]
         assert owned.body[0].args == ("删除所有VM",)
         assert (owned.status, not_owned.status) == ("NOT RUN", "PASS")
         # The first run's lab is as it was: same daemons alive, same namespaces, hosts answering.
