@@ -111,6 +111,32 @@ def udp_counts(text: str) -> dict:
     }
 
 
+def probe_sender_argv(
+    tx: Endpoint, rx: Endpoint, helper: str, port: int, pps: float, duration_s: float, frame_size: int
+) -> list[str]:
+    """The latency probe's sender on ``tx`` (``remote/latprobe.py send``): ``pps`` probes of ``frame_size`` to
+    ``rx``'s ``port``, starting after the generator's setup and stopping before its last frame."""
+    return tx.argv(
+        "python3",
+        helper,
+        "send",
+        "--bind",
+        tx.address,
+        "--to",
+        rx.address,
+        "--port",
+        str(port),
+        "--rate",
+        f"{pps:g}",
+        "--duration",
+        f"{max(0.2, duration_s - 0.3):g}",
+        "--delay",
+        "0.15",
+        "--size",
+        str(frames.udp_payload(frame_size)),
+    )
+
+
 class Iperf3Measurer(Measurer):
     """iperf3 UDP from ``tx`` to ``rx``; ``start()`` before the first trial, ``close()`` after the last."""
 
@@ -283,25 +309,7 @@ class Iperf3Measurer(Measurer):
             argv = self.client_argv(load_pps, duration_s, frame_size)
             client = start_background(self.tx_session, argv, int(duration_s) + 60)
             # The probes start after iperf3's connection setup and stop before its last datagram.
-            probe = self.tx.argv(
-                "python3",
-                helper,
-                "send",
-                "--bind",
-                self.tx.address,
-                "--to",
-                self.rx.address,
-                "--port",
-                str(self.probe_port),
-                "--rate",
-                f"{self.probe_pps:g}",
-                "--duration",
-                f"{max(0.2, duration_s - 0.3):g}",
-                "--delay",
-                "0.15",
-                "--size",
-                str(frames.udp_payload(frame_size)),
-            )
+            probe = probe_sender_argv(self.tx, self.rx, helper, self.probe_port, self.probe_pps, duration_s, frame_size)
             sent = self.tx_session.run(shlex.join(probe), timeout=duration_s + 60)
             if not sent.ok:
                 raise RuntimeError(f"时延探测发送端失败：{sent.stderr.strip()}")

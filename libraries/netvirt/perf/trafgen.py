@@ -59,7 +59,7 @@ import struct
 import time
 
 from netvirt.perf import frames
-from netvirt.perf.generators import READY_TIMEOUT, Endpoint, GeneratorUnavailable, SessionOf
+from netvirt.perf.generators import READY_TIMEOUT, Endpoint, GeneratorUnavailable, SessionOf, probe_sender_argv
 from netvirt.perf.latency import LatencyStats
 from netvirt.perf.measurer import Measurer, TrialResult
 from netvirt.remote import script
@@ -482,25 +482,7 @@ class TrafgenMeasurer(Measurer):
             if not receiver.wait_until(lambda: "ready" in receiver.stdout, READY_TIMEOUT):
                 raise TrafgenError(f"时延探测接收端没有就绪：{receiver.stderr.strip() or '没有输出'}")
             generator = start_background(self.tx_session, ["sh", "-c", timed(argv)], int(duration_s * 3) + 60)
-            probe = self.tx.argv(
-                "python3",
-                helper,
-                "send",
-                "--bind",
-                self.tx.address,
-                "--to",
-                self.rx.address,
-                "--port",
-                str(self.probe_port),
-                "--rate",
-                f"{self.probe_pps:g}",
-                "--duration",
-                f"{max(0.2, duration_s - 0.3):g}",
-                "--delay",
-                "0.15",
-                "--size",
-                str(frames.udp_payload(frame_size)),
-            )
+            probe = probe_sender_argv(self.tx, self.rx, helper, self.probe_port, self.probe_pps, duration_s, frame_size)
             sent = self.tx_session.run(shlex.join(probe), timeout=duration_s + 60)
             if not sent.ok:
                 raise TrafgenError(f"时延探测发送端失败：{sent.stderr.strip()}")
