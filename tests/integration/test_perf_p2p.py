@@ -10,11 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from p2plab import p2p_lab
 
-import embedded_lab
 from netvirt import seam
-from netvirt.labspec import load_lab
-from netvirt.ovs import Ovs
 from netvirt.perf import frames, quality, search, topology
 from netvirt.perf.generators import Iperf3Measurer
 
@@ -26,18 +24,8 @@ RATE_PPS, CBS_PCT = 3000, 5  # far below what the path forwards unpoliced (15-40
 
 @pytest.fixture(scope="module")
 def lab():
-    description = embedded_lab.description(LAB_ID)
-    description["vms"] = []
-    lab = seam.from_spec(load_lab(description), progress=lambda m: None)
-    lab.setup()
-    ovs = Ovs(lab.ovsdb_remote)
-    try:
-        topology.p2p_dut(lab, ovs)
-        yield lab, ovs
-    finally:
-        ovs.close()
-        lab.teardown()
-        assert lab.builder.leftovers() == []
+    with p2p_lab(LAB_ID) as built:
+        yield built
 
 
 def host_a_links(lab) -> dict:

@@ -9,11 +9,8 @@ import os
 import shutil
 
 import pytest
+from p2plab import p2p_lab
 
-import embedded_lab
-from netvirt import seam
-from netvirt.labspec import load_lab
-from netvirt.ovs import Ovs
 from netvirt.perf import frames, topology
 from netvirt.perf.trafgen import TrafgenMeasurer
 
@@ -28,18 +25,8 @@ NOISE = 10  # neighbour discovery and ICMP on the two ports during a trial
 
 @pytest.fixture(scope="module")
 def lab():
-    description = embedded_lab.description(LAB_ID)
-    description["vms"] = []
-    lab = seam.from_spec(load_lab(description), progress=lambda m: None)
-    lab.setup()
-    ovs = Ovs(lab.ovsdb_remote)
-    try:
-        topology.p2p_dut(lab, ovs)
-        yield lab, ovs
-    finally:
-        ovs.close()
-        lab.teardown()
-        assert lab.builder.leftovers() == []
+    with p2p_lab(LAB_ID) as built:
+        yield built
 
 
 def host_a_links(lab) -> dict:
