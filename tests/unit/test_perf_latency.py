@@ -71,6 +71,26 @@ def test_probe_measures_one_way_delay_over_loopback():
     assert 0 < stats.min_us <= stats.p50_us <= stats.max_us < 1_000_000
 
 
+def test_probe_receiver_reports_when_timeout_passes_the_signal_on_twice():
+    """The lab runs the receiver under ``timeout -s INT`` and stops it by signalling ``timeout``, which passes the
+    SIGINT to the receiver and then to its process group: the receiver got it twice, and 3 of 20 runs printed
+    only a traceback (the 7.3.6.1 pvp JSONDecodeError). Every run must print its report."""
+    for _ in range(20):
+        receiver = subprocess.Popen(
+            ["timeout", "-s", "INT", "-k", "5", "60", *PROBE, "recv", "--bind", "127.0.0.1", "--port", "47546"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert receiver.stdout.readline().strip() == "ready"
+        finally:
+            receiver.send_signal(signal.SIGINT)
+            out, err = receiver.communicate(timeout=10)
+        assert receiver.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["received"] == 0
+
+
 def test_probe_refuses_a_payload_smaller_than_its_header():
     run = send_probes(47545, "10", "0.1", "8")
     assert run.returncode != 0 and "smaller than the probe header" in run.stderr
