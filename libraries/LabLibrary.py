@@ -59,16 +59,14 @@ class LabLibrary:
 
         Example: | 搭建实验环境 |
         """
-        from netvirt.embedded.lab import LabInUseError
-
         lab = seam.current()
         self.log_lab_description()
         for note in lab.notes():
-            logger.info(f"实验环境说明：{note}")
+            evidence.lab_note(note)
         BuiltIn().set_suite_variable("${实验环境归本次运行}", True)
         try:
             lab.setup()
-        except LabInUseError:
+        except seam.LabInUseError:
             BuiltIn().set_suite_variable("${实验环境归本次运行}", False)
             raise
 
@@ -86,8 +84,7 @@ class LabLibrary:
 
         Example: | 实验环境应无残留 |
         """
-        lab = seam.current()
-        leftovers = lab.builder.leftovers() if isinstance(lab, seam.EmbeddedLab) else []
+        leftovers = seam.current().leftovers()
         if leftovers:
             raise AssertionError("实验环境有残留：\n" + "\n".join(leftovers))
 

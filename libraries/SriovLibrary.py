@@ -100,7 +100,7 @@ class _Passthrough:
 @library(scope="GLOBAL", auto_keywords=False)
 class SriovLibrary:
     def __init__(self) -> None:
-        self._vms = VMLibrary()
+        self._vms = VMLibrary()  # its keywords; the libvirt connection is the lab's, shared with VMLibrary
         self._vf_before: dict[tuple[str, str, int], VfState] = {}
         self._count_before: dict[tuple[str, str], int] = {}
         self._pf_before: dict[tuple[str, str], tuple[bool, int]] = {}
@@ -118,8 +118,7 @@ class SriovLibrary:
     @staticmethod
     def _log_typed(nic: SriovNic, command: str, seconds: float = 0.0, output: str = "") -> None:
         """The command a person would have typed, with how it reached the NIC."""
-        how = "模拟网卡" if nic.emulated else "rtnetlink/sysfs"
-        evidence.command(CommandResult(nic.host, command, 0, output or f"（经{how}执行）", "", seconds))
+        evidence.command(CommandResult(nic.host, command, 0, output or f"（经{nic.via}执行）", "", seconds))
 
     def _show(self, nic: SriovNic) -> dict:
         """``ip -j -d link show dev <pf>`` where the host's iproute2 has JSON, else the text; logged, parsed."""
@@ -127,8 +126,9 @@ class SriovLibrary:
         reading.log()
         if reading.value is None:
             raise SriovError(f"{nic.host} 上 {reading.result.command} 失败：{reading.result.stderr.strip()}")
-        if nic.emulated:  # what the VF settings became in the emulated eswitch
-            logger.debug(f"模拟网卡 {nic.host}:{nic.name} 的 eswitch 规则：\n{nic.flows()}")
+        state = nic.backend_state()  # what the VF settings became inside the backend (an emulated eswitch)
+        if state:
+            logger.debug(state)
         return reading.value
 
     # -- VF count ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""SR-IOV on a PF: validated VF settings, their netlink form, and the NIC backends.
+"""SR-IOV on a PF: validated VF settings, their text forms, and what a VF backend offers (``SriovNic``).
 
 A VF setting is what ``ip link set dev <pf> vf N ...`` takes: mac, vlan with qos and vlan
 protocol, max_tx_rate/min_tx_rate (Mbps), link state auto/enable/disable, trust, spoofchk.
@@ -6,33 +6,32 @@ protocol, max_tx_rate/min_tx_rate (Mbps), link state auto/enable/disable, trust,
 0..4094, qos 0..7, rates within the line rate of the lab description, min <= max) before
 anything is sent, so a refused change leaves the NIC as it was.
 
-``SriovNic`` is what the keyword library talks to; the lab seam hands out one per PF:
-``NetlinkNic`` on a real lab (sysfs over SSH for the VF count, rtnetlink through
-``netvirt.rtnl`` for everything else) and the emulated NIC of the embedded lab
-(``netvirt.embedded.nicemu``), with the same methods and the same semantics.
+``SriovNic`` is the contract the keyword library talks to; the lab seam hands out one per PF:
+``netvirt.sriov_netlink.NetlinkNic`` on a real lab (sysfs over SSH for the VF count, rtnetlink
+through ``netvirt.rtnl`` for everything else) and the emulated NIC of the embedded lab
+(``netvirt.embedded.nicemu.EmulatedNic``, which drives its PF through a ``NetlinkNic``), with the
+same methods and the same semantics. This module imports no backend.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from netvirt import rtnl
 from netvirt.labspec import Nic
-from netvirt.parsers.net import parse_ethtool_stats, parse_ibdev2netdev
-from netvirt.ssh import CommandResult, SshSession
 
 if TYPE_CHECKING:
-    from netvirt.seam import Lab
+    from netvirt.ssh import CommandResult, SshSession
 
 MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
 PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 ZERO_MAC = "00:00:00:00:00:00"
-VLAN_PROTOCOLS = {"802.1Q": rtnl.ETH_P_8021Q, "802.1ad": rtnl.ETH_P_8021AD}
+VLAN_PROTOCOLS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}  # their ethertypes (TPID)
 PROTOCOL_NAMES = {v: k for k, v in VLAN_PROTOCOLS.items()}
 MTU_RANGE = (68, 9216)
 
@@ -219,39 +218,6 @@ def restoring_change(before: VfState, after: VfState) -> VfChange:
     return VfChange(**values)
 
 
-def to_attrs(vf: int, change: VfChange) -> rtnl.VfAttrs:
-    """The netlink attributes of a checked change."""
-    return rtnl.VfAttrs(
-        vf=vf,
-        mac=change.mac,
-        vlan=change.vlan,
-        qos=change.qos or 0,
-        proto=VLAN_PROTOCOLS[change.vlan_protocol or "802.1Q"],
-        rate=(change.min_tx_rate, change.max_tx_rate) if change.touches_rate else None,
-        spoofchk=change.spoofchk,
-        link_state=change.link_state.value if change.link_state is not None else None,
-        trust=change.trust,
-    )
-
-
-def vf_state(decoded: dict[str, Any]) -> VfState:
-    """A VF from ``rtnl.decode_link``'s form."""
-    link_state = decoded.get("link_state")
-    return VfState(
-        vf=decoded["vf"],
-        mac=decoded.get("mac") or ZERO_MAC,
-        vlan=decoded.get("vlan") or 0,
-        qos=decoded.get("qos") or 0,
-        vlan_protocol=PROTOCOL_NAMES.get(decoded.get("vlan_protocol"), hex(decoded.get("vlan_protocol") or 0)),
-        max_tx_rate=decoded.get("max_tx_rate") or 0,
-        min_tx_rate=decoded.get("min_tx_rate") or 0,
-        spoofchk=decoded.get("spoofchk"),
-        link_state=LinkState(link_state) if link_state is not None else LinkState.auto,
-        trust=decoded.get("trust"),
-        query_rss=decoded.get("query_rss"),
-    )
-
-
 # -- the record's text ----------------------------------------------------------------------------
 
 
@@ -358,149 +324,92 @@ def describe_driver(info: dict[str, str]) -> str:
     return f"{text}；网卡型号 {info['model']}" if info.get("model") else text
 
 
-# -- backends -----------------------------------------------------------------------------------
+# -- the contract ---------------------------------------------------------------------------------
 
 
-class SriovNic:
-    """One SR-IOV PF of a lab host, with its VFs: what the keyword library drives.
+class SriovNic(ABC):
+    """One SR-IOV PF of a lab host, with its VFs: what a VF backend offers the keyword library.
 
-    Every method works the same on a real NIC and on the embedded lab's emulated one; what
-    a real NIC cannot tell (a VF's PCI address before it exists ...) fails naming it.
+    Every backend gives the same methods with the same semantics (a real NIC through sysfs and
+    rtnetlink, the embedded lab's emulated one); what a NIC cannot tell fails naming it. Settings
+    reach here checked (``check_change``). ``via`` says, for the log, how they reach the NIC.
     """
 
-    emulated = False
+    via = "rtnetlink/sysfs"
 
-    def __init__(self, lab: Lab, host: str, nic: Nic):
+    def __init__(self, host: str, nic: Nic):
         if not nic.sriov:
             raise SriovError(f"{host}:{nic.name} 在实验环境描述中不是 SR-IOV 网卡（sriov: false）")
-        self.lab = lab
         self.host = host
         self.nic = nic
         self.name = check_ifname(nic.name)
 
     @property
+    @abstractmethod
     def session(self) -> SshSession:
-        return self.lab.session(self.host)
+        """The SSH session to the PF's host (the record's commands run there)."""
 
-    @property
-    def relay(self) -> rtnl.Relay:
-        return rtnl.Relay(self.session)
-
-    # -- the PF's link, through netlink on every lab ---------------------------------------------
+    # -- the PF's link ------------------------------------------------------------------------------
+    @abstractmethod
     def link(self) -> PfLink:
-        """The PF and its VFs as the kernel reports them (RTM_GETLINK)."""
-        reply = self.relay.request(rtnl.getlink_request(self.name), f"读取 {self.name} 的链路信息")
-        if not reply.links:
-            raise RuntimeError(f"{self.host} 没有返回 {self.name} 的链路信息")
-        got = reply.links[0]
-        return PfLink(
-            host=self.host,
-            name=got["ifname"],
-            mtu=got["mtu"],
-            up=got["up"],
-            lower_up=got["lower_up"],
-            operstate=got["operstate"] or "UNKNOWN",
-            mac=got["mac"],
-            num_vfs=got["num_vf"],
-            vfs=[vf_state(vf) for vf in got["vfs"]],
-        )
+        """The PF and its VFs as the kernel reports them."""
 
-    def set_pf_up(self, up: bool) -> None:
-        verb = "up" if up else "down"
-        self.relay.request(rtnl.setlink_request(self.name, up=up), f"ip link set dev {self.name} {verb}")
+    @abstractmethod
+    def set_pf_up(self, up: bool) -> None: ...
 
-    def set_pf_mtu(self, mtu: int) -> None:
-        request = rtnl.setlink_request(self.name, mtu=check_mtu(mtu))
-        self.relay.request(request, f"ip link set dev {self.name} mtu {mtu}")
+    @abstractmethod
+    def set_pf_mtu(self, mtu: int) -> None: ...
 
+    @abstractmethod
     def ip_link_show(self, structured: bool = False) -> CommandResult:
-        """``ip link show dev <pf>`` as run on the host (the record's evidence); ``ip -j -d link`` if ``structured``."""
-        options = ["-j", "-d"] if structured else []
-        return self.session.run(shlex.join(["ip", *options, "link", "show", "dev", self.name]), timeout=30)
+        """``ip link show dev <pf>`` as run on the host; ``ip -j -d link`` if ``structured``."""
 
-    # -- VF count: sysfs --------------------------------------------------------------------------
-    def _sysfs(self, leaf: str) -> str:
-        return f"/sys/class/net/{self.name}/device/{leaf}"
+    # -- VFs ----------------------------------------------------------------------------------------
+    @abstractmethod
+    def total_vfs(self) -> int: ...
 
-    def _read_int(self, leaf: str) -> int:
-        result = self.session.run(shlex.join(["cat", self._sysfs(leaf)]), timeout=30)
-        if not result.ok or not result.stdout.strip().isdigit():
-            said = (result.stderr or result.stdout).strip()
-            raise SriovError(f"{self.host}:{self.name} 读不到 {leaf}（{said}）：该网卡不支持 SR-IOV？")
-        return int(result.stdout.strip())
+    @abstractmethod
+    def num_vfs(self) -> int: ...
 
-    def total_vfs(self) -> int:
-        return self._read_int("sriov_totalvfs")
-
-    def num_vfs(self) -> int:
-        return self._read_int("sriov_numvfs")
-
+    @abstractmethod
     def set_num_vfs(self, count: int) -> list[CommandResult]:
-        """Write ``sriov_numvfs`` (through 0 when changing a non-zero count, as the kernel requires)."""
-        path = shlex.quote(self._sysfs("sriov_numvfs"))
-        steps = [0, count] if count and self.num_vfs() else [count]
-        results = []
-        for value in steps:
-            result = self.session.run(f"echo {int(value)} > {path}", timeout=120)
-            results.append(result)
-            if not result.ok:
-                raise RuntimeError(f"{self.host} 上设置 {self.name} 的 VF 数量为 {value} 失败：{result.stderr.strip()}")
-        return results
+        """Make ``count`` VFs; the commands as run (or as a person would have typed them)."""
 
-    # -- VFs: netlink -----------------------------------------------------------------------------
-    def set_vf(self, vf: int, change: VfChange) -> None:
-        """Apply a checked change to VF ``vf`` (RTM_SETLINK with IFLA_VFINFO_LIST)."""
-        request = rtnl.setvf_request(self.name, to_attrs(vf, change))
-        self.relay.request(request, ip_link_set_command(self.name, vf, change))
+    @abstractmethod
+    def set_vf(self, vf: int, change: VfChange) -> list[str] | None:
+        """Apply a checked change to VF ``vf``; notes for the log (what the backend does not do)."""
 
+    @abstractmethod
     def vf_device(self, vf: int) -> VfDevice:
-        """VF ``vf``'s PCI address (sysfs virtfnN) and netdev, if the host driver has one."""
-        link = shlex.quote(self._sysfs(f"virtfn{int(vf)}"))
-        result = self.session.run(
-            f'basename "$(readlink -f {link})" && ls {link}/net 2>/dev/null | head -n1 && '
-            f"for n in $(ls {link}/net 2>/dev/null); do cat /sys/class/net/$n/operstate; done",
-            timeout=30,
-        )
-        lines = result.stdout.split()
-        if not result.ok or not lines or not PCI_RE.match(lines[0]):
-            raise SriovError(f"{self.host}:{self.name} 没有 VF {vf}（{self._sysfs(f'virtfn{vf}')} 不存在）")
-        netdev = lines[1] if len(lines) > 1 else None
-        state = lines[2] if len(lines) > 2 else "down"
-        return VfDevice(vf, lines[0], netdev, "Up" if state == "up" else "Down")
+        """VF ``vf``'s PCI address, netdev (None while a VM has it) and link; ``SriovError`` if it is not there."""
 
-    # -- what the NIC says about itself -----------------------------------------------------------
-    def driver_info(self) -> tuple[dict[str, str], list[CommandResult]]:
-        result = self.session.run(shlex.join(["ethtool", "-i", self.name]), timeout=30)
-        return (parse_ethtool_driver(result.stdout) if result.ok else {}), [result]
+    # -- what the NIC says about itself -------------------------------------------------------------
+    @abstractmethod
+    def driver_info(self) -> tuple[dict[str, str], list[CommandResult]]: ...
 
-    def port_map(self) -> tuple[list[dict[str, Any]], list[CommandResult]]:
-        """``ibdev2netdev -v`` where the host has it (Mellanox OFED), else nothing."""
-        result = self.session.run("! command -v ibdev2netdev >/dev/null || ibdev2netdev -v", timeout=30)
-        ports = parse_ibdev2netdev(result.stdout) if result.ok and result.stdout.strip() else []
-        return ports, [result] if result.stdout.strip() else []
+    @abstractmethod
+    def port_map(self) -> tuple[list[dict[str, Any]], list[CommandResult]]: ...
 
-    def counters(self) -> tuple[dict[str, int], list[CommandResult]]:
-        """The NIC's own counters (``ethtool -S <pf>``)."""
-        result = self.session.run(shlex.join(["ethtool", "-S", self.name]), timeout=30)
-        if not result.ok:
-            raise RuntimeError(f"{self.host} 上读不到 {self.name} 的网卡计数器：{result.stderr.strip()}")
-        return parse_ethtool_stats(result.stdout), [result]
+    @abstractmethod
+    def counters(self) -> tuple[dict[str, int], list[CommandResult]]: ...
+
+    def backend_state(self) -> str | None:
+        """What the settings became inside the backend (an emulated eswitch's rules), for a debug log."""
+        return None
 
     # -- passing a VF to a VM -----------------------------------------------------------------------
+    @abstractmethod
     def vf_vnic(self, vf: int, mac: str) -> tuple[str, str]:
-        """``(kind, port)`` for VMLibrary's 挂载网卡: a hostdev with the VF's PCI address."""
-        return "hostdev", self.vf_device(vf).pci
+        """``(kind, port)`` for VMLibrary's 挂载网卡."""
 
+    @abstractmethod
     def vf_plugged(self, vf: int, vm: str, domain: str, mac: str, guest_ifname: str) -> None:
-        """Called once the VF is a NIC of ``domain`` (libvirt programs a hostdev VF itself)."""
+        """Called once the VF is a NIC of ``domain``."""
 
+    @abstractmethod
     def vf_unplugged(self, vf: int) -> None:
-        """Called once the VF is no longer a NIC of its VM (libvirt gives a hostdev VF back)."""
+        """Called once the VF is no longer a NIC of its VM."""
 
     def notes(self) -> list[str]:
         """What this backend emulates instead of having it, for the log."""
         return []
-
-
-class NetlinkNic(SriovNic):
-    """A real SR-IOV PF: sysfs for the VF count, rtnetlink for the VF settings."""

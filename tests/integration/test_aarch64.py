@@ -124,7 +124,7 @@ def test_record_lab_domain_is_started_by_libvirt_and_reaches_uefi(record, tmp_pa
     Debian's emulator instead of KVM and /usr/local's, Cortex-A57 instead of host-passthrough (the host is
     x86), no disk (no image here), 2 MiB pages instead of 512 MiB (x86 has none of those), the embedded
     lab's management tap and socket directory."""
-    from netvirt.seam import RealLab
+    from netvirt.reallab import RealLab
 
     vm = record.vm("vm01")
     profile = RealLab(record, progress=lambda m: None).domain_profile(vm)

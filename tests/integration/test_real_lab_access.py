@@ -25,7 +25,7 @@ import embedded_lab
 from netvirt import seam
 from netvirt.labspec import LabDescriptionError, load_lab
 from netvirt.ovs import Ovs
-from netvirt.seam import RealLab
+from netvirt.reallab import RealLab
 from netvirt.ssh import _UNIX_RELAY, HostConnectionError
 from OVSLibrary import OVSLibrary
 

@@ -21,11 +21,12 @@ from netvirt.embedded import procs
 from netvirt.labspec import load_lab
 from netvirt.remote import script
 from netvirt.rtnl import NetlinkError
-from netvirt.sriov import LinkState, NetlinkNic, SriovError, VfChange
+from netvirt.sriov import LinkState, SriovError, VfChange
+from netvirt.sriov_netlink import NetlinkNic
 from SriovLibrary import SriovLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
-LAB_ID = "nvsi"
+LAB_ID = os.environ.get("NETVIRT_TEST_SRIOV_LAB", "nvsi")
 PF = "enP5p1s0"
 PEER, VF0, VF1 = "5.5.5.11", "5.5.5.33", "5.5.5.34"
 
@@ -211,7 +212,7 @@ def test_bad_input_is_refused_and_changes_nothing(lab, library, nic):
 
 def test_the_netlink_path_reports_the_kernels_answers_for_a_nic_without_sr_iov(lab):
     """The production backend on a plain veth: real RTM_GETLINK/SETLINK through the relay."""
-    real = NetlinkNic(lab, "hostb", lab.spec.host("hostb").nic("enP4p1s0"))
+    real = NetlinkNic(lab.session, "hostb", lab.spec.host("hostb").nic("enP4p1s0"))
     link = real.link()
     assert (link.name, link.num_vfs, link.vfs, link.up) == ("enP4p1s0", 0, [], True)
     with pytest.raises(NetlinkError, match=r"errno 95 \w+（Operation not supported）") as refused:

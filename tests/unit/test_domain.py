@@ -67,7 +67,7 @@ def test_embedded_profile_boots_kernel_from_the_shared_root(record):
 
 @pytest.mark.skipif(not shutil.which("virt-xml-validate"), reason="virt-xml-validate (libvirt-clients) not installed")
 def test_rendered_xml_is_valid_for_libvirt(record, tmp_path):
-    from netvirt.seam import RealLab
+    from netvirt.reallab import RealLab
 
     seam_profile = RealLab(record, progress=lambda message: None).domain_profile(record.vm("vm01"))
     for index, profile in enumerate((real_profile(record), seam_profile)):
@@ -100,7 +100,7 @@ def test_vf_interfaces_for_hot_plug(record):
 def test_record_lab_guest_boots_uefi_with_acpi_gic_and_hot_plug_ports(record):
     """The record lab's profile as the seam gives it: on aarch64, ACPI only with the UEFI loader (libvirt
     refuses it otherwise), no x86 APIC, GICv3, and free PCIe root ports on ``virt`` for hot-plugged NICs."""
-    from netvirt.seam import RealLab
+    from netvirt.reallab import RealLab
 
     lab = RealLab(record, progress=lambda message: None)
     dom = ET.fromstring(render_domain("VM01", record.vm("vm01"), lab.domain_profile(record.vm("vm01"))))

@@ -8,7 +8,7 @@ import pytest
 
 import record_lab
 from netvirt.labspec import LabDescriptionError, load_lab
-from netvirt.seam import RealLab
+from netvirt.reallab import RealLab
 
 
 def test_record_lab_names_the_source_built_ovs(record):

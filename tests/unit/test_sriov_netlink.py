@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from netvirt import rtnl, sriov
+from netvirt import rtnl, sriov, sriov_netlink
 from netvirt.parsers.net import parse_ip_links
 from netvirt.remote import nlrelay
 
@@ -47,7 +47,7 @@ def vf_request(*vf_attrs: bytes) -> bytes:
 
 def encode(vf: int, **settings) -> bytes:
     change = sriov.VfChange(**settings)
-    return rtnl.setvf_request("enP5p1s0", sriov.to_attrs(vf, change), seq=SEQ)
+    return rtnl.setvf_request("enP5p1s0", sriov_netlink.to_attrs(vf, change), seq=SEQ)
 
 
 # -- requests ----------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_getlink_reply_like_the_records_5_4_8_2_decodes_to_what_ip_link_printed(
         2,
         True,
     )
-    decoded = [sriov.vf_state(vf) for vf in link["vfs"]]
+    decoded = [sriov_netlink.vf_state(vf) for vf in link["vfs"]]
     printed = parse_ip_links((FIXTURES / "record/ip-link-vf-5.4.8.2.txt").read_text())[0]["vfs"]
     for state, text in zip(decoded, printed, strict=True):
         for key in ("vf", "mac", "max_tx_rate", "min_tx_rate", "spoofchk", "trust", "query_rss"):
@@ -179,7 +179,7 @@ def test_getlink_reply_like_the_records_5_4_8_2_decodes_to_what_ip_link_printed(
 def test_getlink_reply_like_the_records_5_4_5_2_vlans_and_link_states():
     data = newlink("enP5p1s0", "ec:0d:9a:89:4a:e6", [reply_vf(0, 0, 0, 100, 1), reply_vf(1, 0, 0, 101, 0)])
     link = rtnl.decode_reply(data, SEQ).links[0]
-    vf0, vf1 = (sriov.vf_state(vf) for vf in link["vfs"])
+    vf0, vf1 = (sriov_netlink.vf_state(vf) for vf in link["vfs"])
     assert (vf0.vlan, vf0.link_state, vf0.vlan_protocol) == (100, sriov.LinkState.enable, "802.1Q")
     assert (vf1.vlan, vf1.link_state) == (101, sriov.LinkState.auto)
     lines = [sriov.format_vf_line(vf) for vf in (vf0, vf1)]
@@ -189,7 +189,7 @@ def test_getlink_reply_like_the_records_5_4_5_2_vlans_and_link_states():
 
 def test_unsupported_settings_read_as_none():
     info = nla(IFLA_VF_INFO, nla(IFLA_VF_MAC, struct.pack("=I", 0) + b"\0" * 32) + nla(IFLA_VF_TRUST, b"\xff" * 8))
-    vf = sriov.vf_state(rtnl.decode_reply(newlink("eth0", "00:00:00:00:00:01", [info]), SEQ).links[0]["vfs"][0])
+    vf = sriov_netlink.vf_state(rtnl.decode_reply(newlink("eth0", "00:00:00:00:00:01", [info]), SEQ).links[0]["vfs"][0])
     assert vf.trust is None
     assert "trust" not in sriov.format_vf_line(vf)
 

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.embedded.nicemu import NicEmulator
 from netvirt.labspec import LabSpec, Vm
@@ -148,7 +149,7 @@ def mgmt_subnet(lab_id: str) -> ipaddress.IPv4Network:
     return ipaddress.ip_network(f"198.18.{index % 240 + 10}.0/24")
 
 
-class LabInUseError(procs.LabCommandError):
+class LabInUseError(procs.LabCommandError, seam.LabInUseError):
     """Another live process owns this lab id."""
 
 

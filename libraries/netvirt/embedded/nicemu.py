@@ -49,16 +49,16 @@ import shlex
 import shutil
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from netvirt import emulation
 from netvirt.embedded import procs
-from netvirt.labspec import NIC_MODELS, Host, Nic
+from netvirt.labspec import NIC_MODELS, Host, LabSpec, Nic
 from netvirt.sriov import (
     ZERO_MAC,
-    CommandResult,
     LinkState,
     PfLink,
     SriovError,
@@ -70,10 +70,28 @@ from netvirt.sriov import (
     format_vf_json,
     format_vf_line,
 )
+from netvirt.sriov_netlink import NetlinkNic, Sessions
+from netvirt.ssh import CommandResult, SshSession
 
-if TYPE_CHECKING:
-    from netvirt.embedded.lab import EmbeddedLab as Builder
-    from netvirt.seam import Lab
+
+class LabBuilder(Protocol):
+    """What the emulator needs of the lab it is part of (``netvirt.embedded.lab.EmbeddedLab``)."""
+
+    spec: LabSpec
+    id: str
+    root: Path
+    progress: Callable[[str], None]
+
+    def ns(self, host: str) -> str: ...
+
+
+class Libvirt(Protocol):
+    """The lab's libvirt connection, as far as a VF's link needs it (``netvirt.vm.Hypervisor``)."""
+
+    def xml(self, name: str) -> str: ...
+
+    def update_device(self, name: str, xml: str) -> Any: ...
+
 
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch/ovs-vswitchd"
 OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
@@ -291,7 +309,7 @@ class NicEmulator:
     VF links follow (``EmulatedNic`` calls it after each operation).
     """
 
-    def __init__(self, builder: Builder):
+    def __init__(self, builder: LabBuilder):
         self.builder = builder
         self.spec = builder.spec
         self.ns = f"{builder.id}-nic"
@@ -644,12 +662,17 @@ class NicEmulator:
 
 
 class EmulatedNic(SriovNic):
-    """An SR-IOV PF of the embedded lab: the PF itself through netlink (a real veth), VFs emulated."""
+    """An SR-IOV PF of the embedded lab: the PF itself a real veth (driven by a ``NetlinkNic``), its eswitch and
+    VFs emulated by ``NicEmulator``. ``sessions`` gives the SSH session to a host or guest; ``libvirt`` the lab's
+    libvirt connection (a VF's link reaches a guest as its NIC's link)."""
 
-    emulated = True
+    via = "模拟网卡"
 
-    def __init__(self, lab: Lab, host: str, nic: Nic, emulator: NicEmulator):
-        super().__init__(lab, host, nic)
+    def __init__(self, sessions: Sessions, host: str, nic: Nic, emulator: NicEmulator, libvirt: Callable[[], Libvirt]):
+        super().__init__(host, nic)
+        self.pf = NetlinkNic(sessions, host, nic)
+        self._sessions = sessions
+        self._libvirt = libvirt
         self.emu = emulator
         self.esw = emulator.esw(host, nic.name)
         model = NIC_MODELS[nic.model]
@@ -658,25 +681,29 @@ class EmulatedNic(SriovNic):
             f"SR-IOV 网卡的 eswitch 与 VF 为模拟（型号 {model.name}：{model.behaviour()}）",
         )
 
+    @property
+    def session(self) -> SshSession:
+        return self.pf.session
+
     def _apply(self) -> None:
         self.emu.apply(self.esw, self._guest_link)
 
     def link(self) -> PfLink:
-        link = super().link()  # the PF's own state, from the kernel through the relay
+        link = self.pf.link()  # the PF's own state, from the kernel through the relay
         link.num_vfs = len(self.esw.vfs)
         link.vfs = [vf.state for vf in self.esw.vfs]
         return link
 
     def set_pf_up(self, up: bool) -> None:
-        super().set_pf_up(up)
+        self.pf.set_pf_up(up)
         self._apply()
 
     def set_pf_mtu(self, mtu: int) -> None:
-        super().set_pf_mtu(mtu)
+        self.pf.set_pf_mtu(mtu)
         self._apply()
 
     def ip_link_show(self, structured: bool = False) -> CommandResult:
-        result = super().ip_link_show(structured)
+        result = self.pf.ip_link_show(structured)
         if structured and result.ok:  # the emulated VFs in vfinfo_list, as iproute2 6.1 prints them
             links = json.loads(result.stdout)
             links[0]["vfinfo_list"] = [format_vf_json(vf.state) for vf in self.esw.vfs]
@@ -717,11 +744,14 @@ class EmulatedNic(SriovNic):
         return VfDevice(vf, self.esw.vf_pci(vf), netdev, "Up" if up else "Down")
 
     def driver_info(self) -> tuple[dict[str, str], list[CommandResult]]:
-        info, results = super().driver_info()
+        info, results = self.pf.driver_info()
         version = procs.run([OVS_VSWITCHD, "--version"]).stdout.split()[3]
         info["eswitch"] = f"模拟（Open vSwitch {version} userspace, OpenFlow 1.3）"
         info["model"] = f"{self.nic.model}（模拟：{NIC_MODELS[self.nic.model].description}）"
         return info, results
+
+    def port_map(self) -> tuple[list[dict[str, Any]], list[CommandResult]]:
+        return self.pf.port_map()
 
     def counters(self) -> tuple[dict[str, int], list[CommandResult]]:
         values = self.emu.counters(self.esw)
@@ -740,7 +770,7 @@ class EmulatedNic(SriovNic):
         self.emu.plug(self.esw, vf, Plug(vm, domain, mac, guest_ifname, saved))
         self._apply()
         # The VF's frames pass AF_PACKET sockets of the emulation: the guest must checksum them itself.
-        self.lab.session(vm).run(shlex.join(["ethtool", "-K", guest_ifname, "tx", "off"]), timeout=30)
+        self._sessions(vm).run(shlex.join(["ethtool", "-K", guest_ifname, "tx", "off"]), timeout=30)
 
     def vf_unplugged(self, vf: int) -> None:
         self.emu.unplug(self.esw, vf)
@@ -748,21 +778,16 @@ class EmulatedNic(SriovNic):
 
     def _guest_link(self, domain: str, mac: str, up: bool) -> None:
         """The guest NIC's carrier through libvirt, as a VF's link reaches the VF driver in a guest."""
-        from netvirt.vm import Hypervisor
-
-        hypervisor = Hypervisor(self.lab.spec.libvirt_uri, timeout=30)
-        try:
-            for iface in ET.fromstring(hypervisor.xml(domain)).findall("devices/interface"):
-                if iface.find("mac").get("address") == mac:
-                    break
-            else:
-                raise SriovError(f"虚拟机 {domain} 没有 MAC 为 {mac} 的网卡")
-            for old in iface.findall("link"):
-                iface.remove(old)
-            ET.SubElement(iface, "link", state="up" if up else "down")
-            hypervisor.update_device(domain, ET.tostring(iface, encoding="unicode"))
-        finally:
-            hypervisor.close()
+        libvirt = self._libvirt()
+        for iface in ET.fromstring(libvirt.xml(domain)).findall("devices/interface"):
+            if iface.find("mac").get("address") == mac:
+                break
+        else:
+            raise SriovError(f"虚拟机 {domain} 没有 MAC 为 {mac} 的网卡")
+        for old in iface.findall("link"):
+            iface.remove(old)
+        ET.SubElement(iface, "link", state="up" if up else "down")
+        libvirt.update_device(domain, ET.tostring(iface, encoding="unicode"))
 
     def notes(self) -> list[str]:
         return [
@@ -771,5 +796,6 @@ class EmulatedNic(SriovNic):
             f"（命名空间 {self.emu.ns}），VF 设置由 OpenFlow 规则与 meter 实现",
         ]
 
-    def flows(self) -> str:
-        return self.emu.flows_text(self.esw)
+    def backend_state(self) -> str:
+        """The eswitch's OpenFlow rules: what the VF settings became."""
+        return f"模拟网卡 {self.host}:{self.name} 的 eswitch 规则：\n{self.emu.flows_text(self.esw)}"
