@@ -4,13 +4,25 @@
 sessions to hosts and guests, OVSDB (relayed through the hypervisor's SSH session when the
 description says ``ovsdb_over_ssh``), OVS's paths from its run directory, the guests' boot from the
 lab parameters, the lab's one libvirt connection, SR-IOV NICs through sysfs and rtnetlink.
+
+``RealLab`` adds ownership: two runs against the same servers would undo each other's work, so a
+run owns the lab from the first step of its suite setup to the last step of its teardown through
+an owner lock on the hypervisor (``OwnerLock``), and a second run fails at setup naming the owner,
+having changed nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import getpass
+import os
 import re
 import shlex
+import socket
+import time
+import uuid
+
+import paramiko
 
 from netvirt import hoststate, seam
 from netvirt.domain import DomainProfile
@@ -203,5 +215,146 @@ class SshLab(seam.Lab):
         return NetlinkNic(self.session, target.name, target.nic(pf))
 
 
+# -- ownership of a real lab ------------------------------------------------------------------------
+OWNER_LOCK = "/run/netvirt-robot.lock"  # tmpfs: a reboot of the hypervisor frees it too
+LOCK_TIMEOUT = 30.0
+
+# Run on the hypervisor as ``sh -c LOCK_SCRIPT netvirt-lock <lock file> <owner line>``: an exclusive flock
+# (util-linux, on CentOS 7 as on any Linux) held by this shell and its ``cat`` for as long as the SSH
+# channel is open. Closing the channel (the teardown's end, or the owner's connection dropping when its
+# process is killed) ends ``cat``, and with it the lock: a killed owner's lock goes with its connection,
+# as the embedded lab's flock goes with its process. The lock file holds the owner's line while owned.
+LOCK_SCRIPT = """\
+exec 9>>"$1"
+if ! flock -n 9; then echo BUSY; cat "$1"; exit 75; fi
+printf '%s\\n' "$2" > "$1"
+echo OWNED
+cat > /dev/null
+: > "$1"
+"""
+
+
+def owner_line(lab_name: str) -> str:
+    """Who owns the lab, for the error a second run shows: run id, user, controller host, pid, since when."""
+    since = time.strftime("%Y-%m-%d %H:%M:%S %z")
+    return (
+        f"运行 {uuid.uuid4().hex[:12]}（实验环境 {lab_name}），用户 {getpass.getuser()}，"
+        f"主机 {socket.gethostname()}，pid {os.getpid()}，开始于 {since}"
+    )
+
+
+class OwnerLock:
+    """The owner lock of a real lab on its hypervisor, held over an SSH connection of its own.
+
+    Its own connection, so that nothing the run does with its sessions (a session forgotten after a
+    timeout, the teardown's reconnect) gives the lock up before the teardown ends.
+    """
+
+    def __init__(self, session: SshSession, path: str, owner: str):
+        self.session = session
+        self.path = path
+        self.owner = owner
+        self._channel: paramiko.Channel | None = None
+
+    @property
+    def taken(self) -> bool:
+        """This run took the lock (and has not released it)."""
+        return self._channel is not None
+
+    @property
+    def held(self) -> bool:
+        """The lock is still this run's: taken, and its connection alive."""
+        return self._channel is not None and not self._channel.exit_status_ready() and not self._channel.closed
+
+    def take(self, lab_name: str, timeout: float = LOCK_TIMEOUT) -> None:
+        """Own the lab, or raise ``LabInUseError`` naming the owner (nothing changed)."""
+        if self.held:
+            return
+        command = shlex.join(["sh", "-c", LOCK_SCRIPT, "netvirt-lock", self.path, self.owner])
+        try:
+            channel = self.session.start(command)
+        except HostConnectionError:
+            raise
+        except (OSError, paramiko.SSHException) as err:
+            raise HostConnectionError(f"{self.session.name}：无法取得实验环境的所有权锁 {self.path}：{err}") from None
+        said = self._first_lines(channel, timeout)
+        if said and said[0] == "OWNED":
+            self._channel = channel
+            return
+        channel.close()
+        if said and said[0] == "BUSY":
+            owner = " ".join(said[1:]).strip() or "所有者未知（它刚取得锁，还没有写下自己）"
+            raise seam.LabInUseError(
+                f"实验环境 {lab_name} 正被另一次运行使用（{self.session.name} 上的锁 {self.path}：{owner}）："
+                "本次运行没有改动它。等那次运行结束，或换一个实验环境"
+            )
+        raise HostConnectionError(
+            f"{self.session.name}：无法取得实验环境的所有权锁 {self.path}"
+            f"（{' '.join(said) or f'{timeout:g} 秒内没有回应'}）"
+        )
+
+    @staticmethod
+    def _first_lines(channel: paramiko.Channel, timeout: float) -> list[str]:
+        """The lock script's answer: ``OWNED``, or ``BUSY`` and the owner's line, or the host's error."""
+        deadline = time.monotonic() + timeout
+        data = b""
+        while time.monotonic() < deadline:
+            if channel.recv_ready():
+                data += channel.recv(4096)
+                if data.startswith(b"OWNED\n"):
+                    break
+            elif channel.exit_status_ready() and not channel.recv_ready():
+                data += channel.recv_stderr(4096) if channel.recv_stderr_ready() else b""
+                break
+            else:
+                time.sleep(0.05)
+        return [line.strip() for line in data.decode(errors="replace").splitlines() if line.strip()]
+
+    def release(self) -> None:
+        """Give the lab up: the channel closes, the lock script's ``cat`` ends and the lock with it."""
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            try:
+                channel.shutdown_write()  # EOF for cat: the script empties the lock file and ends
+                end = time.monotonic() + 10
+                while not channel.exit_status_ready() and time.monotonic() < end:
+                    time.sleep(0.05)
+            except (OSError, EOFError, paramiko.SSHException):
+                pass  # the connection is gone: so is the lock
+            finally:
+                channel.close()
+        self.session.close()
+
+
 class RealLab(SshLab):
-    """A lab of real servers: nothing to build, only to reach."""
+    """A lab of real servers: nothing to build, only to reach, and owned by one run at a time.
+
+    The owner lock is on the hypervisor, at the lab parameter ``owner_lock`` (default ``OWNER_LOCK``).
+    """
+
+    def __init__(self, spec: LabSpec, progress: seam.Progress = print):
+        super().__init__(spec, progress)
+        target = spec.host(spec.hypervisor)
+        self.lock = OwnerLock(
+            SshSession(target.name, target.mgmt, target.ssh),
+            str(spec.params.get("owner_lock", OWNER_LOCK)),
+            owner_line(spec.name),
+        )
+
+    def setup(self) -> None:
+        """Own the lab (before anything else: a second run fails here and changes nothing), then make it ready."""
+        self.lock.take(self.spec.name)
+        super().setup()
+
+    def teardown(self) -> None:
+        """Put back what the run changed, then give the lab up; a run that does not own the lab changes nothing."""
+        if not self.lock.held:
+            if self.lock.taken:  # the lock's connection dropped: another run may own the lab by now
+                self.progress(f"实验环境 {self.spec.name} 的所有权锁已失去（连接断开）：拆除时不再改动它")
+                self.lock.release()
+            self.close_sessions()
+            return
+        try:
+            super().teardown()
+        finally:
+            self.lock.release()

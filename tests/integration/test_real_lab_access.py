@@ -52,6 +52,8 @@ def real_description(embedded, known_hosts: Path, **ssh) -> dict:
     for host in desc["hosts"]:
         host["ssh"] = dict(host["ssh"], known_hosts=str(known_hosts), **ssh)
     desc["ovsdb_over_ssh"] = True  # ovsdb stays f"unix:{root}/ovs/db.sock": now a path on Host B
+    # The owner lock in the lab's own directory: this machine's /run is every embedded lab's.
+    desc["params"]["owner_lock"] = f"{embedded.builder.root}/owner.lock"
     return desc
 
 
@@ -111,6 +113,7 @@ def real(embedded, known_hosts):
     finally:
         seam.use(None)
         lab.close_sessions()
+        lab.lock.release()
 
 
 def test_a_real_lab_description_refuses_tcp_ovsdb_and_unchecked_host_keys(embedded, known_hosts):
@@ -198,7 +201,52 @@ def test_unreachable_hosts_fail_within_30_s_naming_the_host(embedded, known_host
     with pytest.raises(HostConnectionError, match=rf"无法连接主机 hosta（{base}\.99:22）"):
         lab.setup()
     assert time.monotonic() - start < 30
-    lab.close_sessions()
+    lab.teardown()  # the run owned the lab from its first step (the lock on Host B): its teardown gives it up
+    assert not lab.lock.held
+
+
+def test_a_second_run_on_a_real_lab_changes_nothing_and_names_the_owner(embedded, known_hosts):
+    """Issue 19 item 1 on a real lab: the owner lock on the hypervisor, taken over SSH at the setup's first step
+    and given up at the teardown's last; a second run is refused at setup naming the owner and its teardown
+    puts nothing back; a run whose connection drops (robot killed) leaves the lab to the next run."""
+    desc = real_description(embedded, known_hosts)
+    first, second = (RealLab(load_lab(desc), progress=lambda m: None) for _ in range(2))
+    hostb = "hostb"
+    nic = embedded.spec.host(hostb).nics[0].name
+
+    def mtu(lab) -> int:
+        return int(lab.session(hostb).run(shlex.join(["cat", f"/sys/class/net/{nic}/mtu"])).stdout)
+
+    first.setup()
+    try:
+        found = mtu(first)
+        assert first.session(hostb).run(shlex.join(["ip", "link", "set", "dev", nic, "mtu", "1400"])).ok
+        with pytest.raises(seam.LabInUseError) as refused:
+            second.setup()
+        message = str(refused.value)
+        assert f"正被另一次运行使用（hostb 上的锁 {embedded.builder.root}/owner.lock：运行 " in message
+        assert f"pid {os.getpid()}" in message and "本次运行没有改动它" in message
+        second.teardown()  # a run that does not own the lab: its teardown changes nothing
+        assert mtu(first) == 1400
+    finally:
+        first.teardown()  # puts Host B's NIC back as the first run found it, then gives the lab up
+    assert mtu(second) == found
+    second.close_sessions()
+
+    third = RealLab(load_lab(desc), progress=lambda m: None)
+    third.setup()
+    third.lock.session.close()  # its connection drops, no teardown: as when robot is killed
+    fourth = RealLab(load_lab(desc), progress=lambda m: None)
+    deadline = time.monotonic() + 10  # sshd ends the dropped session's lock script
+    while True:
+        try:
+            fourth.setup()
+            break
+        except seam.LabInUseError:
+            assert time.monotonic() < deadline, "锁没有随断开的连接释放"
+            time.sleep(0.2)
+    fourth.teardown()
+    third.close_sessions()
 
 
 REPO = Path(__file__).resolve().parents[2]
