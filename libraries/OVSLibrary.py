@@ -86,7 +86,7 @@ class OVSLibrary:
             operation(*args, **kwargs)
         finally:
             if self.ovs.last_command:
-                logger.info(f"等效命令：{self.ovs.last_command}")
+                evidence.equivalent(self.ovs.last_command)
                 self.ovs.last_command = ""
         self.show_ovs()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import html
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -90,8 +88,7 @@ def _skip_if_busy(err: Exception, what: str) -> None:
 
 
 def _png(title: str, png: bytes) -> None:
-    image = base64.b64encode(png).decode()
-    logger.info(f'<b>{html.escape(title)}</b><br><img src="data:image/png;base64,{image}">', html=True)
+    evidence.image(title, png)
 
 
 def _chart(title: str, draw) -> None:

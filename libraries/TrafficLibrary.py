@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import ipaddress
 import logging
 import shlex
@@ -794,8 +792,7 @@ class TrafficLibrary:
             title,
         )
         if png:
-            image = base64.b64encode(png).decode()
-            logger.info(f'<b>{html.escape(title)}</b><br><img src="data:image/png;base64,{image}">', html=True)
+            evidence.image(title, png)
         return spreads
 
     # -- counters ----------------------------------------------------------------------------------

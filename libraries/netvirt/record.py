@@ -7,10 +7,13 @@ same document from a run: a table of contents, ``# 测试前准备`` with the se
 read from the lab, then per case ``## <number>\\t<name>``, its requirement, ``### 测试结果 -- PASS``
 (or FAIL/SKIP with the reason) and the key commands, outputs and tables of the case.
 
-It reads what ``netvirt.evidence`` logs (this module is its inverse; ``tests/unit/test_record.py``
-checks the two stay in step): ``[host]# command`` blocks, ``<b>title</b><pre>text</pre>`` blocks and
-HTML tables, plus two plain messages of the libraries: ``等效命令：...`` (a change made through an
-API such as OVSDB, logged as the command a person would type) and ``实验环境说明：...``.
+It reads the run's evidence as data: what ``netvirt.evidence`` handed on while the run logged it
+(commands with host, rc and output, tables, preformatted blocks, equivalent commands of changes made
+through an API, notes about the lab, images) and the run's warnings, written beside output.xml by
+``netvirt.evidencefile.EvidenceListener`` (``output.evidence.jsonl``). output.xml (read with
+``robot.api.ExecutionResult``) gives the structure: suites, cases, steps, statuses, messages, metadata.
+A run without that file (an output.xml of a run before it existed, or of a run without the listener)
+is refused, saying so.
 """
 
 from __future__ import annotations
@@ -18,30 +21,28 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import html
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 from robot.api import ExecutionResult
 from robot.errors import DataError
 from robot.result import Keyword, Message, Result, TestCase, TestSuite, Var
 
-from netvirt import emulation
+from netvirt import emulation, evidencefile
+from netvirt.evidence import EQUIVALENT, LAB_NOTE
+from netvirt.evidencefile import EvidenceFileError
 
 MAX_LINES = 60  # longer outputs are cut in the record (log.html keeps them whole)
 KEEP_LINES = 50
-EQUIVALENT = "等效命令："
-LAB_NOTE = "实验环境说明："
 NUMBERED = re.compile(r"^(?P<number>\d+(?:\.\d+)+)\s+(?P<name>.+)$", re.S)
 # A leading ``env NAME=value ...`` is how a lab reaches its tools (OVS_RUNDIR of the embedded lab),
 # not part of what the record shows; log.html keeps the full command.
 ENV_PREFIX = re.compile(r"^env\s+(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+")
 
-# --- evidence: what one log message stands for ------------------------------------------------
+# --- evidence: what one piece of evidence of the file stands for ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -109,91 +110,63 @@ class Step:
 
 Evidence = Command | Equivalent | Pre | Table | Image | Note | Step
 
-COMMAND_RE = re.compile(
-    r"<pre><b>\[(?P<host>[^\]<]+)\]# (?P<command>.*?)</b>(?P<status>[^\n]*)\n?(?P<output>.*)</pre>\s*\Z", re.S
-)
-PRE_RE = re.compile(r"<b>(?P<title>.*?)</b><pre>(?P<text>.*)</pre>\s*\Z", re.S)
-TABLE_RE = re.compile(r"(?:<b>(?P<title>.*?)</b><br>)?\s*(?P<table><table\b.*</table>)\s*\Z", re.S)
-IMAGE_RE = re.compile(r"""(?:<b>(?P<title>.*?)</b>(?:<br>)?)?\s*<img\b[^>]*\bsrc=["'](?P<src>[^"']+)["']""", re.S)
-TAG_RE = re.compile(r"<[^>]+>")
 PROMPT = re.compile(r"^\[[^\]]+\]# \S")
 
 
-class _TableParser(HTMLParser):
-    """Rows of ``<th>``/``<td>`` cells; a cell with a background style counts as highlighted."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[tuple[str, bool, bool]]] = []  # (text, is_header, marked)
-        self._cell: list[str] | None = None
-        self._flags = (False, False)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("th", "td") and self.rows:
-            self._cell = []
-            self._flags = (tag == "th", "background" in (dict(attrs).get("style") or ""))
-        elif tag == "br" and self._cell is not None:
-            self._cell.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("th", "td") and self._cell is not None:
-            self.rows[-1].append(("".join(self._cell).strip(), *self._flags))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+def command_output(stdout: str, stderr: str) -> str:
+    """What the log shows under a command: its stdout, then its stderr (``evidence.command``)."""
+    body = stdout.rstrip()
+    if stderr.strip():
+        body += ("\n" if body else "") + stderr.rstrip()
+    return body
 
 
-def parse_table(title: str, markup: str) -> Table:
-    """The ``Table`` an HTML ``<table>`` stands for; the first row is the header if it is all ``<th>``."""
-    parser = _TableParser()
-    parser.feed(markup)
-    rows = [row for row in parser.rows if row]
-    headers: tuple[str, ...] = ()
-    if rows and all(is_header for _, is_header, _ in rows[0]):
-        headers = tuple(text for text, _, _ in rows.pop(0))
-    body = tuple(tuple(Cell(text, marked) for text, _, marked in row) for row in rows)
-    return Table(title, headers, body)
+def table_of(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], highlight: Iterable[Sequence[int]]
+) -> Table:
+    """A ``Table`` as the log shows it: cells without surrounding blanks, empty rows left out."""
+    marked = {(r, c) for r, c in highlight}
+    body = tuple(
+        tuple(Cell(str(value).strip(), (r, c) in marked) for c, value in enumerate(row))
+        for r, row in enumerate(rows)
+        if row
+    )
+    return Table(title, tuple(str(h).strip() for h in headers), body)
 
 
-def _text(markup: str) -> str:
-    return html.unescape(TAG_RE.sub("", markup))
-
-
-def parse_html(markup: str) -> Evidence | None:
-    """The evidence an HTML log message stands for, or None if it is not evidence."""
-    if match := COMMAND_RE.match(markup):
-        return Command(
-            host=_text(match["host"]),
-            command=_text(match["command"]),
-            output=html.unescape(match["output"]).rstrip(),
-            status=_text(match["status"]).strip(),
-        )
-    if match := TABLE_RE.match(markup):
-        return parse_table(_text(match["title"] or ""), match["table"])
-    if match := IMAGE_RE.search(markup):
-        return Image(_text(match["title"] or ""), html.unescape(match["src"]))
-    if match := PRE_RE.match(markup):
-        return Pre(_text(match["title"]), html.unescape(match["text"]).rstrip())
-    return None
-
-
-def parse_message(message: Message) -> Evidence | None:
-    """The evidence a log message stands for, or None (progress, variable assignments, debug output)."""
-    if message.level in ("TRACE", "DEBUG", "FAIL", "SKIP"):
-        return None  # the test's own status message carries failures and skips
-    if message.html:
-        return parse_html(message.message)
-    text = message.message.strip()
+def from_message(level: str, text: str) -> Evidence:
+    """A warning or an error of the run as a note for the reader."""
+    text = text.strip()
     if text.startswith(EQUIVALENT):
         return Equivalent(text.removeprefix(EQUIVALENT).strip())
     if text.startswith(LAB_NOTE):
         return Note(text.removeprefix(LAB_NOTE).strip(), about_lab=True)
-    if message.level in ("WARN", "ERROR"):
-        return Note(f"{message.level}：{text}")
+    return Note(f"{level}：{text}")
+
+
+def from_item(item: evidencefile.Item) -> Evidence | None:
+    """The evidence one item of the evidence file stands for (None for a kind this module does not know)."""
+    data = item.payload
+    match item.kind:
+        case "command":
+            return Command(
+                host=data["host"],
+                command=data["command"],
+                output=command_output(data["stdout"], data["stderr"]),
+                status="" if data["ok"] else f"[rc={data['rc']}]",
+            )
+        case "pre":
+            return Pre(data["title"], data["text"].rstrip())
+        case "table":
+            return table_of(data["title"], data["headers"], data["rows"], data["highlight"])
+        case "image":
+            return Image(data["title"], f"data:{data['media_type']};base64,{data['data']}")
+        case "equivalent":
+            return Equivalent(data["command"].strip())
+        case "lab_note":
+            return Note(data["text"].strip(), about_lab=True)
+        case "message":
+            return from_message(data["level"], data["text"])
     return None
 
 
@@ -215,18 +188,67 @@ def _children(item: object) -> Iterator[object]:
         yield teardown
 
 
-def messages(item: object) -> Iterator[Message]:
-    """Every message logged under ``item``, in order."""
+Anchor = tuple[evidencefile.Owner, tuple[str, ...]]
+
+
+def _anchors(item: object) -> Iterator[Anchor]:
+    """The places evidence is kept under, in the order of the run: each test and suite phase (a suite's
+    setup or teardown), then each of their top-level steps."""
+    if isinstance(item, TestSuite):
+        for phase in (item.setup, *item.suites, *item.tests, item.teardown):
+            if phase:
+                yield from _anchors(phase)
+        return
+    owner, path = evidencefile.location(item)
+    yield owner, path
     for child in _children(item):
-        if isinstance(child, Message):
-            yield child
-        else:
-            yield from messages(child)
+        if not isinstance(child, Message):
+            yield evidencefile.location(child)
 
 
-def evidence_of(item: object) -> list[Evidence]:
-    """The evidence logged under ``item``, in order."""
-    return [found for message in messages(item) if (found := parse_message(message)) is not None]
+class EvidenceIndex:
+    """The evidence of a run, found by where in output.xml it was logged (``evidencefile.location``).
+
+    The evidence of several files (pabot's processes, each with its own file) is ordered as output.xml
+    orders their top-level steps, and in the order it was logged within one step.
+    """
+
+    def __init__(self, root: TestSuite | TestCase, files: Sequence[list[evidencefile.Item]]) -> None:
+        order = {anchor: index for index, anchor in enumerate(_anchors(root))}
+        entries = []
+        self.unplaced = 0
+        for number, items in enumerate(files):
+            for item in items:
+                found = from_item(item)
+                if found is None:
+                    continue
+                place = order.get((item.owner, item.path[:1]), order.get((item.owner, ())))
+                if place is None:
+                    self.unplaced += 1
+                    continue
+                entries.append(((place, number, item.seq), item.owner, item.path, found))
+        entries.sort(key=lambda entry: entry[0])
+        self.entries = [(owner, path, found) for _, owner, path, found in entries]
+
+    @classmethod
+    def read(cls, suite: TestSuite, output_xml: Path) -> EvidenceIndex:
+        """The evidence beside ``output_xml`` (for pabot's merged output: that of each process)."""
+        paths = [evidencefile.path_for(output_xml)]
+        if not paths[0].exists():
+            paths = sorted(output_xml.parent.glob(f"pabot_results/*/*{evidencefile.SUFFIX}")) or paths
+        index = cls(suite, [list(evidencefile.read(path)) for path in paths])
+        if index.unplaced and not index.entries:
+            names = "、".join(str(path) for path in paths)
+            raise EvidenceFileError(f"证据文件 {names} 与 {output_xml} 不是同一次运行（没有一条证据在其中找到位置）")
+        return index
+
+    def of(self, item: object) -> list[Evidence]:
+        """The evidence logged under ``item`` (a suite, a test, a keyword or control structure), in order."""
+        if isinstance(item, TestSuite):
+            prefix = item.full_name + "."
+            return [e for owner, _, e in self.entries if owner[1] == item.full_name or owner[1].startswith(prefix)]
+        owner, path = evidencefile.location(item)
+        return [e for o, p, e in self.entries if o == owner and p[: len(path)] == path]
 
 
 ASSIGNED = re.compile(r"^(?P<name>\$\{[^}]+\}) = (?P<value>[^\n]{1,80})$")
@@ -267,12 +289,12 @@ def _worth_a_comment(step: object, found: list[Evidence]) -> bool:
     return not (len(found) == 1 and len(commands) == 1 and commands[0].command in step.args)
 
 
-def steps_evidence(steps: Iterable[object]) -> list[Evidence]:
+def steps_evidence(steps: Iterable[object], index: EvidenceIndex) -> list[Evidence]:
     """The evidence of a sequence of top-level steps, each step introduced by a ``Step`` comment."""
     items: list[Evidence] = []
     values: dict[str, str] = {}
     for step in steps:
-        found = evidence_of(step)
+        found = index.of(step)
         if found and _worth_a_comment(step, found):
             items.append(Step(_label(step, values)))
         items += found
@@ -280,9 +302,9 @@ def steps_evidence(steps: Iterable[object]) -> list[Evidence]:
     return merge_row_tables(collapse_snapshots(items))
 
 
-def case_evidence(test: TestCase) -> list[Evidence]:
+def case_evidence(test: TestCase, index: EvidenceIndex) -> list[Evidence]:
     """A test's evidence: its setup and body, not the teardown that restores the lab."""
-    return steps_evidence([test.setup, *test.body] if test.setup else test.body)
+    return steps_evidence([test.setup, *test.body] if test.setup else test.body, index)
 
 
 def collapse_snapshots(items: list[Evidence]) -> list[Evidence]:
@@ -380,9 +402,9 @@ class LabFacts:
         return isinstance(item, Table) and item.headers[:2] in (HOST_TABLE[:2], VM_TABLE)
 
 
-def lab_facts(suite: TestSuite) -> LabFacts:
+def lab_facts(suite: TestSuite, index: EvidenceIndex) -> LabFacts:
     facts = LabFacts()
-    for item in evidence_of(suite):
+    for item in index.of(suite):
         facts.add(item)
     return facts
 
@@ -587,12 +609,15 @@ def setup_rounds(setup: Keyword) -> list[list[object]]:
 class RecordWriter:
     """Assembles the record: title, summary, contents, 测试前准备, then the chapters case by case."""
 
-    def __init__(self, result: Result, title: str | None = None, image_dir: Path | None = None) -> None:
+    def __init__(
+        self, result: Result, evidence: EvidenceIndex, title: str | None = None, image_dir: Path | None = None
+    ) -> None:
         self.result = result
         self.suite = result.suite
+        self.evidence = evidence
         self.title = title or default_title(result.suite)
         self.images = ImageStore(image_dir)
-        self.facts = lab_facts(self.suite)
+        self.facts = lab_facts(self.suite, evidence)
         self.lines: list[str] = []
         self.headings: list[tuple[int, str]] = []
         chapter_suites = [s for s in self._suites(self.suite) if split_number(s.name)[0].count(".") == 1]
@@ -713,10 +738,12 @@ class RecordWriter:
             self.lines.extend([f"本用例集启程由 {len(rounds)} 个进程各执行了一次（pabot），下面是第一次。", ""])
         steps = rounds[0] if rounds else []
         if not by_step:
-            self.lines.extend(evidence_lines(self._without_lab(steps_evidence(steps)), self.images))
+            self.lines.extend(evidence_lines(self._without_lab(steps_evidence(steps, self.evidence)), self.images))
             return
         for name, group in self._group_steps(steps):
-            found = self._without_lab(merge_row_tables(collapse_snapshots([e for s in group for e in evidence_of(s)])))
+            found = self._without_lab(
+                merge_row_tables(collapse_snapshots([e for s in group for e in self.evidence.of(s)]))
+            )
             if found:
                 self.heading(level + 1, name)
                 self.lines.extend(evidence_lines(found, self.images))
@@ -761,7 +788,7 @@ class RecordWriter:
             reason = {"FAIL": "失败原因", "SKIP": "跳过原因"}.get(test.status, "说明")
             lines = test.message.splitlines()
             self.lines.extend([f"> {reason}：{lines[0]}", *(f"> {line}" for line in lines[1:]), ""])
-        self.lines.extend(evidence_lines(case_evidence(test), self.images))
+        self.lines.extend(evidence_lines(case_evidence(test, self.evidence), self.images))
 
 
 def default_title(suite: TestSuite) -> str:
@@ -774,8 +801,9 @@ def default_title(suite: TestSuite) -> str:
 
 
 def render(output_xml: Path, title: str | None = None, image_dir: Path | None = None) -> str:
-    """The record of the run in ``output_xml`` as Markdown."""
-    return RecordWriter(ExecutionResult(str(output_xml)), title, image_dir).render()
+    """The record of the run in ``output_xml`` (and the evidence file beside it) as Markdown."""
+    result = ExecutionResult(str(output_xml))
+    return RecordWriter(result, EvidenceIndex.read(result.suite, output_xml), title, image_dir).render()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -789,9 +817,24 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as error:
         print(f"record: 读不了 {args.output_xml}：{error}", file=sys.stderr)
         return 2
+    try:
+        evidence = EvidenceIndex.read(result.suite, args.output_xml)
+    except EvidenceFileError as error:
+        print(
+            f"record: {error}。测试记录由运行时写下的证据文件生成（{evidencefile.SUFFIX}，与 output.xml 同目录），"
+            "它由 robot.toml 注册的监听器 netvirt.evidencefile.EvidenceListener 写出；"
+            "没有它的运行（早于证据文件的 output.xml，或不经 robot.toml 也没有 --listener 的运行）请重新运行后再生成。",
+            file=sys.stderr,
+        )
+        return 2
+    if evidence.unplaced:
+        print(
+            f"record: 证据文件中有 {evidence.unplaced} 条证据在 output.xml 中找不到所在的步骤，未写入记录",
+            file=sys.stderr,
+        )
     title = args.title or default_title(result.suite)
     out = args.out or args.output_xml.parent / f"{title}.md"
-    out.write_text(RecordWriter(result, title, image_dir=out.parent).render(), encoding="utf-8")
+    out.write_text(RecordWriter(result, evidence, title, image_dir=out.parent).render(), encoding="utf-8")
     print(f"record: {out}")
     return 0
 

@@ -1,14 +1,17 @@
 """The generated test record (netvirt.record) against a fixture run and against netvirt.evidence.
 
-The fixture ``tests/fixtures/record-output.xml`` is the output of the BuiltIn-only suite in
-``tests/fixtures/robot/`` (same structure and evidence formats as the chapter, no lab); the command
-that regenerates it is in that suite's documentation, and a test below checks it is up to date.
+The fixture ``tests/fixtures/record-output.xml`` and its evidence file ``record-output.evidence.jsonl``
+are the output of the suite in ``tests/fixtures/robot/`` (same structure as the chapter, its evidence
+handed to netvirt.evidence as the libraries do, no lab); the command that regenerates them is in that
+suite's documentation, and a test below checks they are up to date.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +20,13 @@ import robot
 from robot.result import Keyword
 from robot.result import TestCase as RobotTest  # not "Test*": pytest would try to collect it
 
-from netvirt import evidence, record
+from netvirt import evidence, evidencefile, record
 from netvirt.ssh import CommandResult
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OUTPUT_XML = FIXTURES / "record-output.xml"
 FIXTURE_SUITE = FIXTURES / "robot" / "5.4_网络虚拟化"
+LISTENER = "netvirt.evidencefile.EvidenceListener"  # robot.toml registers it; robot.run reads no robot.toml
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +197,7 @@ def test_command_line_writes_record_and_pictures(tmp_path, capsys):
 def test_command_line_default_name_comes_from_the_record_metadata(tmp_path):
     copy = tmp_path / "output.xml"
     copy.write_bytes(OUTPUT_XML.read_bytes())
+    shutil.copy(evidencefile.path_for(OUTPUT_XML), evidencefile.path_for(copy))
     assert record.main([str(copy)]) == 0
     assert (tmp_path / "网络虚拟化测试记录.md").exists()
 
@@ -200,6 +205,19 @@ def test_command_line_default_name_comes_from_the_record_metadata(tmp_path):
 def test_command_line_names_an_unreadable_output(tmp_path, capsys):
     assert record.main([str(tmp_path / "missing.xml")]) == 2
     assert "missing.xml" in capsys.readouterr().err
+
+
+def test_command_line_refuses_an_output_without_its_evidence_file(tmp_path, capsys):
+    """An output.xml of a run before the evidence file (or without the listener) is refused, saying why."""
+    copy = tmp_path / "output.xml"
+    copy.write_bytes(OUTPUT_XML.read_bytes())
+    assert record.main([str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert f"没有证据文件 {tmp_path / 'output.evidence.jsonl'}" in err and "EvidenceListener" in err
+    assert not (tmp_path / "网络虚拟化测试记录.md").exists()
+    evidencefile.path_for(copy).write_text('{"format": "something else"}\n', encoding="utf-8")
+    assert record.main([str(copy)]) == 2
+    assert "不是 netvirt 证据文件" in capsys.readouterr().err
 
 
 def test_fixture_output_is_that_of_the_fixture_suite(tmp_path):
@@ -211,6 +229,7 @@ def test_fixture_output_is_that_of_the_fixture_suite(tmp_path):
         log="NONE",
         report="NONE",
         language="zh-CN",
+        listener=LISTENER,
         stdout=io.StringIO(),
         stderr=io.StringIO(),
     )
@@ -221,37 +240,81 @@ def test_fixture_output_is_that_of_the_fixture_suite(tmp_path):
     assert timeless(record.render(tmp_path / "output.xml")) == timeless(record.render(OUTPUT_XML))
 
 
-# --- the evidence formats, as netvirt.evidence writes them ------------------------------------------
+# --- the evidence as data, as netvirt.evidence hands it on ---------------------------------------------
 
 
 @pytest.fixture
-def logged(monkeypatch) -> list[str]:
-    """HTML that netvirt.evidence logs, captured instead of going to Robot."""
-    messages: list[str] = []
-    monkeypatch.setattr(evidence.logger, "info", lambda msg, html=False: messages.append(msg))
-    return messages
+def handed(monkeypatch) -> list[tuple[str, str, dict]]:
+    """What netvirt.evidence logs (HTML, captured instead of going to Robot) and hands on as data."""
+    seen: list[tuple[str, str, dict]] = []
+    logged: list[str] = []
+    monkeypatch.setattr(evidence.logger, "info", lambda msg, html=False: logged.append(msg))
+
+    def sink(kind: str, payload: dict) -> None:
+        seen.append((kind, logged[-1], payload))
+
+    evidence.add_sink(sink)
+    yield seen
+    evidence.remove_sink(sink)
 
 
-def test_reads_commands_as_evidence_logs_them(logged):
+def _item(kind: str, payload: dict) -> evidencefile.Item:
+    return evidencefile.Item(seq=1, owner=("test", "t"), path=(), keyword="k", kind=kind, payload=payload)
+
+
+def test_commands_are_read_as_the_log_shows_them(handed):
     evidence.command(CommandResult("hostb", "ovs-vsctl show | grep '<x>'", 1, 'a & "b"\n', "err\n", 0.1))
-    assert record.parse_html(logged[0]) == record.Command(
+    evidence.command(CommandResult("vm01", "ip -4 addr flush dev eth1", 0, "", "", 0.1))
+    (kind, html, failed), (_, _, flushed) = handed
+    assert kind == "command" and "[rc=1]" in html and "a &amp; &quot;b&quot;\nerr</pre>" in html
+    assert record.from_item(_item(kind, failed)) == record.Command(
         host="hostb", command="ovs-vsctl show | grep '<x>'", output='a & "b"\nerr', status="[rc=1]"
     )
-    evidence.command(CommandResult("vm01", "ip -4 addr flush dev eth1", 0, "", "", 0.1))
-    assert record.parse_html(logged[1]) == record.Command("vm01", "ip -4 addr flush dev eth1", "")
+    assert record.from_item(_item(kind, flushed)) == record.Command("vm01", "ip -4 addr flush dev eth1", "")
 
 
-def test_reads_tables_and_blocks_as_evidence_logs_them(logged):
-    evidence.table(["ping to", "5.5.5.44"], [("5.5.5.11", "N"), ("5.5.5.44", "self")], "连通性", highlight=[(0, 1)])
+def test_tables_blocks_and_pictures_are_read_as_the_log_shows_them(handed):
+    evidence.table(["ping to", " 5.5.5.44 "], [("5.5.5.11", "N"), (), ("5.5.5.44", 7)], "连通性", highlight=[(0, 1)])
     evidence.pre("OVS 版本", "ovs_version: 3.1.0\n")
-    table = record.parse_html(logged[0])
+    evidence.image("吞吐量", b"\x89PNG")
+    evidence.equivalent("ovs-vsctl add-br ovsbr0")
+    evidence.lab_note("Host A/Host B 为网络命名空间")
+    table, pre, image, equivalent, note = (record.from_item(_item(kind, payload)) for kind, _, payload in handed)
     assert table == record.Table(
         "连通性",
-        ("ping to", "5.5.5.44"),
-        ((record.Cell("5.5.5.11"), record.Cell("N", marked=True)), (record.Cell("5.5.5.44"), record.Cell("self"))),
+        ("ping to", "5.5.5.44"),  # cells as the log shows them: without surrounding blanks, no empty row
+        ((record.Cell("5.5.5.11"), record.Cell("N", marked=True)), (record.Cell("5.5.5.44"), record.Cell("7"))),
     )
-    assert record.parse_html(logged[1]) == record.Pre("OVS 版本", "ovs_version: 3.1.0")
-    assert record.parse_html("<b>just bold</b>") is None
+    assert pre == record.Pre("OVS 版本", "ovs_version: 3.1.0")
+    assert image == record.Image("吞吐量", "data:image/png;base64,iVBORw==")
+    assert 'src="data:image/png;base64,iVBORw=="' in handed[2][1]
+    assert equivalent == record.Equivalent("ovs-vsctl add-br ovsbr0")
+    assert handed[3][1] == "等效命令：ovs-vsctl add-br ovsbr0"
+    assert note == record.Note("Host A/Host B 为网络命名空间", about_lab=True)
+
+
+def test_evidence_of_a_worker_thread_is_neither_logged_nor_handed_on():
+    """Robot drops messages of threads other than the keyword's; the data follows the same rule."""
+    seen: list[str] = []
+
+    def sink(kind: str, payload: dict) -> None:
+        seen.append(kind)
+
+    evidence.add_sink(sink)
+    try:
+        worker = threading.Thread(target=evidence.pre, args=("x", "y"))
+        worker.start()
+        worker.join()
+        assert seen == []
+        evidence.pre("x", "y")  # the keyword's own thread
+        assert seen == ["pre"]
+    finally:
+        evidence.remove_sink(sink)
+
+
+def test_warnings_are_notes_for_the_reader():
+    assert record.from_message("WARN", " 吞吐量图 ") == record.Note("WARN：吞吐量图")
+    assert record.from_item(_item("message", {"level": "ERROR", "text": "x"})) == record.Note("ERROR：x")
 
 
 # --- the pieces ---------------------------------------------------------------------------------------
@@ -304,14 +367,27 @@ def test_numbers_and_names_are_split_as_the_record_writes_headings():
 
 
 def test_step_comments_show_the_values_variables_got():
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
     test = RobotTest(name="5.4.5.1 OVS 网络隔离与地址复用")
     test.body.create_var("${vm}", "vm02")
-    attach = test.body.create_keyword(name="挂载网卡", args=("${vm}", "vhostuser"), assign=("${nic}=",))
-    attach.body.create_message("<pre><b>[vm02]# ip link show dev eth2</b>\nup</pre>", html=True)
+    attach = test.body.create_keyword(name="挂载网卡", args=("${vm}", "vhostuser"), assign=("${nic}=",), start_time=t0)
     attach.body.create_message("${nic} = eth2")
-    use = test.body.create_keyword(name="配置业务地址", args=("${vm}", "${nic}", "5.5.5.52/24"))
-    use.body.create_message("<pre><b>[vm02]# ip -4 addr flush dev eth2</b>\n</pre>", html=True)
-    steps = [e.label for e in record.case_evidence(test) if isinstance(e, record.Step)]
+    use = test.body.create_keyword(
+        name="配置业务地址", args=("${vm}", "${nic}", "5.5.5.52/24"), start_time=t0 + timedelta(seconds=1)
+    )
+    items = [
+        evidencefile.Item(
+            n,
+            *evidencefile.location(kw),
+            "",
+            "command",
+            {"host": "vm02", "command": cmd, "rc": 0, "ok": True, "stdout": "", "stderr": "", "seconds": 0},
+        )
+        for n, (kw, cmd) in enumerate([(attach, "ip link show dev eth2"), (use, "ip -4 addr flush dev eth2")])
+    ]
+    steps = [
+        e.label for e in record.case_evidence(test, record.EvidenceIndex(test, [items])) if isinstance(e, record.Step)
+    ]
     assert steps == ["挂载网卡 vm02 vhostuser", "配置业务地址 vm02 eth2 5.5.5.52/24"]
 
 
@@ -348,6 +424,7 @@ def test_verdicts_on_emulated_behaviour_are_tagged_and_said_in_message_and_recor
         log=None,
         report=None,
         pythonpath=[str(tmp_path)],
+        listener=LISTENER,
         stdout=io.StringIO(),
         console="none",
     )
