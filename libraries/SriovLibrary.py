@@ -55,6 +55,7 @@ from netvirt.sriov import (
     restoring_change,
 )
 from netvirt.ssh import CommandResult
+from netvirt.waiting import wait_until
 from VMLibrary import VMLibrary
 
 VlanProtocol = Literal["802.1Q", "802.1ad"]
@@ -171,14 +172,9 @@ class SriovLibrary:
         """The driver probes new VFs after sriov_numvfs is written: wait until each one is there."""
         deadline = time.monotonic() + timeout
         for vf in range(count):
-            while True:
-                try:
-                    nic.vf_device(vf)
-                    break
-                except SriovError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.5)
+            left = max(deadline - time.monotonic(), 0)
+            what = f"{nic.host}:{nic.name} 的 VF {vf} 出现"
+            wait_until(lambda vf=vf: nic.vf_device(vf), left, 0.5, what, retry_on=(SriovError,))
 
     @keyword("获取VF数量")
     def vf_count(self, pf: str, host: str | None = None) -> int:

@@ -8,7 +8,6 @@ hands to ``render_domain``.
 from __future__ import annotations
 
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,6 +16,7 @@ import libvirt
 
 from netvirt.domain import render_domain
 from netvirt.labspec import Vm
+from netvirt.waiting import WaitTimeout, wait_until
 
 T = TypeVar("T")
 
@@ -252,9 +252,10 @@ class Hypervisor:
                 raise
             except VmError:
                 pass  # the destroy below is the fallback
-            deadline = time.monotonic() + timeout
-            while self.is_active(name) and time.monotonic() < deadline:
-                time.sleep(0.5)
+            try:
+                wait_until(lambda: not self.is_active(name), timeout, 0.5, f"虚拟机 {name} 关机")
+            except WaitTimeout:
+                pass  # the destroy below is the fallback
         self.destroy(name)
 
     def destroy(self, name: str) -> None:

@@ -39,6 +39,7 @@ from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.embedded.nicemu import NicEmulator
 from netvirt.labspec import LabSpec, Vm
+from netvirt.waiting import wait_until
 
 LAB_ROOT = Path("/var/lib/netvirt-robot")
 DPDK_RUNTIME = Path("/var/run/dpdk")
@@ -404,7 +405,7 @@ class EmbeddedLab:
             ns=self.hv_ns,
             env=self.ovs_env,
         )
-        procs.wait_for(lambda: (d / "db.sock").exists(), 10, "ovsdb-server 的 db.sock")
+        wait_until(lambda: (d / "db.sock").exists(), 10, what="ovsdb-server 的 db.sock")
         vsctl = ["ovs-vsctl", f"--db=unix:{d}/db.sock", "--no-wait"]
         procs.run([*vsctl, "init"])
         # What ovs-ctl records at start on a packaged host (ovs-vsctl show prints ovs_version).
@@ -453,7 +454,7 @@ class EmbeddedLab:
             ns=self.hv_ns,
             env=self.ovs_env,
         )
-        procs.wait_for(lambda: (d / f"ovs-vswitchd.{pid}.ctl").exists(), 15, "ovs-vswitchd 的控制套接字")
+        wait_until(lambda: (d / f"ovs-vswitchd.{pid}.ctl").exists(), 15, what="ovs-vswitchd 的控制套接字")
 
     def stop_vswitchd(self) -> None:
         pid = procs.read_pid(self.root / "pids" / "ovs-vswitchd.pid")
@@ -500,7 +501,7 @@ class EmbeddedLab:
             self.root / "log" / "libvirtd.out",
             ns=self.hv_ns,
         )
-        procs.wait_for(lambda: Path(self.libvirt_socket).exists(), 20, "libvirtd 的 unix 套接字")
+        wait_until(lambda: Path(self.libvirt_socket).exists(), 20, what="libvirtd 的 unix 套接字")
 
     def wait_ssh(self, address: str, name: str, timeout: float = 30) -> None:
         def ready() -> bool:
@@ -510,7 +511,7 @@ class EmbeddedLab:
             except OSError:
                 return False
 
-        procs.wait_for(ready, timeout, f"{name}（{address}）的 sshd", interval=0.2)
+        wait_until(ready, timeout, interval=0.2, what=f"{name}（{address}）的 sshd")
 
     # -- VMs: the parts of a guest that only the embedded lab has -------------------------------
     def claim_for_dpdk(self, nic: str, index: int) -> str:

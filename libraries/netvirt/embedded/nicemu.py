@@ -72,6 +72,7 @@ from netvirt.sriov import (
 )
 from netvirt.sriov_netlink import NetlinkNic, Sessions
 from netvirt.ssh import CommandResult, SshSession
+from netvirt.waiting import wait_until
 
 
 class LabBuilder(Protocol):
@@ -381,7 +382,7 @@ class NicEmulator:
             ns=self.ns,
             env=self.env,
         )
-        procs.wait_for(lambda: (self.dir / "db.sock").exists(), 10, "隐藏 OVS 的 db.sock")
+        wait_until(lambda: (self.dir / "db.sock").exists(), 10, what="隐藏 OVS 的 db.sock")
         procs.run(["ovs-vsctl", f"--db=unix:{self.dir}/db.sock", "--no-wait", "init"])
         extra = f"--no-huge --legacy-mem -m {NIC_DPDK_MEMORY_MB} --no-pci --file-prefix={self.dpdk_prefix}"
         procs.run(
@@ -411,7 +412,7 @@ class NicEmulator:
             ns=self.ns,
             env=self.env,
         )
-        procs.wait_for(lambda: (self.dir / "ovs-vswitchd.ctl").exists(), 15, "隐藏 OVS 的 ovs-vswitchd")
+        wait_until(lambda: (self.dir / "ovs-vswitchd.ctl").exists(), 15, what="隐藏 OVS 的 ovs-vswitchd")
 
     def _host_end(self, ns: str, dev: str, mac: str | None = None) -> None:
         """A NIC as the host sees it: up, MTU 1500, checksums computed by the sender (AF_PACKET ports)."""
@@ -498,7 +499,7 @@ class NicEmulator:
             error = self.vsctl("--if-exists", "get", "Interface", port, "error").strip().strip('"')
             if error and error != "[]":
                 raise procs.LabCommandError(f"模拟网卡 {host}:{nic} 的 DPDK 端口 {port} 创建失败：{error}")
-            procs.wait_for(socket_path.exists, 10, f"模拟网卡 {host}:{nic} 的 vhost-user 套接字 {socket_path}")
+            wait_until(socket_path.exists, 10, what=f"模拟网卡 {host}:{nic} 的 vhost-user 套接字 {socket_path}")
             esw.dpdk = True
             self.apply(esw)
         return str(socket_path)

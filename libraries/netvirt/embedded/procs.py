@@ -111,18 +111,6 @@ def read_pid(pidfile: Path) -> int | None:
         return None
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
-    """Poll ``predicate`` until it returns a truthy value; raise naming ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise LabCommandError(f"等待超时（{timeout:.0f} 秒）：{what}")
-        time.sleep(interval)
-
-
 # -- processes by network namespace ------------------------------------------------------------------
 # A lab's namespaces outlive its daemons when a process forked inside them keeps running (an sshd
 # session whose listener was stopped, a server a case started in the background): such a process is
