@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam, structured
+from netvirt import evidence, seam, structured, validate
 from netvirt.labspec import CAPABILITIES
 from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_json, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
 from netvirt.ssh import CommandResult
-
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$")
-
-
-def check_ifname(name: str) -> str:
-    if not IFNAME_RE.match(name):
-        raise ValueError(f"接口名 {name!r} 不合法（最长 15 个字符，只允许字母、数字和 _ . -）")
-    return name
+from netvirt.validate import Ipv4Interface, Mtu, VlanId
 
 
 def interrupts_per_cpu(text: str, wanted) -> dict[str, int]:
@@ -41,7 +33,7 @@ def virtio_queue_line(device: str):
     return lambda line: bool(pattern.search(line.rstrip()))
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class HostLibrary:
     """Robot keywords to run commands on the lab's hosts and guests over SSH.
 
@@ -83,13 +75,13 @@ class HostLibrary:
         self.run_on_host(host, "uname -r", timeout=30)
 
     @keyword("设置接口地址")
-    def set_address(self, host: str, interface: str, address: str) -> None:
+    def set_address(self, host: str, interface: str, address: Ipv4Interface) -> None:
         """Add ``address`` (with prefix) to ``interface`` on ``host`` and bring it up.
 
         Example: | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 |
         """
-        check_ifname(interface)
-        ipaddress.ip_interface(address)
+        validate.netdev_name(interface)
+        address = validate.ipv4_interface(address).with_prefixlen
         self.run_on_host(
             host,
             f"{shlex.join(['ip', 'addr', 'replace', address, 'dev', interface])}"
@@ -102,20 +94,21 @@ class HostLibrary:
 
         Example: | 清除接口地址 | vm01 | eth1 |
         """
-        self.run_on_host(host, shlex.join(["ip", "-4", "addr", "flush", "dev", check_ifname(interface)]))
+        self.run_on_host(host, shlex.join(["ip", "-4", "addr", "flush", "dev", validate.netdev_name(interface)]))
 
     @keyword("设置接口MTU")
-    def set_mtu(self, host: str, interface: str, mtu: int) -> None:
-        """Set the MTU of ``interface`` on ``host`` (68..65535).
+    def set_mtu(self, host: str, interface: str, mtu: Mtu) -> None:
+        """Set the MTU of ``interface`` on ``host`` (68..65535; the NIC's driver may allow less).
 
         Example: | 设置接口MTU | vm01 | eth1 | 4000 |
         """
-        if not 68 <= mtu <= 65535:
-            raise ValueError(f"MTU {mtu} 超出范围 68..65535")
-        self.run_on_host(host, shlex.join(["ip", "link", "set", "dev", check_ifname(interface), "mtu", str(mtu)]))
+        mtu = validate.mtu(mtu)
+        self.run_on_host(
+            host, shlex.join(["ip", "link", "set", "dev", validate.netdev_name(interface), "mtu", str(mtu)])
+        )
 
     @keyword("添加VLAN子接口")
-    def add_vlan(self, host: str, interface: str, vlan: int, address: str | None = None) -> str:
+    def add_vlan(self, host: str, interface: str, vlan: VlanId, address: Ipv4Interface = None) -> str:
         """Create ``<interface>.<vlan>`` on ``host``, optionally with ``address``; return its name.
 
         A VLAN sub-interface needs the kernel's 8021q module. A VM has it (its own kernel); Host A and
@@ -124,9 +117,8 @@ class HostLibrary:
 
         Example: | 添加VLAN子接口 | vm01 | eth1 | 10 | 192.168.10.100/24 |
         """
-        if not 1 <= vlan <= 4094:
-            raise ValueError(f"VLAN {vlan} 超出范围 1..4094")
-        name = check_ifname(f"{check_ifname(interface)}.{vlan}")
+        vlan = validate.vlan(vlan)
+        name = validate.netdev_name(f"{validate.netdev_name(interface)}.{vlan}", "VLAN 子接口名")
         spec = seam.current().spec
         is_host = any(h.name.lower() == host.lower() for h in spec.hosts)
         if is_host and "host_vlan" not in spec.capabilities:
@@ -151,7 +143,7 @@ class HostLibrary:
 
         Example: | 删除接口 | vm01 | eth1.10 |
         """
-        name = check_ifname(interface)
+        name = validate.netdev_name(interface)
         self.run_on_host(
             host,
             f"! ip link show dev {shlex.quote(name)} >/dev/null 2>&1 || "
@@ -188,7 +180,9 @@ class HostLibrary:
         Example: | 设置组播接收 | vm01 | eth1 | 开 |
         """
         state = "on" if enabled else "off"
-        self.run_on_host(host, shlex.join(["ip", "link", "set", "dev", check_ifname(interface), "allmulticast", state]))
+        self.run_on_host(
+            host, shlex.join(["ip", "link", "set", "dev", validate.netdev_name(interface), "allmulticast", state])
+        )
 
     @keyword("获取网卡通道数")
     def channels(self, host: str, interface: str) -> dict:
@@ -197,7 +191,9 @@ class HostLibrary:
         Example: | ${ch}= | 获取网卡通道数 | vm01 | eth1 |
         | Should Be Equal As Integers | ${ch}[current][combined] | 2 |
         """
-        return parse_ethtool_channels(self.run_on_host(host, shlex.join(["ethtool", "-l", check_ifname(interface)])))
+        return parse_ethtool_channels(
+            self.run_on_host(host, shlex.join(["ethtool", "-l", validate.netdev_name(interface)]))
+        )
 
     @keyword("获取发送队列统计")
     def tx_queue_stats(self, host: str, interface: str) -> dict:
@@ -209,7 +205,7 @@ class HostLibrary:
         Example: | ${before}= | 获取发送队列统计 | vm01 | eth1 |
         """
         session = seam.current().session(host)
-        dev = check_ifname(interface)
+        dev = validate.netdev_name(interface)
 
         def show(json: bool) -> CommandResult:
             return session.run(shlex.join(["tc", *(["-j"] if json else []), "-s", "class", "show", "dev", dev]))
@@ -255,7 +251,7 @@ class HostLibrary:
 
         Example: | ${irq}= | 获取接口队列中断分布 | vm01 | eth1 |
         """
-        name = check_ifname(interface)
+        name = validate.netdev_name(interface)
         device = self.run_on_host(host, shlex.join(["readlink", "-f", f"/sys/class/net/{name}/device"])).strip()
         virtio = device.rsplit("/", 1)[-1]
         if not re.fullmatch(r"virtio\d+", virtio):

@@ -8,9 +8,8 @@ import shlex
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
+from netvirt import evidence, seam, validate
 from netvirt.ovs import (
-    PCI_RE,
     VHOST_TYPES,
     DatapathType,
     Ovs,
@@ -39,12 +38,13 @@ from netvirt.parsers.versions import (
     dpdk_version_from_vswitchd,
     extract_version,
 )
+from netvirt.validate import Mtu, VlanId, VlanOrZero
 
 # ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
 FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class OVSLibrary:
     """Robot keywords for Open vSwitch on the lab's hypervisor, on OVSDB transactions (ovsdbapp).
 
@@ -207,7 +207,7 @@ class OVSLibrary:
 
         Example: | 添加vhost-user客户端端口 | ovsbr2 | vhuclient0 | vhuclient0.sock |
         """
-        path = seam.current().vhost_socket_path(check_name("套接字", socket))
+        path = seam.current().vhost_socket_path(validate.ovs_name(socket, "vhost-user 套接字"))
         self._change(
             self.ovs.add_port, bridge, port, PortType.dpdkvhostuserclient, {"vhost-server-path": path, **options}
         )
@@ -231,8 +231,9 @@ class OVSLibrary:
         self._change(self.ovs.set_interface, interface, options)
 
     @keyword("设置接口MTU请求")
-    def set_mtu_request(self, interface: str, mtu: int) -> None:
-        """Set ``mtu_request`` of ``interface`` (68..9710) and check what it did: OVS reports that ``mtu``,
+    def set_mtu_request(self, interface: str, mtu: Mtu) -> None:
+        """Set ``mtu_request`` of ``interface`` (68..9702 on a DPDK port, OVS-DPDK's limit; 68..65535 on a
+        kernel one) and check what it did: OVS reports that ``mtu``,
         the interface has no ``error``, and its link, if it was up, is up again. Otherwise fails within
         seconds naming the port and what ovs-vswitchd logged about it meanwhile (e.g. ``unsupported MTU``,
         ``Frame size (9018) > device max frame size (1518)``).
@@ -270,8 +271,7 @@ class OVSLibrary:
 
         Example: | 设置接口端口号请求 | dpdkvhostuser0 | 2 |
         """
-        if not 1 <= ofport <= 65279:
-            raise OvsError(f"ofport_request {ofport} 超出范围 1..65279")
+        ofport = validate.integer(ofport, "ofport_request", 1, 65279)  # 65280 and above are OpenFlow's reserved ports
         self._change(self.ovs.set_interface, interface, ofport_request=ofport)
 
     @keyword("设置端口VLAN")
@@ -279,9 +279,9 @@ class OVSLibrary:
         self,
         port: str,
         mode: VlanMode,
-        tag: int | None = None,
-        trunks: list[int] | None = None,
-        cvlans: list[int] | None = None,
+        tag: VlanId = None,
+        trunks: list[VlanId] = None,
+        cvlans: list[VlanOrZero] = None,
         qinq_ethtype: str | None = None,
     ) -> None:
         """Set the VLAN mode of ``port``: access, trunk, native-tagged, native-untagged or dot1q-tunnel.
@@ -627,7 +627,7 @@ class OVSLibrary:
             iface, status = self.ovs.interface(name), self.ovs.interface_status(name)
             sysfs, socket = None, None
             devargs = str(iface["options"].get("dpdk-devargs", "")).split(",")[0]
-            if iface["type"] == "dpdk" and PCI_RE.match(devargs):
+            if iface["type"] == "dpdk" and validate.PCI.match(devargs):
                 path = f"/sys/bus/pci/devices/{devargs}/numa_node"
                 read = hv.run(shlex.join(["cat", path]))
                 evidence.command(read)

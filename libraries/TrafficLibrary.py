@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import shlex
 import time
@@ -12,8 +11,7 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from HostLibrary import check_ifname
-from netvirt import evidence, seam
+from netvirt import evidence, seam, validate
 from netvirt.parsers.net import parse_ethtool_features
 from netvirt.traffic import capture as capturelib
 from netvirt.traffic import counters, gap, iperf, matrix, netperf, plot, sender, throughput
@@ -24,6 +22,7 @@ from netvirt.traffic.iperf import IperfOptions, Protocol
 from netvirt.traffic.netperf import NetperfOptions, NetperfTest
 from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary, ping_argv, run_ping
 from netvirt.traffic.units import format_bps
+from netvirt.validate import IpAddress, Ipv4Address, VlanOrZero
 
 FRAME_ROWS_LOGGED = 50
 # paramiko announces every SFTP session at INFO; Robot would copy that chatter into the evidence.
@@ -32,13 +31,6 @@ logging.getLogger("paramiko.transport.sftp").setLevel(logging.WARNING)
 
 def _session(host: str):
     return seam.current().session(host)
-
-
-def _check_address(address: str) -> None:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        raise ValueError(f"server_address {address!r} 不是 IP 地址") from None
 
 
 def _current_test() -> str | None:
@@ -51,7 +43,7 @@ def _current_test() -> str | None:
     return f"{variables['${SUITE NAME}']}.{test}" if test else None
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class TrafficLibrary:
     """Robot keywords for traffic checks, with the verdict computed and the evidence in the log.
 
@@ -136,7 +128,7 @@ class TrafficLibrary:
             count,
             size,
             dont_fragment,
-            check_ifname(interface) if interface else None,
+            validate.netdev_name(interface) if interface else None,
             interval,
             deadline,
         )
@@ -229,7 +221,7 @@ class TrafficLibrary:
         Example: | ${p}= | 获取最大不分片载荷 | vm01 | 5.5.5.52 | 1000 | 9000 |
         """
         session = _session(source)
-        source_if = check_ifname(interface) if interface else None
+        source_if = validate.netdev_name(interface) if interface else None
         probes: list[tuple[int, PingOutcome]] = []
 
         def passes(size: int) -> bool:
@@ -264,7 +256,9 @@ class TrafficLibrary:
 
         Example: | 最大不分片载荷应为 | vm01 | 5.5.5.52 | 3972 |
         """
-        passed, over = self._df_boundary(source, destination, expected, check_ifname(interface) if interface else None)
+        passed, over = self._df_boundary(
+            source, destination, expected, validate.netdev_name(interface) if interface else None
+        )
         problems = []
         if not passed:
             problems.append(f"载荷 {expected} 字节应能通过，却没有应答")
@@ -306,7 +300,7 @@ class TrafficLibrary:
 
         Example: | ${cap}= | 启动抓包 | hosta | enP5p1s0 | vlan |
         """
-        check_ifname(interface)
+        validate.netdev_name(interface)
         if count is not None and count < 1:
             raise ValueError(f"count {count} 应至少为 1")
         if not 1 <= max_seconds <= 86400:
@@ -381,7 +375,7 @@ class TrafficLibrary:
             )
 
     @keyword("抓包VLAN标签应为")
-    def vlan_stack_should_be(self, frames: list[dict], *vids: int, ip: str | None = None) -> None:
+    def vlan_stack_should_be(self, frames: list[dict], *vids: VlanOrZero, ip: Ipv4Address = None) -> None:
         """Fail unless every matching frame carries exactly the VLAN tags ``vids``, outermost first.
 
         Matching frames are all ``frames``, or with ``ip`` those whose IPv4 or ARP addresses
@@ -389,12 +383,9 @@ class TrafficLibrary:
 
         Example: | 抓包VLAN标签应为 | ${frames} | 100 | 10 | ip=192.168.10.101 |
         """
-        for vid in vids:
-            if not 0 <= vid <= 4094:
-                raise ValueError(f"VLAN {vid} 超出范围 0..4094")
+        wanted = [validate.vlan(vid, allow_zero=True) for vid in vids]
         if ip is not None:
-            ipaddress.IPv4Address(ip)
-        wanted = list(vids)
+            ip = str(validate.ipv4_address(ip))
         matching = [f for f in frames if ip is None or ip in framelib.addresses(f)]
         if not matching:
             which = f"涉及 {ip} 的" if ip else ""
@@ -414,7 +405,7 @@ class TrafficLibrary:
             )
 
     @keyword("抓包中组播帧数应至少")
-    def multicast_frames_at_least(self, frames: list[dict], group_ip: str, count: int) -> int:
+    def multicast_frames_at_least(self, frames: list[dict], group_ip: Ipv4Address, count: int) -> int:
         """Fail unless at least ``count`` frames go to ``group_ip`` with its MAC (01:00:5e:...); return how many.
 
         Example: | 抓包中组播帧数应至少 | ${frames} | 225.0.0.2 | 10 |
@@ -433,7 +424,7 @@ class TrafficLibrary:
 
     # -- crafted frames ----------------------------------------------------------------------------
     @keyword("获取组播MAC")
-    def multicast_mac(self, group_ip: str) -> str:
+    def multicast_mac(self, group_ip: Ipv4Address) -> str:
         """Return the Ethernet address of IPv4 multicast group ``group_ip`` (01:00:5e + low 23 bits).
 
         Example: | ${mac}= | 获取组播MAC | 225.0.0.2 |
@@ -445,11 +436,11 @@ class TrafficLibrary:
         self,
         host: str,
         interface: str,
-        group_ip: str,
+        group_ip: Ipv4Address,
         count: int = 10,
         rate_pps: float = 100,
         vlan: int | list[int] | None = None,
-        source_ip: str = "192.168.0.1",
+        source_ip: Ipv4Address = "192.168.0.1",
         outer_tpid: str = "802.1q",
     ) -> dict:
         """Send ``count`` IPv4/UDP frames to multicast group ``group_ip`` from ``interface`` of ``host``.
@@ -471,8 +462,8 @@ class TrafficLibrary:
         host: str,
         interface: str,
         dst_mac: str,
-        dst_ip: str,
-        source_ip: str = "192.168.0.1",
+        dst_ip: Ipv4Address,
+        source_ip: Ipv4Address = "192.168.0.1",
         vlan: int | list[int] | None = None,
         outer_tpid: str = "802.1q",
         count: int = 10,
@@ -487,7 +478,7 @@ class TrafficLibrary:
         return self._send(host, interface, spec)
 
     def _send(self, host: str, interface: str, spec: sender.FrameSpec) -> dict:
-        result, report = sender.send(_session(host), check_ifname(interface), spec)
+        result, report = sender.send(_session(host), validate.netdev_name(interface), spec)
         evidence.command(result)
         evidence.table(
             ["主机", "接口", "目的 MAC", "目的 IP", "VLAN（外→内）", "帧数", "速率（帧/秒）", "用时（秒）", "帧长"],
@@ -515,7 +506,7 @@ class TrafficLibrary:
         self,
         client: str,
         server: str,
-        server_address: str,
+        server_address: IpAddress,
         protocol: Protocol = Protocol.tcp,
         duration: int = 5,
         parallel: int = 1,
@@ -532,7 +523,7 @@ class TrafficLibrary:
 
         Example: | ${r}= | 测量吞吐量 | hosta | vm01 | 5.5.5.51 | duration=30 | parallel=4 | repeat=5 |
         """
-        _check_address(server_address)
+        validate.ip_address(server_address, "server_address")
         options = IperfOptions(protocol, duration, parallel, repeat, bitrate, length, port)
         title = f"iperf3 {protocol.value.upper()} {client} → {server_address}（{server}）"
         return self._measure(title, iperf.measure, client, server, server_address, options)
@@ -542,7 +533,7 @@ class TrafficLibrary:
         self,
         client: str,
         server: str,
-        server_address: str,
+        server_address: IpAddress,
         test: NetperfTest = NetperfTest.TCP_STREAM,
         duration: int = 10,
         repeat: int = 1,
@@ -560,7 +551,7 @@ class TrafficLibrary:
 
         Example: | ${r}= | 测量netperf吞吐量 | vm02 | vm01 | 5.5.5.51 | duration=30 | repeat=5 |
         """
-        _check_address(server_address)
+        validate.ip_address(server_address, "server_address")
         options = NetperfOptions(test, duration, repeat, port, send_size)
         title = f"netperf {test.value} {client} → {server_address}（{server}）"
         return self._measure(title, netperf.measure, client, server, server_address, options)
@@ -587,7 +578,7 @@ class TrafficLibrary:
         Example: | ${r}= | 交替测量netperf吞吐量 | vm02 | vm01 | repeat=5 | ovs=5.5.5.51 | bridge=9.9.9.51 |
         """
         for address in paths.values():
-            _check_address(address)
+            validate.ip_address(address, "路径地址")
         options = NetperfOptions(NetperfTest.TCP_STREAM, duration, repeat, port)
         where = "，".join(f"{name}={address}" for name, address in paths.items())
         title = f"netperf TCP_STREAM {client} → {server}，交替测量（{where}）"
@@ -637,7 +628,7 @@ class TrafficLibrary:
         self,
         client: str,
         server: str,
-        server_address: str,
+        server_address: IpAddress,
         limit_bps: float,
         protocol: Protocol = Protocol.tcp,
         duration: int = 3,
@@ -802,7 +793,7 @@ class TrafficLibrary:
 
         Example: | ${before}= | 获取接口计数器 | hostb | enP5p1s0 |
         """
-        values, results = counters.read(_session(host), check_ifname(interface))
+        values, results = counters.read(_session(host), validate.netdev_name(interface))
         for result in results:
             evidence.command(result)
         return values
@@ -838,7 +829,7 @@ class TrafficLibrary:
         for host, interface in ((host_a, interface_a), (host_b, interface_b)):
             session = _session(host)
             require_tools(session, ["ethtool"], "读取网卡卸载特性")
-            result = session.run(shlex.join(["ethtool", "-k", check_ifname(interface)]), timeout=30)
+            result = session.run(shlex.join(["ethtool", "-k", validate.netdev_name(interface)]), timeout=30)
             evidence.command(result)
             if not result.ok:
                 raise RuntimeError(f"{host} 上无法读取 {interface} 的卸载特性：{result.stderr.strip()}")

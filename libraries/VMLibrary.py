@@ -11,8 +11,8 @@ from pathlib import Path
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
-from netvirt.domain import check_mac, check_netdev_name, check_pci, check_socket_name, render_interface, socket_in_dir
+from netvirt import evidence, seam, validate
+from netvirt.domain import render_interface, socket_in_dir
 from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ovs import Ovs, OvsError
 from netvirt.ssh import HostConnectionError
@@ -179,9 +179,9 @@ class VMLibrary:
             raise ValueError(f"网卡类型 {kind!r} 不支持（可用：{', '.join(VNIC_KINDS)}）")
         if vhost_mode not in ("client", "server"):
             raise ValueError(f"vhost_mode {vhost_mode!r} 只能是 client 或 server")
-        mac = check_mac(mac)
+        mac = validate.mac(mac)
         if guest_ifname:
-            check_netdev_name(guest_ifname, "虚拟机中的接口名")
+            validate.netdev_name(guest_ifname, "虚拟机中的接口名")
         self._check_backend(kind, port, vhost_mode)
         for nic in self.hypervisor.interfaces(domain):
             if nic["mac"] == mac or (kind != "vhostuser" and nic["source"] == port):
@@ -204,7 +204,9 @@ class VMLibrary:
         lab = seam.current()
         hypervisor = lab.session(lab.spec.hypervisor)
         if kind == "vhostuser":
-            path = socket_in_dir(lab.vhost_socket_path(check_socket_name(port)), lab.spec.ovs_rundir)
+            path = socket_in_dir(
+                lab.vhost_socket_path(validate.ovs_name(port, "vhost-user 套接字")), lab.spec.ovs_rundir
+            )
             if vhost_mode == "client":
                 if not hypervisor.run(shlex.join(["test", "-S", path])).ok:
                     raise VmError(
@@ -214,11 +216,11 @@ class VMLibrary:
             else:
                 self._check_socket_free(hypervisor, path)
         elif kind == "hostdev":
-            path = f"/sys/bus/pci/devices/{check_pci(port)}"
+            path = f"/sys/bus/pci/devices/{validate.pci(port)}"
             if not hypervisor.run(shlex.join(["test", "-e", path])).ok:
                 raise VmError(f"Hypervisor 上没有 PCI 设备：{path}")
         elif kind == "ethernet":
-            check_netdev_name(port, "tap 名")
+            validate.netdev_name(port, "tap 名")
 
     @staticmethod
     def _check_ovs_vhost_server(lab, port: str, path: str) -> None:
@@ -282,7 +284,7 @@ class VMLibrary:
         Example: | 卸载网卡 | vm02 | 52:54:00:00:05:01 |
         """
         lab, vm, domain = self._domain(name)
-        mac = check_mac(mac)
+        mac = validate.mac(mac)
         for nic in self.hypervisor.interfaces(domain):
             if nic["mac"] == mac:
                 break

@@ -10,10 +10,10 @@ queues=2. ``render_domain`` writes exactly those elements; what differs between 
 from __future__ import annotations
 
 import posixpath
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from netvirt import validate
 from netvirt.labspec import Vm, VNic
 
 # libvirt puts the domain's own PCIe devices on the first root ports; the rest stay free for hotplug.
@@ -58,45 +58,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return elem
 
 
-PCI_FIELDS = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-# A vhost-user socket is a file *in* the lab's socket directory, named like an OVS port: no '/', no
-# leading '.' (so neither '.' nor '..'), at most 63 characters (OVS's own limit on port names).
-SOCKET_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
-# A tap (``ethernet`` NIC) is a kernel netdev: at most 15 characters (IFNAMSIZ - 1).
-NETDEV_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
 SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes, the last one a NUL
-
-
-def check_socket_name(name: object) -> str:
-    """``name`` if it is a vhost-user socket name that stays in its directory; ValueError otherwise."""
-    if not isinstance(name, str) or not SOCKET_NAME_RE.fullmatch(name):
-        raise ValueError(
-            f"vhost-user 套接字名 {name!r} 不合法：只能是套接字目录中的一个文件名"
-            "（字母、数字和 _ . -，不以 . 开头，不含 /，最长 63 个字符）"
-        )
-    return name
-
-
-def check_netdev_name(name: object, what: str = "接口名") -> str:
-    """``name`` if the kernel takes it as a netdev name (``ip link``); ValueError otherwise."""
-    if not isinstance(name, str) or not NETDEV_NAME_RE.fullmatch(name):
-        raise ValueError(f"{what} {name!r} 不合法：最长 15 个字符，只允许字母、数字和 _ . -，不以 . 开头")
-    return name
-
-
-def check_mac(mac: object) -> str:
-    """``mac`` in lower case if it is a MAC address (aa:bb:cc:dd:ee:ff); ValueError otherwise."""
-    if not isinstance(mac, str) or not MAC_RE.fullmatch(mac):
-        raise ValueError(f"MAC 地址 {mac!r} 不合法（格式 aa:bb:cc:dd:ee:ff）")
-    return mac.lower()
-
-
-def check_pci(address: object) -> str:
-    """``address`` in lower case if it is a PCI address (dddd:bb:dd.f); ValueError otherwise."""
-    if not isinstance(address, str) or not PCI_FIELDS.fullmatch(address):
-        raise ValueError(f"{address!r} 不是 PCI 地址（格式 dddd:bb:dd.f，如 0005:01:00.1）")
-    return address.lower()
 
 
 def socket_in_dir(path: str, directory: str) -> str:
@@ -115,7 +77,8 @@ def socket_in_dir(path: str, directory: str) -> str:
 
 def vhost_socket(directory: str, name: object) -> str:
     """The path of vhost-user socket ``name`` in ``directory``, both checked."""
-    return socket_in_dir(f"{directory}/{check_socket_name(name)}", directory)
+    # A vhost-user socket is a file *in* the socket directory, named like an OVS port: no '/', no leading '.'.
+    return socket_in_dir(f"{directory}/{validate.ovs_name(name, 'vhost-user 套接字')}", directory)
 
 
 def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = None) -> ET.Element:
@@ -125,7 +88,7 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
     """
     if vnic.kind == "vhostuser":
         iface = ET.Element("interface", type="vhostuser")
-        _sub(iface, "mac", address=check_mac(vnic.mac))
+        _sub(iface, "mac", address=validate.mac(vnic.mac))
         if vnic.mode not in ("client", "server"):
             raise ValueError(f"vNIC {vnic.name}: vhost-user 模式 {vnic.mode!r} 只能是 client 或 server")
         path = vhost_socket(profile.vhost_socket_dir, vnic.port)
@@ -134,9 +97,9 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
         driver = _sub(iface, "driver", queues=str(vnic.queues))
         _sub(driver, "host", mrg_rxbuf="on")
     elif vnic.kind == "hostdev":
-        fields = PCI_FIELDS.match(check_pci(vnic.port))
+        fields = validate.PCI.match(validate.pci(vnic.port))
         iface = ET.Element("interface", type="hostdev", managed="yes")
-        _sub(iface, "mac", address=check_mac(vnic.mac))
+        _sub(iface, "mac", address=validate.mac(vnic.mac))
         source = _sub(iface, "source")
         domain, bus, slot, function = fields.groups()
         _sub(
@@ -150,8 +113,8 @@ def interface_element(vnic: VNic, profile: DomainProfile, alias: str | None = No
         )
     elif vnic.kind == "ethernet":
         iface = ET.Element("interface", type="ethernet")
-        _sub(iface, "mac", address=check_mac(vnic.mac))
-        _sub(iface, "target", dev=check_netdev_name(vnic.port, "tap 名"), managed="no")
+        _sub(iface, "mac", address=validate.mac(vnic.mac))
+        _sub(iface, "target", dev=validate.netdev_name(vnic.port, "tap 名"), managed="no")
         _sub(iface, "model", type="virtio")
     else:
         raise ValueError(f"vNIC {vnic.name}: 网卡类型 {vnic.kind!r} 不支持（vhostuser、hostdev、ethernet）")

@@ -20,8 +20,8 @@ from typing import Any
 from ovsdbapp.backend.ovs_idl import connection, idlutils
 from ovsdbapp.schema.open_vswitch import impl_idl
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-NETDEV_NAME_MAX = 15  # IFNAMSIZ - 1
+from netvirt import validate
+
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VALUE_RE = re.compile(r"^[A-Za-z0-9_.,:=/ +@-]{0,256}$")
 
@@ -55,9 +55,8 @@ class VlanMode(enum.Enum):
 
 
 def check_name(kind: str, name: str) -> str:
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise OvsError(f"{kind}名称 {name!r} 不合法：只允许字母、数字和 _ . -（最长 63 个字符）")
-    return name
+    """``name`` if OVS keeps it as the name of a ``kind`` (网桥, 端口, 接口)."""
+    return validate.ovs_name(name, kind)
 
 
 def check_map(kind: str, values: dict[str, object]) -> dict[str, str]:
@@ -70,29 +69,8 @@ def check_map(kind: str, values: dict[str, object]) -> dict[str, str]:
     return checked
 
 
-def check_vlan(vid: int, what: str = "VLAN") -> int:
-    if isinstance(vid, bool) or not isinstance(vid, int) or not 1 <= vid <= 4094:
-        raise OvsError(f"{what} {vid!r} 超出范围：必须在 1..4094 之间")
-    return vid
-
-
-MTU_RANGE = (68, 9710)  # the largest MTU OVS-DPDK accepts on a port (RTE_ETHER_MAX_JUMBO_FRAME_LEN based)
-
-
-def check_mtu(mtu: int) -> int:
-    if isinstance(mtu, bool) or not isinstance(mtu, int) or not MTU_RANGE[0] <= mtu <= MTU_RANGE[1]:
-        raise OvsError(f"mtu_request {mtu!r} 超出范围：OVS 接受 {MTU_RANGE[0]}..{MTU_RANGE[1]}")
-    return mtu
-
-
 def _vlan_list(values: Iterable[int], what: str, allow_zero: bool = False) -> list[int]:
-    checked = []
-    for vid in values:
-        if allow_zero and vid == 0:
-            checked.append(0)
-        else:
-            checked.append(check_vlan(vid, what))
-    return checked
+    return [validate.vlan(vid, what, allow_zero) for vid in values]
 
 
 def vsctl(*words: str) -> str:
@@ -104,7 +82,6 @@ def map_words(column: str, values: dict[str, str]) -> list[str]:
     return [f"{column}:{key}={shlex.quote(value) if ' ' in value else value}" for key, value in values.items()]
 
 
-PCI_RE = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 VHOST_TYPES = ("dpdkvhostuser", "dpdkvhostuserclient")
 
 
@@ -527,12 +504,9 @@ class Ovs:
     ) -> None:
         self._row("Bridge", check_name("网桥", bridge))
         check_name("端口", port)
-        if port_type in (PortType.system, PortType.internal) and len(port) > NETDEV_NAME_MAX:
-            # OVSDB would keep the name while the kernel's netdev is cut to 15 characters.
-            raise OvsError(
-                f"端口名 {port} 有 {len(port)} 个字符：{port_type.name} 类型的端口对应内核网络设备，名字最多 "
-                f"{NETDEV_NAME_MAX} 个字符"
-            )
+        if port_type in (PortType.system, PortType.internal):
+            # OVSDB would keep a longer name while the kernel's netdev is cut to 15 characters.
+            validate.netdev_name(port, "端口名")
         if port in (p.name for p in self._rows("Port")):
             raise OvsError(f"端口 {port} 已经存在")
         options = check_map("options", options or {})
@@ -593,7 +567,7 @@ class Ovs:
         trunks = _vlan_list(trunks, "trunks VLAN")
         cvlans = _vlan_list(cvlans, "cvlans VLAN", allow_zero=True)  # 0: untagged frames, as in the record
         if tag is not None:
-            check_vlan(tag, "tag")
+            tag = validate.vlan(tag, "tag")
         if (
             mode in (VlanMode.access, VlanMode.dot1q_tunnel, VlanMode.native_tagged, VlanMode.native_untagged)
             and tag is None
@@ -724,8 +698,10 @@ class Ovs:
         VM) is judged on ``mtu`` and ``error`` only.
         """
         row = self.interface(interface)
+        limit = validate.OVS_DPDK_MTU if row["type"].startswith("dpdk") else validate.KERNEL_MTU
+        mtu = validate.mtu(mtu, limit, f"接口 {interface} 的 mtu_request")
         before, previous = row["link_state"], row["mtu_request"]
-        self.set_interface(interface, mtu_request=check_mtu(mtu))
+        self.set_interface(interface, mtu_request=mtu)
         problem = self._mtu_problem(interface, mtu, before, timeout, settle)
         if not problem:
             return

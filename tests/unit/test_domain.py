@@ -93,7 +93,7 @@ def test_vf_interfaces_for_hot_plug(record):
     }
     tap = ET.fromstring(render_interface(VNic("enp5s0", "ethernet", "52:54:00:00:05:01", "vf0tap"), DomainProfile()))
     assert tap.find("target").attrib == {"dev": "vf0tap", "managed": "no"}
-    with pytest.raises(ValueError, match="不是 PCI 地址"):
+    with pytest.raises(ValueError, match="PCI 地址 .5:1.1. 不合法"):
         render_interface(VNic("x", "hostdev", "52:54:00:00:05:01", "5:1.1"), DomainProfile())
 
 

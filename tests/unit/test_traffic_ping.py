@@ -31,7 +31,7 @@ def test_ping_argv_df_with_source_address():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"destination": "5.5.5.22; reboot"}, "不是 IP 地址"),
+        ({"destination": "5.5.5.22; reboot"}, "ping 目的地址 .* 不合法"),
         ({"destination": "5.5.5.22", "count": 0}, "count 0"),
         ({"destination": "5.5.5.22", "size": 65508}, "size 65508"),
         ({"destination": "5.5.5.22", "interval": 0.001}, "interval"),

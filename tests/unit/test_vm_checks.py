@@ -9,16 +9,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 import pytest
 
-from netvirt.domain import (
-    DomainProfile,
-    check_mac,
-    check_netdev_name,
-    check_pci,
-    check_socket_name,
-    render_interface,
-    socket_in_dir,
-    vhost_socket,
-)
+from netvirt.domain import DomainProfile, render_interface, socket_in_dir, vhost_socket
 from netvirt.labspec import VNic
 from netvirt.vm import Hypervisor, LibvirtTimeout, VmError, bounded
 from VMLibrary import listening_unix_paths
@@ -28,7 +19,6 @@ RUNDIR = "/var/lib/netvirt-robot/nvh3/ovs"
 
 @pytest.mark.parametrize("name", ["dpdkvhostuser0", "vhuclient1", "vhu_2.a-b", "x" * 63])
 def test_socket_names_of_ovs_ports_are_accepted(name):
-    assert check_socket_name(name) == name
     assert vhost_socket(RUNDIR, name) == f"{RUNDIR}/{name}"
 
 
@@ -52,8 +42,8 @@ def test_socket_names_of_ovs_ports_are_accepted(name):
     ],
 )
 def test_socket_names_that_leave_the_directory_or_are_no_file_name_are_refused(name):
-    with pytest.raises(ValueError, match="套接字名 .* 不合法"):
-        check_socket_name(name)
+    with pytest.raises(ValueError, match="vhost-user 套接字名称 .* 不合法"):
+        vhost_socket(RUNDIR, name)
 
 
 @pytest.mark.parametrize(
@@ -84,28 +74,6 @@ def test_rendering_a_vhost_user_nic_refuses_a_traversing_port():
         render_interface(VNic("eth2", "vhostuser", "00:00:00:00:00", "dpdkvhostuser2"), profile)
     with pytest.raises(ValueError, match="tap 名"):
         render_interface(VNic("eth2", "ethernet", "00:00:00:00:00:12", "tap-of-seventeen1"), profile)
-
-
-@pytest.mark.parametrize("name", ["eth2", "enp5s0", "x" * 15, "vf0.100"])
-def test_netdev_names_up_to_15_characters_are_accepted(name):
-    assert check_netdev_name(name) == name
-
-
-@pytest.mark.parametrize("name", ["x" * 16, "a/b", "..", ".x", "", "eth 2", "eth2;ls"])
-def test_netdev_names_the_kernel_would_cut_or_refuse_are_refused(name):
-    with pytest.raises(ValueError, match="最长 15 个字符"):
-        check_netdev_name(name)
-
-
-def test_mac_and_pci_checks():
-    assert check_mac("00:00:00:00:00:1A") == "00:00:00:00:00:1a"
-    assert check_pci("0005:01:00.1") == "0005:01:00.1"
-    for bad in ("00:00:00:00:00", "00-00-00-00-00-12", "00:00:00:00:00:12\n", ""):
-        with pytest.raises(ValueError, match="MAC 地址"):
-            check_mac(bad)
-    for bad in ("05:01.1", "0005:01:00.8", "../../sys"):
-        with pytest.raises(ValueError, match="不是 PCI 地址"):
-            check_pci(bad)
 
 
 # `ip netns exec nvh3-hostb ss -xln` on the embedded lab (iproute2 6.1.0), Host B with two VMs running and

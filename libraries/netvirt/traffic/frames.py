@@ -10,10 +10,10 @@ tests on the record's captures test what the keywords do on a lab.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from netvirt import validate
 from netvirt.parsers.traffic import (
     LINKTYPE_ETHERNET,
     decode_ethernet,
@@ -77,7 +77,7 @@ def multicast_mac(group_ip: str) -> str:
     >>> multicast_mac("225.0.0.2")
     '01:00:5e:00:00:02'
     """
-    group = ipaddress.IPv4Address(group_ip)
+    group = validate.ipv4_address(group_ip, "组播组")
     if not group.is_multicast:
         raise ValueError(f"{group_ip} 不是组播地址（224.0.0.0/4）")
     low = int(group) & 0x7FFFFF

@@ -11,11 +11,11 @@ their outcomes back and only the keyword's thread logs them.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from netvirt import validate
 from netvirt.ssh import SshSession
 from netvirt.traffic.ping import PingOutcome, ping_argv, run_ping
 
@@ -54,10 +54,7 @@ def parse_endpoints(items: Sequence[str]) -> list[Endpoint]:
         host, address = host.strip(), address.strip()
         if not sep or not host or not address:
             raise ValueError(f"端点 {item!r} 应写成 主机=地址（例如 hosta=5.5.5.11）")
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            raise ValueError(f"端点 {item!r} 的地址 {address!r} 不是 IP 地址") from None
+        validate.ip_address(address, f"端点 {item!r} 的地址")
         endpoints.append(Endpoint(host, address))
     if len(endpoints) < 2:
         raise ValueError(f"连通性矩阵至少需要两个端点，得到 {len(endpoints)} 个")

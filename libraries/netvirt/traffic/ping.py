@@ -8,12 +8,12 @@ stricter on purpose.
 
 from __future__ import annotations
 
-import ipaddress
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netvirt import validate
 from netvirt.parsers.traffic import parse_ping
 from netvirt.ssh import CommandResult, SshSession
 
@@ -36,10 +36,7 @@ def ping_argv(
     >>> ping_argv("5.5.5.22", count=1, size=1472, dont_fragment=True)
     ['ping', '-n', '-c', '1', '-i', '0.2', '-W', '1', '-w', '2', '-s', '1472', '-M', 'do', '5.5.5.22']
     """
-    try:
-        ipaddress.ip_address(destination)
-    except ValueError:
-        raise ValueError(f"ping 目的地址 {destination!r} 不是 IP 地址") from None
+    validate.ip_address(destination, "ping 目的地址")
     if not 1 <= count <= 10000:
         raise ValueError(f"count {count} 超出范围 1..10000")
     if not 0.002 <= interval <= 60:

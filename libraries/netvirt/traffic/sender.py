@@ -8,19 +8,17 @@ or routing in the way, as pktgen's do.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netvirt import validate
 from netvirt.remote import script
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import remove_tempdir, require_tools, sftp, tempdir_path
 
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 TPIDS = {"802.1q": 0x8100, "802.1ad": 0x88A8}
 MAX_SECONDS = 600
 
@@ -40,16 +38,11 @@ class FrameSpec:
     payload_size: int = 18
 
     def __post_init__(self) -> None:
-        if not MAC_RE.match(self.dst_mac):
-            raise ValueError(f"目的 MAC {self.dst_mac!r} 不合法（应为 01:00:5e:00:00:01 这样的形式）")
+        validate.mac(self.dst_mac, "目的 MAC")
         for name in ("dst_ip", "src_ip"):
-            try:
-                ipaddress.IPv4Address(getattr(self, name))
-            except ValueError:
-                raise ValueError(f"{name} {getattr(self, name)!r} 不是 IPv4 地址") from None
+            validate.ipv4_address(getattr(self, name), name)
         for vid in self.vlans:
-            if not 0 <= vid <= 4094:
-                raise ValueError(f"VLAN {vid} 超出范围 0..4094")
+            validate.vlan(vid, allow_zero=True)  # 0: a priority-tagged frame
         if len(self.vlans) > 2:
             raise ValueError(f"最多两层 VLAN 标签，得到 {len(self.vlans)} 层：{list(self.vlans)}")
         if self.outer_tpid not in TPIDS:

@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from netvirt import validate
 from netvirt.ssh import CommandResult
 from netvirt.traffic.hostproc import ServerProcess
 from netvirt.traffic.units import format_bps
@@ -33,8 +34,7 @@ def check_run_options(duration: int, repeat: int, port: int) -> None:
         raise ValueError(f"duration {duration} 超出范围 1..3600 秒")
     if not 1 <= repeat <= 100:
         raise ValueError(f"repeat {repeat} 超出范围 1..100")
-    if not 1 <= port <= 65535:
-        raise ValueError(f"port {port} 超出范围 1..65535")
+    validate.l4_port(port, "port")
 
 
 def repeat_runs(
