@@ -235,7 +235,7 @@ class EvidenceIndex:
         """The evidence beside ``output_xml`` (for pabot's merged output: that of each process)."""
         paths = [evidencefile.path_for(output_xml)]
         if not paths[0].exists():
-            paths = sorted(output_xml.parent.glob(f"pabot_results/*/*{evidencefile.SUFFIX}")) or paths
+            paths = sorted(output_xml.parent.glob(f"pabot_results/**/*{evidencefile.SUFFIX}")) or paths
         index = cls(suite, [list(evidencefile.read(path)) for path in paths])
         if index.unplaced and not index.entries:
             names = "、".join(str(path) for path in paths)

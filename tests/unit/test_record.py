@@ -9,8 +9,11 @@ suite's documentation, and a test below checks they are up to date.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +35,10 @@ LISTENER = "netvirt.evidencefile.EvidenceListener"  # robot.toml registers it; r
 @pytest.fixture(scope="module")
 def text() -> str:
     return record.render(OUTPUT_XML)
+
+
+def timeless(markdown: str) -> str:
+    return re.sub(r"开始于 [^，]+，用时 [^；]+|用时 [\d.]+ 秒", "", markdown)
 
 
 def headings(markdown: str) -> list[str]:
@@ -233,9 +240,6 @@ def test_fixture_output_is_that_of_the_fixture_suite(tmp_path):
         stdout=io.StringIO(),
         stderr=io.StringIO(),
     )
-
-    def timeless(markdown: str) -> str:
-        return re.sub(r"开始于 [^，]+，用时 [^；]+|用时 [\d.]+ 秒", "", markdown)
 
     assert timeless(record.render(tmp_path / "output.xml")) == timeless(record.render(OUTPUT_XML))
 
@@ -441,3 +445,83 @@ def test_verdicts_on_emulated_behaviour_are_tagged_and_said_in_message_and_recor
     assert "VF 没有跟随 PF 断开" in row and "【模拟】" in row
     row = next(line for line in markdown.splitlines() if line.startswith("| 5.4.7.1 "))
     assert "【模拟】" not in row
+
+
+THREADED_LIBRARY = """
+import threading
+from netvirt import evidence
+from netvirt.ssh import CommandResult
+from robot.api import logger
+
+def ping_from(host):
+    evidence.command(CommandResult(host, "ping -c 1 5.5.5.11", 0, "1 received", "", 0.1))
+
+def ping_in_a_worker():
+    worker = threading.Thread(target=ping_from, args=("worker",))
+    worker.start()
+    worker.join()
+    logger.warn("worker 的输出只在其线程里")
+"""
+
+THREADED_SUITE = """\
+*** Settings ***
+Library    threaded.py
+
+*** Test Cases ***
+5.4.1.1 OVS采用DPDK
+    FOR    ${host}    IN    vm01    vm02
+        Ping From    ${host}
+    END
+    Ping In A Worker
+"""
+
+
+def test_record_of_a_run_from_its_evidence_file(tmp_path):
+    """A small run: evidence inside a FOR loop is the loop's, a worker thread's is in neither the log nor the
+    evidence file, warnings are notes; the record is written from the evidence file beside output.xml."""
+    (tmp_path / "threaded.py").write_text(THREADED_LIBRARY, encoding="utf-8")
+    (tmp_path / "suite.robot").write_text(THREADED_SUITE, encoding="utf-8")
+    output = tmp_path / "output.xml"
+    robot.run(
+        tmp_path / "suite.robot",
+        output=output,
+        log=None,
+        report=None,
+        pythonpath=[str(tmp_path)],
+        listener=LISTENER,
+        stdout=io.StringIO(),
+        console="none",
+    )
+    items = list(evidencefile.read(evidencefile.path_for(output)))
+    assert [(i.kind, i.keyword, len(i.path)) for i in items] == [
+        ("command", "threaded.Ping From", 3),  # FOR, its iteration, the keyword
+        ("command", "threaded.Ping From", 3),
+        ("message", "threaded.Ping In A Worker", 1),
+    ]
+    assert "[worker]# ping" not in output.read_text(encoding="utf-8")  # not logged either
+    case = section(record.render(output), "## 5.4.1.1\tOVS采用DPDK")
+    assert "[vm01]# ping -c 1 5.5.5.11\n1 received\n[vm02]# ping -c 1 5.5.5.11" in case
+    assert "[worker]" not in case
+    assert "> WARN：worker 的输出只在其线程里" in case
+
+
+def test_pabot_processes_each_write_their_evidence_and_the_merged_record_reads_them_all(tmp_path):
+    """pabot runs the chapter's setup in every process and merges the setups into one: the record places
+    each process's evidence by its steps' start times (the same record as robot's, but for the rounds)."""
+    venv_bin = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "ROBOT_OPTIONS": ""}
+    argv = [str(venv_bin / "pabot"), "--processes", "2", "--language", "zh-CN", "--listener", LISTENER]
+    run = subprocess.run(
+        [*argv, "--outputdir", str(tmp_path), "--log", "NONE", "--report", "NONE", str(FIXTURE_SUITE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (tmp_path / "output.xml").exists(), run.stdout + run.stderr
+    assert len(list(tmp_path.glob(f"pabot_results/**/*{evidencefile.SUFFIX}"))) == 3  # one per suite file
+    markdown = record.render(tmp_path / "output.xml")
+    assert "本次运行用了 3 个实验环境（pabot 每个进程一个），下表为第一个。" in markdown
+    assert "本用例集启程由 2 个进程各执行了一次（pabot），下面是第一次。" in markdown  # 5.4.2's own setup: once
+    case = "## 5.4.1.1\tOVS采用DPDK"
+    assert timeless(section(markdown, case)) == timeless(section(record.render(OUTPUT_XML), case))
