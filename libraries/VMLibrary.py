@@ -6,7 +6,6 @@ import json
 import shlex
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
@@ -17,6 +16,7 @@ from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ovs import Ovs, OvsError
 from netvirt.ssh import HostConnectionError
 from netvirt.vm import DEFAULT_TIMEOUT, Hypervisor, LibvirtTimeout, VmError
+from netvirt.waiting import WaitTimeout, wait_until
 
 
 def listening_unix_paths(ss_output: str) -> set[str]:
@@ -40,15 +40,10 @@ class VMLibrary:
     logged in full, so the log shows every element of the record's ``virsh edit``.
     """
 
-    def __init__(self):
-        self._hypervisor: Hypervisor | None = None
-
     @property
     def hypervisor(self) -> Hypervisor:
-        uri = seam.current().spec.libvirt_uri
-        if self._hypervisor is None or self._hypervisor.uri != uri:
-            self._hypervisor = Hypervisor(uri)
-        return self._hypervisor
+        """The lab's libvirt connection: one per lab, shared with every library that drives VMs."""
+        return seam.current().hypervisor
 
     def _domain(self, name: str) -> tuple:
         lab = seam.current()
@@ -125,10 +120,8 @@ class VMLibrary:
 
     @staticmethod
     def _console_tail(lab, vm) -> str:
-        path = lab.domain_profile(vm).console_log if hasattr(lab, "builder") else None
-        if not path or not Path(path).exists():
-            return ""
-        return "\n控制台最后几行：\n" + "\n".join(Path(path).read_text(errors="replace").splitlines()[-15:])
+        tail = lab.console_tail(vm)
+        return f"\n控制台最后几行：\n{tail}" if tail else ""
 
     @keyword("删除虚拟机")
     def remove_vm(self, name: str) -> None:
@@ -255,15 +248,15 @@ class VMLibrary:
 
     def _guest_nic(self, guest: str, mac: str, wanted: str | None, timeout: float = 20) -> str:
         session = seam.current().session(guest)
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def by_mac() -> str | None:
             links = json.loads(session.run("ip -j link show").stdout or "[]")
-            found = next((link["ifname"] for link in links if link.get("address") == mac), None)
-            if found or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        if not found:
-            raise VmError(f"{guest} 中 {timeout:.0f} 秒内没有出现 MAC 为 {mac} 的网卡")
+            return next((link["ifname"] for link in links if link.get("address") == mac), None)
+
+        try:
+            found = wait_until(by_mac, timeout, 0.3, f"{guest} 中出现 MAC 为 {mac} 的网卡")
+        except WaitTimeout:
+            raise VmError(f"{guest} 中 {timeout:.0f} 秒内没有出现 MAC 为 {mac} 的网卡") from None
         if wanted and found != wanted:
             result = session.run(shlex.join(["ip", "link", "set", "dev", found, "name", wanted]))
             evidence.command(result)
@@ -297,11 +290,14 @@ class VMLibrary:
         self.hypervisor.detach(domain, device, live=live, config=config, timeout=timeout)
         if live:
             session = lab.session(vm.name)
-            deadline = time.monotonic() + 20
-            while mac in session.run("ip -br link").stdout.lower():
-                if time.monotonic() > deadline:
-                    raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在")
-                time.sleep(0.3)
+
+            def gone() -> bool:
+                return mac not in session.run("ip -br link").stdout.lower()
+
+            try:
+                wait_until(gone, 20, 0.3, f"MAC 为 {mac} 的网卡从 {vm.name} 中消失")
+            except WaitTimeout:
+                raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在") from None
 
     @keyword("重启虚拟机")
     def restart_vm(self, name: str, timeout: float = 180) -> None:
