@@ -21,6 +21,7 @@ from ovsdbapp.backend.ovs_idl import connection, idlutils
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 from netvirt import validate
+from netvirt.waiting import WaitTimeout, wait_until
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VALUE_RE = re.compile(r"^[A-Za-z0-9_.,:=/ +@-]{0,256}$")
@@ -462,13 +463,14 @@ class Ovs:
             raise OvsError(f"ovs-vswitchd 无法打开接口（已撤销该配置）：{detail}\n命令：{command_line}")
 
     def _wait_applied(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
+        def applied() -> bool:
             ovs = self._rows("Open_vSwitch")[0]
-            if ovs.cur_cfg >= ovs.next_cfg:
-                return
-            time.sleep(0.02)
-        raise OvsError(f"ovs-vswitchd 在 {self.timeout:.0f} 秒内没有应用配置：它可能没有运行或已崩溃")
+            return ovs.cur_cfg >= ovs.next_cfg
+
+        try:
+            wait_until(applied, self.timeout, 0.02, "ovs-vswitchd 应用配置")
+        except WaitTimeout:
+            raise OvsError(f"ovs-vswitchd 在 {self.timeout:.0f} 秒内没有应用配置：它可能没有运行或已崩溃") from None
 
     def set_other_config(self, values: dict[str, object]) -> None:
         values = check_map("other_config", values)
