@@ -53,9 +53,10 @@ class LabLibrary:
         """Build the lab (embedded) or check that every host answers over SSH (real lab).
 
         Bring-up first removes whatever a killed run of the same lab left behind. The run owns the lab
-        from here to the end of `拆除实验环境`, a failed bring-up included: the suite variable
-        ``${实验环境归本次运行}`` says so, and is false when another process owns the lab id (the error
-        names it), so that the suite teardown changes nothing in that process's lab.
+        from here to the end of `拆除实验环境`, a failed bring-up included (the embedded lab: a lock on its
+        lab id; a real lab: an owner lock on the hypervisor, taken over SSH before anything is changed):
+        the suite variable ``${实验环境归本次运行}`` says so, and is false when another run owns the lab
+        (the error names it), so that the suite teardown changes nothing in that run's lab.
 
         Example: | 搭建实验环境 |
         """
