@@ -53,7 +53,8 @@ def _ssh(lab, host: str) -> Part:
         result = lab.session(host).run("true", timeout=TIMEOUT)
         return Part(f"{host} 的 sshd", result.ok, "SSH 可登录" if result.ok else f"命令返回 {result.rc}")
     except Exception as err:  # noqa: BLE001 - any failure is the finding
-        lab.forget_session(host)
+        if not lab.session(host).unresponsive:  # a host that stopped answering stays known as such
+            lab.forget_session(host)
         return Part(f"{host} 的 sshd", False, f"SSH 不通：{err}")
 
 

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paramiko
@@ -98,6 +98,12 @@ class SshSession:
         # needs far longer for them (20 s measured at load 16 on 2 cores) than a host does.
         self.handshake_timeout = handshake_timeout or connect_timeout
         self._client: paramiko.SSHClient | None = None
+        # A host that stopped answering (a guest locked up): set when a command timed out and the probe
+        # after it got no answer either. Later commands fail at once instead of each waiting its timeout;
+        # every RETRY_AFTER seconds one of them tries to reconnect (short timeouts) and clears it on success.
+        self.probe_timeout = PROBE_TIMEOUT
+        self.retry_after = RETRY_AFTER
+        self._silent: _Silence | None = None
 
     def _connect(self) -> paramiko.SSHClient:
         creds = self.credentials
@@ -168,19 +174,73 @@ class SshSession:
 
     @property
     def client(self) -> paramiko.SSHClient:
+        if self._silent is not None:
+            self._reconnect_silent()
         transport = self._client.get_transport() if self._client else None
         if not transport or not transport.is_active():
             self._client = self._connect()
         return self._client
 
+    @property
+    def unresponsive(self) -> bool:
+        """Whether the host stopped answering (see ``run``); a reconnect that succeeds clears it."""
+        return self._silent is not None
+
+    def _reconnect_silent(self) -> None:
+        """Fail at once while the host is known not to answer; every ``retry_after`` seconds try one
+        reconnect with short timeouts (the host may be back: a guest restarted) and go on if it works."""
+        silent = self._silent
+        now = time.monotonic()
+        if now - silent.tried < self.retry_after:
+            raise HostConnectionError(silent.message())
+        silent.tried = now
+        saved = self.connect_timeout, self.handshake_timeout
+        self.connect_timeout = self.handshake_timeout = min(self.connect_timeout, self.probe_timeout)
+        try:
+            self._drop()
+            self._client = self._connect()
+        except HostConnectionError as err:
+            raise HostConnectionError(f"{silent.message()}；重连也失败：{err}") from None
+        finally:
+            self.connect_timeout, self.handshake_timeout = saved
+        self._silent = None
+
+    def _answers(self) -> bool:
+        """Whether the host still runs a command (``true``) within ``probe_timeout`` seconds on the
+        connection that just timed out: a slow command on a live host, or a host that stopped answering."""
+        transport = self._client.get_transport() if self._client else None
+        if not transport or not transport.is_active():
+            return False
+        deadline = time.monotonic() + self.probe_timeout  # one bound for opening the channel and the answer
+        try:
+            channel = transport.open_session(timeout=self.probe_timeout)
+            try:
+                channel.settimeout(max(deadline - time.monotonic(), 0.1))
+                channel.exec_command("true")
+                while not channel.exit_status_ready():
+                    if time.monotonic() > deadline:
+                        return False
+                    time.sleep(0.05)
+                return channel.recv_exit_status() == 0
+            finally:
+                channel.close()
+        except (OSError, EOFError, paramiko.SSHException):
+            return False
+
     def run(self, command: str, timeout: float = 120) -> CommandResult:
-        """Run ``command`` (a shell command line) and wait for it; never raises on rc != 0."""
+        """Run ``command`` (a shell command line) and wait for it; never raises on rc != 0.
+
+        A command that does not end within ``timeout`` fails; if the host then does not run ``true`` within
+        ``probe_timeout`` either (or a channel for the command cannot even be opened), the host is marked
+        unresponsive and later commands fail at once, naming it and since when (see ``client``).
+        """
         start = time.monotonic()
+        sent = time.time()
         try:
             # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
             # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
             # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
-            channel = self.client.get_transport().open_session(timeout=self.connect_timeout)
+            channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
             try:
                 channel.settimeout(timeout)
                 channel.exec_command(command)
@@ -191,12 +251,31 @@ class SshSession:
             finally:
                 channel.close()
         except TimeoutError:
-            self.close()
-            raise HostConnectionError(f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}") from None
+            if self._answers():
+                raise HostConnectionError(
+                    f"主机 {self.name} 上的命令超时（{timeout:.0f} 秒）：{command}（主机仍有应答：探测命令 true 成功）"
+                ) from None
+            probe = f"随后的探测命令 true 在 {self.probe_timeout:.0f} 秒内也没有回应"
+            raise self._fall_silent(sent, f"命令 {command} 超时（{timeout:.0f} 秒），{probe}") from None
         except paramiko.SSHException as err:
-            self.close()
+            self._drop()
             raise HostConnectionError(f"主机 {self.name} 的 SSH 连接出错（{err}）：{command}") from None
         return CommandResult(self.name, command, rc, stdout, stderr, time.monotonic() - start)
+
+    def _open_channel(self, command: str, sent: float, timeout: float) -> paramiko.Channel:
+        transport = self.client.get_transport()
+        try:
+            return transport.open_session(timeout=timeout)
+        except paramiko.SSHException as err:
+            if transport.is_active() and "Timeout" in str(err):  # paramiko: "Timeout opening channel."
+                what = f"为命令 {command} 打开 SSH 通道，{timeout:.0f} 秒没有回应"
+                raise self._fall_silent(sent, what) from None
+            raise
+
+    def _fall_silent(self, sent: float, what: str) -> HostConnectionError:
+        self._drop()
+        self._silent = _Silence(self.name, self.address, sent, what)
+        return HostConnectionError(self._silent.message())
 
     def start(self, command: str) -> paramiko.Channel:
         """Start ``command`` without waiting; the caller reads and closes the channel."""
@@ -210,10 +289,37 @@ class SshSession:
                 remote.write(data)
             sftp.chmod(remote_path, mode)
 
-    def close(self) -> None:
+    def _drop(self) -> None:
         if self._client:
             self._client.close()
             self._client = None
+
+    def close(self) -> None:
+        """Close the connection; the next command connects again (a host marked silent is tried anew)."""
+        self._drop()
+        self._silent = None
+
+
+PROBE_TIMEOUT = 10.0  # a live guest under TCG at load 16 ran a command in 1-3 s
+RETRY_AFTER = 30.0
+
+
+@dataclass
+class _Silence:
+    """When and how a host stopped answering, for the message of every command refused meanwhile."""
+
+    host: str
+    address: str
+    since: float  # wall clock: when the command that got no answer was sent
+    what: str
+    tried: float = field(default_factory=time.monotonic)
+
+    def message(self) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(self.since))
+        return (
+            f"主机 {self.host}（{self.address}）自 {when} 起没有应答：{self.what}（主机或虚拟机可能已挂起）。"
+            "之后的命令立即失败，直到重新连接成功"
+        )
 
 
 # -- a unix socket of a host, reached through its SSH session --------------------------------------
