@@ -99,3 +99,28 @@ def test_an_unreadable_output_is_named(tmp_path, capsys, content):
     bad.write_text(content, encoding="utf-8")
     assert verdicts.main([str(bad)]) == 2
     assert "读不了" in capsys.readouterr().err
+
+
+def test_a_whole_chapter_run_must_have_every_case_of_the_table(tmp_path, capsys):
+    """With --complete, a case of the chapter that the run left out is named; other chapters are not asked for."""
+    import io
+
+    import robot
+
+    suite = tmp_path / "run.robot"
+    suite.write_text(
+        "*** Settings ***\n"
+        "Metadata    网卡型号    cx4-ofed4.3\n"
+        "Metadata    实验环境能力    无\n"
+        "*** Test Cases ***\n"
+        "5.4.7.1 OVS 支持VLAN透传\n    No Operation\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "output.xml"
+    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
+    assert verdicts.main([str(output)]) == 0
+    assert verdicts.main([str(output), "--complete"]) == 1
+    printed = capsys.readouterr().out
+    assert "缺少  5.4.7.2 SR-IOV 支持VLAN透传" in printed
+    assert "缺少  Troubleshooting OVS异常重启导致vhostuser不通" in printed
+    assert "7.3.5.1" not in printed
