@@ -300,20 +300,27 @@ class VMLibrary:
                 raise VmError(f"{vm.name} 中 MAC 为 {mac} 的网卡 20 秒后仍在") from None
 
     @keyword("重启虚拟机")
-    def restart_vm(self, name: str, timeout: float = 180) -> None:
-        """Power-cycle VM ``name`` (destroy, start) and wait for SSH.
+    def restart_vm(self, *names: str, timeout: float = 180) -> None:
+        """Power-cycle the VMs ``names`` (destroy, start) and wait until each answers over SSH.
 
-        This is how a vhost-user client (QEMU) recovers after OVS restarted under it.
+        This is how a vhost-user client (QEMU) recovers after OVS restarted under it. Several VMs are
+        destroyed and started together and boot side by side, then each is waited for: one restart's
+        time, not one per VM.
 
         Devices attached live only are gone afterwards, as on a real hypervisor.
 
-        Example: | 重启虚拟机 | vm01 |
+        Example: | 重启虚拟机 | vm01 | vm02 |
         """
-        lab, vm, domain = self._domain(name)
-        lab.forget_session(vm.name)
-        self.hypervisor.destroy(domain)
-        self.hypervisor.start(domain)
-        self.wait_until_vm_ready(name, timeout)
+        if not names:
+            raise VmError("重启虚拟机：没有给出虚拟机名")
+        domains = [self._domain(name) for name in names]  # every name checked before any VM is touched
+        for lab, vm, domain in domains:
+            lab.forget_session(vm.name)
+            self.hypervisor.destroy(domain)
+        for _, _, domain in domains:
+            self.hypervisor.start(domain)
+        for name in names:
+            self.wait_until_vm_ready(name, timeout)
 
     @keyword("虚拟机状态应为")
     def vm_state_should_be(self, name: str, expected: str = "running") -> None:

@@ -133,6 +133,10 @@ def description() -> dict:
             # the record did (iperf TCP, 4 streams): its 30G/40G VFs are beyond what a VM offers at 3x with UDP.
             "sriov_rate_protocol": "tcp",
             # 7.3 (PerfLibrary), CSIT's settings: 1 s trials, 0.5 % width, the RFC 2544 frame sizes and 9000.
+            # 待解决问题 netperf: the record's method (netperf -l 30, 5 times).
+            "netperf_duration": 30,
+            "netperf_rounds": 5,
+            "netperf_compare_repeat": 5,
             "perf_generator": "auto",  # TRex when a measurer exists for it (trex_dir), else iperf3
             "perf_frame_sizes": [64, 128, 256, 512, 1024, 1280, 1518, 9000],
             "perf_vm_frame_sizes": [64, 1518],

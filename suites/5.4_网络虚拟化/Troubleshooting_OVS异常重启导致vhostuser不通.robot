@@ -25,8 +25,7 @@ Troubleshooting OVS异常重启导致vhostuser不通
     Wait Until Keyword Succeeds    30s    2s    应能Ping通    vm01    7.7.7.52
     VM端口链路应为    dpdkvhostuser0    down
     应不能Ping通    vm01    5.5.5.52
-    重启虚拟机    vm01
-    重启虚拟机    vm02
+    重启虚拟机    vm01    vm02
     VM端口链路应为    dpdkvhostuser0    up
     配置业务地址    vm01    eth1    5.5.5.51/24
     配置业务地址    vm02    eth1    5.5.5.52/24

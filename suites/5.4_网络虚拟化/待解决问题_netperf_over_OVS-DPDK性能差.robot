@@ -10,13 +10,6 @@
 用例标签    ovs    dpdk    vm    traffic    perf
 
 
-*** 变量 ***
-# 判定的两条路径（OVS-DPDK 与 Linux bridge 上的 VM02→VM01）交替测量的轮数；其余三个场景只作对比，测得少些。
-${轮数}      5
-${对比次数}    3
-${时长}      3
-
-
 *** 用例 ***
 待解决问题 netperf over OVS-DPDK性能差
     [说明]    记录用 netperf（单进程，-l 30）在五种场景下测 5 次取最小/最大（GBytes/s）：两个物理网卡直连 1.27–3.23、
@@ -24,15 +17,19 @@ ${时长}      3
     ...    Linux bridge 2.17–2.84；结论“OVS-DPDK 是瓶颈”，原因是 VM 的 virtio 网卡在 OVS-DPDK 下没有 tso/csum 卸载
     ...    （两份 ethtool -k：OVS-DPDK 下 tx-checksumming、scatter-gather、tcp-segmentation-offload、
     ...    generic-segmentation-offload 关闭，Linux bridge 下打开）。
-    ...    检查记录的假设：只差在交换机上的两条路径——VM02→VM01 过 OVS-DPDK 与过 Linux bridge——交替各测 ${轮数} 轮
-    ...    （每次 ${时长} 秒，netperf TCP_STREAM，netserver 与 netperf -cC），机器负载的变化落在同一轮的两次测量上；
-    ...    其余三个场景各测 ${对比次数} 次，与记录的表一同画图对比。吞吐量之比 OVS-DPDK/bridge 的范围取各轮比值的最小与最大。
+    ...    检查记录的假设：只差在交换机上的两条路径——VM02→VM01 过 OVS-DPDK 与过 Linux bridge——交替各测若干轮
+    ...    （netperf TCP_STREAM，netserver 与 netperf -cC），机器负载的变化落在同一轮的两次测量上；其余三个场景只作对比，
+    ...    与记录的表一同画图。轮数、次数与每次时长取自实验环境参数 netperf_rounds、netperf_compare_repeat、
+    ...    netperf_duration，缺省为记录的方法（5 次，每次 -l 30 秒）；内嵌实验环境为 5 轮、3 次、每次 3 秒。吞吐量之比 OVS-DPDK/bridge 的范围取各轮比值的最小与最大。
     ...    判据由记录的数字推出：记录中该比值最高为 0.33/2.17 = 0.152，而记录中 netperf 的波动最大到 3.23/1.27 = 2.54 倍
     ...    （两个物理网卡直连，“netperf带宽波动很大”），所以记录中的问题表现为比值不超过 0.152 × 2.54 = 0.387。
     ...    判定：各轮比值都不超过 0.387 为“问题仍存在”，用例 FAIL（这是记录的待解决问题，复现即不通过，与另一个待解决问题
     ...    用例一样作为回归检查）；都超过为“问题已不存在”，用例 PASS；跨越 0.387 则测量波动分不开两条路径（机器繁忙），
     ...    无法判定，用例 SKIP。结论信息给出两条路径的吞吐量、比值与判据，以及记录归咎的卸载特性在两种 VM 网卡上的状态。
     [启程]    准备五种场景
+    ${轮数}=    实验环境参数    netperf_rounds    5
+    ${对比次数}=    实验环境参数    netperf_compare_repeat    5
+    ${时长}=    实验环境参数    netperf_duration    30
     ${direct}=    测量netperf吞吐量    hosta    hostb    5.5.4.22    repeat=${对比次数}    duration=${时长}
     ${to_vm}=    测量netperf吞吐量    hosta    vm01    5.5.5.51    repeat=${对比次数}    duration=${时长}
     ${vm2vm}=    交替测量netperf吞吐量    vm02    vm01    duration=${时长}    repeat=${轮数}
