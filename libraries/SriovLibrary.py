@@ -83,21 +83,21 @@ class SriovLibrary:
     5.4.8.2（带宽分配比例）和 5.4.9.2（组播）。
 
     = PF 与主机 =
-    PF 按实验环境描述中的名字给出（如 ``enP5p1s0``）。``host`` 不给时是 Hypervisor（Host B），
-    需要时写 ``host=hosta``。PF 必须在实验环境描述中声明为 SR-IOV 网卡（``sriov: true``），否则关键字失败。
+    PF 按实验环境描述中的名字给出（如 ``enP5p1s0`` ）。 ``host`` 不给时是 Hypervisor（Host B），
+    需要时写 ``host=hosta`` 。PF 必须在实验环境描述中声明为 SR-IOV 网卡（ ``sriov: true`` ），否则关键字失败。
 
     = 证据 =
-    每个设置都以 QA 工程师当时会敲的命令记入日志（``echo 2 > /sys/class/net/enP5p1s0/device/sriov_numvfs``、
-    ``ip link set dev enP5p1s0 vf 0 vlan 100``），随后是带 VF 行的 ``ip link show dev <pf>``（主机的 iproute2 支持时
-    用 ``ip -j -d link``），与记录中一样。
+    每个设置都以 QA 工程师当时会敲的命令记入日志（ ``echo 2 > /sys/class/net/enP5p1s0/device/sriov_numvfs`` 、
+    ``ip link set dev enP5p1s0 vf 0 vlan 100`` ），随后是带 VF 行的 ``ip link show dev <pf>`` （主机的 iproute2 支持
+    时用 ``ip -j -d link`` ），与记录中一样。
 
     = 设置如何到达网卡 =
     由实验环境决定（lab seam），关键字本身不区分：
-    - 真实实验环境：VF 数量经 SSH 写入 sysfs（``sriov_numvfs``）；每个 VF 设置是用 pyroute2 构造的 rtnetlink
+    - 真实实验环境：VF 数量经 SSH 写入 sysfs（ ``sriov_numvfs`` ）；每个 VF 设置是用 pyroute2 构造的 rtnetlink
       RTM_SETLINK，由主机上的一个小 python3 助手转发；设置后用 RTM_GETLINK 读回并核对。直通给虚拟机的 VF 是 libvirt
-      的 ``<interface type='hostdev'>``。
+      的 ``<interface type='hostdev'>`` 。
     - 内嵌实验环境：本机没有 SR-IOV 网卡。PF 是真实的 veth，网卡内部的 eswitch 和 VF 是模拟的（隐藏的 OVS 网桥，
-      VF 设置由 OpenFlow 规则与 meter 实现，见 ``netvirt.embedded.nicemu``），按内核文档规定的 VF 语义工作；
+      VF 设置由 OpenFlow 规则与 meter 实现，见 ``netvirt.embedded.nicemu`` ），按内核文档规定的 VF 语义工作；
       直通给虚拟机的 VF 是一个 tap。关键字和判定方式与真实实验环境相同；依赖模拟行为的用例由 LabLibrary 标上
       ``emulated-nic`` 并在消息中注明【模拟】。
 
@@ -148,12 +148,12 @@ class SriovLibrary:
         """在 ``pf`` 上创建 ``count`` 个 VF（写 sriov_numvfs；0 表示删除全部 VF），返回每个 VF 的索引、PCI 地址、
         网络设备名和链路。
 
-        对应记录 5.4.2.1、5.4.8.2 中的 ``echo 2 > /sys/class/net/<pf>/device/sriov_numvfs``。
+        对应记录 5.4.2.1、5.4.8.2 中的 ``echo 2 > /sys/class/net/<pf>/device/sriov_numvfs`` 。
 
         参数：
-        - ``pf``：PF 名；``count``：VF 个数，不能为负，也不能超过网卡的 ``sriov_totalvfs`` 和实验环境描述中的
+        - ``pf`` ：PF 名； ``count`` ：VF 个数，不能为负，也不能超过网卡的 ``sriov_totalvfs`` 和实验环境描述中的
           max_vfs；
-        - ``host``：PF 所在主机，默认 Host B。
+        - ``host`` ：PF 所在主机，默认 Host B。
 
         检查：有 VF 还直通在虚拟机中时失败（先用 `从虚拟机收回VF`）；写入后等待驱动探测出每个新 VF（最多 30 秒），
         没出现则失败。新 VF 从驱动默认值开始，之前记住的 VF 参数随之作废。原来的 VF 数量由 `恢复SR-IOV配置` 恢复。
@@ -210,10 +210,10 @@ class SriovLibrary:
 
     @keyword("显示VF网卡列表")
     def show_vf_devices(self, pf: str, host: str | None = None) -> list[dict]:
-        """在日志中以表格列出 ``pf`` 的每个 VF，并返回它们：``vf``（索引）、``pci``（PCI 地址）、
-        ``netdev``（网络设备名；直通给虚拟机时为 None）、``link``（链路）。
+        """在日志中以表格列出 ``pf`` 的每个 VF，并返回它们： ``vf`` （索引）、 ``pci`` （PCI 地址）、
+        ``netdev`` （网络设备名；直通给虚拟机时为 None）、 ``link`` （链路）。
 
-        主机有 ``ibdev2netdev -v``（Mellanox OFED）时也执行并记录，与记录中一样。``host`` 默认 Host B。
+        主机有 ``ibdev2netdev -v`` （Mellanox OFED）时也执行并记录，与记录中一样。 ``host`` 默认 Host B。
 
         Example: | @{vfs}= | 显示VF网卡列表 | enP5p1s0 |
         """
@@ -243,20 +243,20 @@ class SriovLibrary:
         spoofchk: bool | None = None,
         host: str | None = None,
     ) -> dict:
-        """按 ``ip link set dev <pf> vf N ...`` 的方式设置 ``pf`` 的 VF ``vf``，返回设置后 VF 的状态（同
+        """按 ``ip link set dev <pf> vf N ...`` 的方式设置 ``pf`` 的 VF ``vf`` ，返回设置后 VF 的状态（同
         `获取VF状态`）。
 
         参数（只给要改的，至少一个）：
-        - ``mac``：VF 的单播 MAC 地址；
-        - ``vlan``：0..4094（0 表示不加标签），可带 ``qos`` 0..7 和 ``vlan_protocol``（802.1Q 或 802.1ad）；
+        - ``mac`` ：VF 的单播 MAC 地址；
+        - ``vlan`` ：0..4094（0 表示不加标签），可带 ``qos`` 0..7 和 ``vlan_protocol`` （802.1Q 或 802.1ad）；
           只给 qos 或协议时沿用 VF 现有的 vlan；vlan 为 0 时不能设 qos 或 802.1ad；
-        - ``max_tx_rate``/``min_tx_rate``：单位 Mbit/s（0 表示不限速），不超过网卡线速，min 不大于 max；
+        - ``max_tx_rate`` / ``min_tx_rate`` ：单位 Mbit/s（0 表示不限速），不超过网卡线速，min 不大于 max；
           只给其一时另一个保持不变（与 iproute2 相同）；
-        - ``link_state``：auto（跟随 PF）、enable 或 disable；
-        - ``trust``/``spoofchk``：开或关；
-        - ``host``：默认 Host B。
+        - ``link_state`` ：auto（跟随 PF）、enable 或 disable；
+        - ``trust`` / ``spoofchk`` ：开或关；
+        - ``host`` ：默认 Host B。
 
-        检查：所有参数在动网卡之前校验；设置后记录 ``ip link show dev <pf>``，并把读回的 VF 状态与期望逐项比较，
+        检查：所有参数在动网卡之前校验；设置后记录 ``ip link show dev <pf>`` ，并把读回的 VF 状态与期望逐项比较，
         不一致则失败并列出差异。原来的值由 `恢复SR-IOV配置` 恢复。对应记录 5.4.2.1（link-state）、5.4.7.2（vlan）、
         5.4.8.2（速率）、5.4.9.2（trust）中的 ``ip link set`` 命令。
 
@@ -296,7 +296,7 @@ class SriovLibrary:
         """返回内核报告的 ``pf`` 的 VF ``vf`` 的状态：mac、vlan、qos、vlan_protocol、max_tx_rate、min_tx_rate、
         link_state、trust、spoofchk 等（字典）。
 
-        只读取，不改动，也不记录命令。``host`` 默认 Host B。
+        只读取，不改动，也不记录命令。 ``host`` 默认 Host B。
 
         Example: | ${s}= | 获取VF状态 | enP5p1s0 | 0 |
         | Should Be Equal | ${s}[link_state] | auto |
@@ -306,10 +306,10 @@ class SriovLibrary:
 
     @keyword("VF设置应为")
     def vf_should_be(self, pf: str, vf: int, host: str | None = None, **expected: str) -> None:
-        """检查 ``pf`` 的 VF ``vf`` 的每个 ``名称=值``（``expected``，按文本比较），有不符的就失败。
+        """检查 ``pf`` 的 VF ``vf`` 的每个 ``名称=值`` （ ``expected`` ，按文本比较），有不符的就失败。
 
         日志中是“参数 / 期望 / 实际 / 符合”表格，不符的行标出。参数名不是 VF 状态中的字段（见 `获取VF状态`）
-        时失败并列出可用的名称。``host`` 默认 Host B。
+        时失败并列出可用的名称。 ``host`` 默认 Host B。
 
         Example: | VF设置应为 | enP5p1s0 | 0 | vlan=100 | link_state=auto | trust=False |
         """
@@ -330,10 +330,10 @@ class SriovLibrary:
 
     @keyword("显示PF与VF")
     def show_pf(self, pf: str, host: str | None = None) -> dict:
-        """执行并记录 ``ip link show dev <pf>``（主机的 iproute2 支持 JSON 时用 ``ip -j -d link show``），
-        返回解析结果：flags、mtu、state 以及 ``vfs``（每个 VF 的设置）。
+        """执行并记录 ``ip link show dev <pf>`` （主机的 iproute2 支持 JSON 时用 ``ip -j -d link show`` ），
+        返回解析结果：flags、mtu、state 以及 ``vfs`` （每个 VF 的设置）。
 
-        命令失败时关键字失败。``host`` 默认 Host B。
+        命令失败时关键字失败。 ``host`` 默认 Host B。
 
         Example: | ${pf}= | 显示PF与VF | enP5p1s0 |
         """
@@ -345,11 +345,11 @@ class SriovLibrary:
 
         记录：链路 56000 Mb/s，vf 0 max_tx_rate 30000 min_tx_rate 25000，vf 1 为 40000/35000。
 
-        比例取自实验环境描述的 params 中的 ``sriov_vf_rate_scale``（一个系数，如虚拟机只能承载几十 Mbit/s 时用
-        ``1 / 5000``）；没有时用 ``pf`` 的 ``speed_mbps`` / 56000（网卡线速占记录链路的份额）。
+        比例取自实验环境描述的 params 中的 ``sriov_vf_rate_scale`` （一个系数，如虚拟机只能承载几十 Mbit/s 时用
+        ``1 / 5000`` ）；没有时用 ``pf`` 的 ``speed_mbps`` / 56000（网卡线速占记录链路的份额）。
         各速率之间的比例保持与记录一致。
 
-        返回 vf 0 和 vf 1 各自的 ``vf``、``max_tx_rate``、``min_tx_rate``（Mbit/s）和 ``max_tx_rate_bps``；
+        返回 vf 0 和 vf 1 各自的 ``vf`` 、 ``max_tx_rate`` 、 ``min_tx_rate`` （Mbit/s）和 ``max_tx_rate_bps`` ；
         日志中以表格并列记录的值与本实验环境的值。换算后的速率为 0（即不限速）或超过网卡线速时失败。
         ``host`` 默认 Host B。
 
@@ -386,10 +386,10 @@ class SriovLibrary:
 
     @keyword("设置PF链路状态")
     def set_pf_link(self, pf: str, state: UpDown, host: str | None = None) -> None:
-        """把 ``pf`` 设为 up 或 down（``ip link set dev <pf> up|down``），link-state 为 auto 的 VF 随之变化。
+        """把 ``pf`` 设为 up 或 down（ ``ip link set dev <pf> up|down`` ），link-state 为 auto 的 VF 随之变化。
 
-        对应记录 5.4.2.1 中的“down 掉 PF”。``state`` 只能是 up 或 down。设置后记录 ``ip link show dev <pf>``；
-        原来的状态由 `恢复SR-IOV配置` 恢复。``host`` 默认 Host B。
+        对应记录 5.4.2.1 中的“down 掉 PF”。 ``state`` 只能是 up 或 down。设置后记录 ``ip link show dev <pf>`` ；
+        原来的状态由 `恢复SR-IOV配置` 恢复。 ``host`` 默认 Host B。
 
         Example: | 设置PF链路状态 | enP5p1s0 | down |
         """
@@ -402,10 +402,10 @@ class SriovLibrary:
 
     @keyword("设置PF的MTU")
     def set_pf_mtu(self, pf: str, mtu: int, host: str | None = None) -> None:
-        """设置 ``pf`` 的 MTU（``ip link set dev <pf> mtu N``），范围 68..9216（网卡端口的上限）。
+        """设置 ``pf`` 的 MTU（ ``ip link set dev <pf> mtu N`` ），范围 68..9216（网卡端口的上限）。
 
-        对应记录 5.4.6.2。设置后执行并记录 ``ip link show dev <pf>``，读回的 MTU 与设置值不同则失败。
-        原来的 MTU 由 `恢复SR-IOV配置` 恢复。``host`` 默认 Host B。
+        对应记录 5.4.6.2。设置后执行并记录 ``ip link show dev <pf>`` ，读回的 MTU 与设置值不同则失败。
+        原来的 MTU 由 `恢复SR-IOV配置` 恢复。 ``host`` 默认 Host B。
 
         Example: | 设置PF的MTU | enP5p1s0 | 4000 |
         """
@@ -423,9 +423,9 @@ class SriovLibrary:
     # -- what the NIC says --------------------------------------------------------------------------------
     @keyword("获取网卡驱动信息")
     def driver_info(self, pf: str, host: str | None = None) -> dict:
-        """执行并记录 ``ethtool -i <pf>``，返回解析结果：driver、version、firmware-version、bus-info 等。
+        """执行并记录 ``ethtool -i <pf>`` ，返回解析结果：driver、version、firmware-version、bus-info 等。
 
-        内嵌实验环境的模拟网卡还带 ``eswitch`` 和 ``model`` 两项，说明它是模拟的。``host`` 默认 Host B。
+        内嵌实验环境的模拟网卡还带 ``eswitch`` 和 ``model`` 两项，说明它是模拟的。 ``host`` 默认 Host B。
 
         Example: | ${info}= | 获取网卡驱动信息 | enP5p1s0 |
         """
@@ -439,11 +439,11 @@ class SriovLibrary:
 
     @keyword("获取网卡计数器")
     def nic_counters(self, pf: str, host: str | None = None) -> dict:
-        """执行并记录网卡自己的计数器（``ethtool -S <pf>``），返回 ``{计数器名: 值}``，如
-        rx_vport_multicast_packets。
+        """执行并记录网卡自己的计数器（ ``ethtool -S <pf>`` ），返回 ``{计数器名: 值}`` ，
+        如 rx_vport_multicast_packets。
 
         对应记录 5.4.9.2 中用网卡计数器确认组播包到达。内嵌实验环境的模拟网卡的计数器来自其 eswitch 的流表计数，
-        日志中的命令会注明。真实主机上读不到计数器时失败。``host`` 默认 Host B。
+        日志中的命令会注明。真实主机上读不到计数器时失败。 ``host`` 默认 Host B。
 
         Example: | ${c}= | 获取网卡计数器 | enP5p1s0 |
         """
@@ -455,8 +455,8 @@ class SriovLibrary:
 
     @keyword("网卡计数器增量应至少")
     def counter_increase_at_least(self, before: dict, after: dict, counter: str, minimum: int) -> int:
-        """检查计数器
-        ``counter`` 在两次 `获取网卡计数器` 的读数 ``before`` 与 ``after`` 之间至少增加了 ``minimum``，返回增量。
+        """检查计数器 ``counter`` 在两次 `获取网卡计数器` 的读数 ``before`` 与 ``after`` 之间至少增加了
+        ``minimum`` ，返回增量。
 
         日志中是“计数器 / 之前 / 之后 / 增量 / 期望至少”表格。网卡没有这个计数器时失败并列出现有的计数器；
         增量不足时失败。
@@ -477,7 +477,7 @@ class SriovLibrary:
 
     @keyword("以网卡信息说明失败")
     def fail_with_nic_info(self, pf: str, *explanation: str, host: str | None = None) -> None:
-        """让用例失败，消息是 ``explanation``（各部分直接拼接）加上网卡的驱动和固件（来自 ``ethtool -i``，
+        """让用例失败，消息是 ``explanation`` （各部分直接拼接）加上网卡的驱动和固件（来自 ``ethtool -i`` ，
         同 `获取网卡驱动信息`）。
 
         用于网卡上的问题：消息说明是哪个驱动和固件版本上出现的（如记录 5.4.2.1、5.4.7.2 的 FAIL 分析）。
@@ -511,15 +511,15 @@ class SriovLibrary:
 
     @keyword("把VF直通给虚拟机")
     def pass_vf_to_vm(self, vm: str, pf: str, vf: int, guest_ifname: str, mac: str | None = None) -> str:
-        """把 Host B 上 ``pf`` 的 VF ``vf`` 直通给虚拟机 ``vm``（记录中的“Add PCI Host Device”），
+        """把 Host B 上 ``pf`` 的 VF ``vf`` 直通给虚拟机 ``vm`` （记录中的“Add PCI Host Device”），
         返回它在虚拟机中的网卡名。
 
-        参数：``guest_ifname`` 是虚拟机中网卡的名字（记录中的 enp4s0/enp5s0）；``mac`` 是给 VF 的 MAC，不给时由主
-        机、PF 和 VF 索引算出一个固定的 52:54:00 开头的地址。
+        参数： ``guest_ifname`` 是虚拟机中网卡的名字（记录中的 enp4s0/enp5s0）； ``mac`` 是给 VF 的 MAC，
+        不给时由主机、PF 和 VF 索引算出一个固定的 52:54:00 开头的地址。
 
-        真实实验环境：VF 以 ``<interface type='hostdev'>``（带 VF 的 PCI 地址）挂到虚拟机上，
-        由 libvirt 给它设置 ``mac``；内嵌实验环境：模拟 VF 以 tap 挂上。两者都按 ``mac`` 在虚拟机中找到网卡并命名为
-        ``guest_ifname``，然后在虚拟机中 ``ip link set dev <网卡> up``。
+        真实实验环境：VF 以 ``<interface type='hostdev'>`` （带 VF 的 PCI 地址）挂到虚拟机上，
+        由 libvirt 给它设置 ``mac`` ；内嵌实验环境：模拟 VF 以 tap 挂上。两者都按 ``mac`` 在虚拟机中找到网卡并命名为
+        ``guest_ifname`` ，然后在虚拟机中 ``ip link set dev <网卡> up`` 。
 
         检查：虚拟机、网卡名、MAC 和 VF 索引先校验；VF 已直通给别的虚拟机时拒绝并写明是哪台。
         `恢复SR-IOV配置` 会把它收回。
@@ -554,7 +554,7 @@ class SriovLibrary:
 
     @keyword("从虚拟机收回VF")
     def take_vf_back(self, vm: str, pf: str, vf: int) -> None:
-        """从虚拟机 ``vm`` 上卸下 ``pf`` 的 VF ``vf``，VF 回到 Host B 的驱动。
+        """从虚拟机 ``vm`` 上卸下 ``pf`` 的 VF ``vf`` ，VF 回到 Host B 的驱动。
 
         只能收回本库用 `把VF直通给虚拟机` 直通给这台虚拟机的 VF；否则失败，并说明它在哪台虚拟机上或本库没有直通过
         它。
@@ -575,11 +575,11 @@ class SriovLibrary:
 
     @keyword("虚拟机网卡链路应为")
     def guest_link_should_be(self, vm: str, interface: str, state: UpDown, timeout: float = 10) -> dict:
-        """等待虚拟机 ``vm`` 中的网卡 ``interface`` 变为有载波（``state`` 为 up：LOWER_UP 且无 NO-CARRIER）
+        """等待虚拟机 ``vm`` 中的网卡 ``interface`` 变为有载波（ ``state`` 为 up：LOWER_UP 且无 NO-CARRIER）
         或无载波（down），最多 ``timeout`` 秒，返回解析后的链路。
 
-        对应记录 5.4.2.1 中在虚拟机里看 VF 的链路是否跟随 PF。记录虚拟机中的 ``ip link show dev <网卡>``（虚拟机支持
-        时用 ``ip -j``）；超时仍不是期望的状态则失败，消息写明看到的状态。
+        对应记录 5.4.2.1 中在虚拟机里看 VF 的链路是否跟随 PF。记录虚拟机中的 ``ip link show dev <网卡>`` （虚拟机支
+        持时用 ``ip -j`` ）；超时仍不是期望的状态则失败，消息写明看到的状态。
 
         Example: | 虚拟机网卡链路应为 | vm01 | enp5s0 | down |
         """
