@@ -7,7 +7,7 @@ from typing import Any
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam
+from netvirt import evidence, seam, validate
 from netvirt.perf import frames, generators, judge, quality, report, topology
 from netvirt.perf.generators import Generator, GeneratorUnavailable, Iperf3Measurer
 from netvirt.perf.measurer import Measurer
@@ -203,8 +203,7 @@ class PerfLibrary:
         """
         if self._topology is not None:
             raise RuntimeError(f"已有转发性能拓扑（{self._topology.scenario.value}）：先调用 拆除转发性能拓扑")
-        if not 68 <= mtu <= 9710:
-            raise frames.PerfInputError(f"mtu {mtu} 超出范围 68..9710")
+        validate.mtu(mtu, validate.OVS_DPDK_MTU, "mtu")  # the path's ports are OVS-DPDK ones
         if self._generator is None:
             self.choose_generator()
         if self._generator not in (Generator.trafgen, Generator.iperf3):

@@ -14,7 +14,7 @@ from typing import Literal
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam, structured
+from netvirt import evidence, seam, structured, validate
 from netvirt.parsers.net import parse_ip_link_json, parse_ip_link_vfs, parse_ip_link_vfs_json, parse_ip_links
 from netvirt.sriov import (
     LinkState,
@@ -24,14 +24,13 @@ from netvirt.sriov import (
     VfState,
     apply_change,
     check_change,
-    check_ifname,
-    check_mac,
     check_vf_index,
     describe_driver,
     ip_link_set_command,
     restoring_change,
 )
 from netvirt.ssh import CommandResult
+from netvirt.validate import Mtu, VlanOrZero
 from netvirt.waiting import wait_until
 from VMLibrary import VMLibrary
 
@@ -75,7 +74,7 @@ class _Passthrough:
     mac_before: str  # the VF's MAC before libvirt gave it the guest's (and puts back on detach)
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class SriovLibrary:
     """SR-IOV 网卡的关键字：VF 数量、VF 参数、PF 的链路与 MTU、网卡计数器、把 VF 直通给虚拟机。
 
@@ -233,7 +232,7 @@ class SriovLibrary:
         pf: str,
         vf: int,
         mac: str | None = None,
-        vlan: int | None = None,
+        vlan: VlanOrZero = None,
         qos: int | None = None,
         vlan_protocol: VlanProtocol | None = None,
         max_tx_rate: int | None = None,
@@ -401,7 +400,7 @@ class SriovLibrary:
         self._show(nic)
 
     @keyword("设置PF的MTU")
-    def set_pf_mtu(self, pf: str, mtu: int, host: str | None = None) -> None:
+    def set_pf_mtu(self, pf: str, mtu: Mtu, host: str | None = None) -> None:
         """设置 ``pf`` 的 MTU（ ``ip link set dev <pf> mtu N`` ），范围 68..9216（网卡端口的上限）。
 
         对应记录 5.4.6.2。设置后执行并记录 ``ip link show dev <pf>`` ，读回的 MTU 与设置值不同则失败。
@@ -528,13 +527,13 @@ class SriovLibrary:
         """
         lab = seam.current()
         nic = self._nic(pf, None)
-        check_ifname(guest_ifname)
+        validate.netdev_name(guest_ifname, "虚拟机中的接口名")
         lab.spec.vm(vm)
         check_vf_index(nic.host, nic.name, vf, nic.num_vfs())
         holder = self._holder(nic, vf)
         if holder:
             raise SriovError(f"{nic.host}:{nic.name} 的 VF {vf} 已直通给 {holder}，不能再给 {vm}")
-        mac = check_mac(mac or self.default_mac(nic.host, nic.name, vf))
+        mac = validate.mac(mac or self.default_mac(nic.host, nic.name, vf), "VF 的 MAC 地址", unicast=True)
         mac_before = nic.link().vf(vf).mac
         kind, port = nic.vf_vnic(vf, mac)
         try:
@@ -584,7 +583,7 @@ class SriovLibrary:
         Example: | 虚拟机网卡链路应为 | vm01 | enp5s0 | down |
         """
         session = seam.current().session(vm)
-        dev = check_ifname(interface)
+        dev = validate.netdev_name(interface)
 
         def show(json: bool) -> CommandResult:
             return session.run(shlex.join(["ip", *(["-j"] if json else []), "link", "show", "dev", dev]), timeout=30)

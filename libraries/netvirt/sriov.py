@@ -15,25 +15,21 @@ same methods and the same semantics. This module imports no backend.
 
 from __future__ import annotations
 
-import re
 import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from netvirt import validate
 from netvirt.labspec import Nic
 
 if TYPE_CHECKING:
     from netvirt.ssh import CommandResult, SshSession
 
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
-PCI_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 ZERO_MAC = "00:00:00:00:00:00"
 VLAN_PROTOCOLS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}  # their ethertypes (TPID)
 PROTOCOL_NAMES = {v: k for k, v in VLAN_PROTOCOLS.items()}
-MTU_RANGE = (68, 9216)
 
 
 class SriovError(ValueError):
@@ -130,21 +126,6 @@ class VfDevice:
 # -- validation ---------------------------------------------------------------------------------
 
 
-def check_ifname(name: str) -> str:
-    if not IFNAME_RE.match(name or ""):
-        raise SriovError(f"接口名 {name!r} 不合法（最长 15 个字符，只允许字母、数字和 _ . -）")
-    return name
-
-
-def check_mac(mac: str) -> str:
-    if not MAC_RE.match(mac or ""):
-        raise SriovError(f"MAC 地址 {mac!r} 不合法（应为 00:11:22:33:44:55 这样的形式）")
-    mac = mac.lower()
-    if int(mac[:2], 16) & 1:
-        raise SriovError(f"MAC 地址 {mac} 是组播地址，不能作为 VF 的地址")
-    return mac
-
-
 def check_vf_index(host: str, pf: str, vf: int, num_vfs: int) -> int:
     if isinstance(vf, bool) or not isinstance(vf, int) or vf < 0:
         raise SriovError(f"VF 索引 {vf!r} 不合法（应为非负整数）")
@@ -152,12 +133,6 @@ def check_vf_index(host: str, pf: str, vf: int, num_vfs: int) -> int:
         have = f"只有 {num_vfs} 个 VF（0..{num_vfs - 1}）" if num_vfs else "还没有 VF（先设置VF数量）"
         raise SriovError(f"VF {vf} 不存在：{host}:{pf} {have}")
     return vf
-
-
-def check_mtu(mtu: int) -> int:
-    if not MTU_RANGE[0] <= mtu <= MTU_RANGE[1]:
-        raise SriovError(f"MTU {mtu} 超出范围 {MTU_RANGE[0]}..{MTU_RANGE[1]}")
-    return mtu
 
 
 def check_change(nic: Nic, host: str, num_vfs: int, vf: int, change: VfChange, current: VfState) -> VfChange:
@@ -170,13 +145,12 @@ def check_change(nic: Nic, host: str, num_vfs: int, vf: int, change: VfChange, c
     if not change.items():
         raise SriovError(f"没有给出要设置的 VF 参数（可用：{', '.join(f.name for f in fields(VfChange))}）")
     if change.mac is not None:
-        change = replace(change, mac=check_mac(change.mac))
+        change = replace(change, mac=validate.mac(change.mac, "VF 的 MAC 地址", unicast=True))
     if change.touches_vlan:
         vlan = current.vlan if change.vlan is None else change.vlan
         qos = current.qos if change.qos is None else change.qos
         proto = current.vlan_protocol if change.vlan_protocol is None else change.vlan_protocol
-        if isinstance(vlan, bool) or not isinstance(vlan, int) or not 0 <= vlan <= 4094:
-            raise SriovError(f"VLAN {vlan} 超出范围 0..4094（0 表示不加标签；4095 是保留值）")
+        vlan = validate.vlan(vlan, allow_zero=True)
         if not 0 <= qos <= 7:
             raise SriovError(f"qos {qos} 超出范围 0..7（802.1p 优先级）")
         if proto not in VLAN_PROTOCOLS:
@@ -342,7 +316,7 @@ class SriovNic(ABC):
             raise SriovError(f"{host}:{nic.name} 在实验环境描述中不是 SR-IOV 网卡（sriov: false）")
         self.host = host
         self.nic = nic
-        self.name = check_ifname(nic.name)
+        self.name = validate.netdev_name(nic.name, "PF 名")
 
     @property
     @abstractmethod

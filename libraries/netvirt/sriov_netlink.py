@@ -12,11 +12,10 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from netvirt import rtnl
+from netvirt import rtnl, validate
 from netvirt.labspec import Nic
 from netvirt.parsers.net import parse_ethtool_stats, parse_ibdev2netdev
 from netvirt.sriov import (
-    PCI_RE,
     PROTOCOL_NAMES,
     VLAN_PROTOCOLS,
     ZERO_MAC,
@@ -27,7 +26,6 @@ from netvirt.sriov import (
     VfChange,
     VfDevice,
     VfState,
-    check_mtu,
     ip_link_set_command,
     parse_ethtool_driver,
 )
@@ -108,7 +106,7 @@ class NetlinkNic(SriovNic):
         self.relay.request(rtnl.setlink_request(self.name, up=up), f"ip link set dev {self.name} {verb}")
 
     def set_pf_mtu(self, mtu: int) -> None:
-        request = rtnl.setlink_request(self.name, mtu=check_mtu(mtu))
+        request = rtnl.setlink_request(self.name, mtu=validate.mtu(mtu, validate.NIC_PORT_MTU))
         self.relay.request(request, f"ip link set dev {self.name} mtu {mtu}")
 
     def ip_link_show(self, structured: bool = False) -> CommandResult:
@@ -160,7 +158,7 @@ class NetlinkNic(SriovNic):
             timeout=30,
         )
         lines = result.stdout.split()
-        if not result.ok or not lines or not PCI_RE.match(lines[0]):
+        if not result.ok or not lines or not validate.PCI.fullmatch(lines[0]):
             raise SriovError(f"{self.host}:{self.name} 没有 VF {vf}（{self._sysfs(f'virtfn{vf}')} 不存在）")
         netdev = lines[1] if len(lines) > 1 else None
         state = lines[2] if len(lines) > 2 else "down"

@@ -13,6 +13,7 @@ from netvirt import seam
 from netvirt.perf import frames
 from netvirt.perf.generators import Endpoint
 from netvirt.perf.topology import Scenario, Topology
+from netvirt.validate import InvalidValue
 from PerfLibrary import PerfLibrary
 
 
@@ -160,6 +161,6 @@ def test_a_busy_generator_host_is_named_in_a_warning(params, monkeypatch):
 def test_keywords_without_a_path_say_what_to_call_first(params):
     with pytest.raises(RuntimeError, match="先调用 准备转发性能拓扑"):
         PerfLibrary().search(64)
-    with pytest.raises(frames.PerfInputError, match="mtu 20000 超出范围"):
+    with pytest.raises(InvalidValue, match="mtu 20000 超出范围 68..9702"):
         PerfLibrary().prepare(Scenario.p2p, mtu=20000)
     PerfLibrary().teardown()  # nothing built: nothing to do

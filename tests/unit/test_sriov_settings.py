@@ -23,6 +23,7 @@ from netvirt.sriov import (
     parse_ethtool_driver,
     restoring_change,
 )
+from netvirt.validate import InvalidValue
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NIC = Nic("enP5p1s0", "0005:01:00.0", "hosta:enP5p1s0", sriov=True, max_vfs=8, speed_mbps=56000)
@@ -47,7 +48,7 @@ def test_vf_index_beyond_the_count(vf, num_vfs, message):
 
 @pytest.mark.parametrize("vlan", [4095, 5000, -1])
 def test_vlan_out_of_range(vlan):
-    with pytest.raises(SriovError, match=f"VLAN {vlan} 超出范围 0..4094"):
+    with pytest.raises(InvalidValue, match=f"VLAN {vlan} 超出范围 0..4094"):
         check(vlan=vlan)
 
 
@@ -80,9 +81,9 @@ def test_min_rate_is_checked_against_the_max_already_set():
 
 
 def test_mac():
-    with pytest.raises(SriovError, match="不合法"):
+    with pytest.raises(InvalidValue, match="VF 的 MAC 地址 '00:11:22:33:44' 不合法"):
         check(mac="00:11:22:33:44")
-    with pytest.raises(SriovError, match="组播地址"):
+    with pytest.raises(InvalidValue, match="VF 的 MAC 地址 01:00:5e:00:00:01 是组播地址"):
         check(mac="01:00:5e:00:00:01")
     assert check(mac="AA:BB:CC:00:11:22").mac == "aa:bb:cc:00:11:22"
 
