@@ -46,16 +46,36 @@ FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class OVSLibrary:
-    """Robot keywords for Open vSwitch on the lab's hypervisor, on OVSDB transactions (ovsdbapp).
+    """Hypervisor（Host B）上 Open vSwitch 的关键字：全局配置、网桥、端口与接口、VLAN、限速、流表、MTU、队列、
+    PMD 与 NUMA、版本。
 
-    = Evidence =
-    Each configuration keyword logs the ovs-vsctl command a QA engineer would have typed for
-    it and, after the change, ``ovs-vsctl show`` from the hypervisor. ovs-appctl/ovs-ofctl
-    are used only where OVSDB has nothing (dpif/show, flows, version).
+    对应记录“测试前准备 / 启动并配置OVS”以及 5.4.1（OVS-DPDK、NUMA 感知）、5.4.2.2、5.4.4（多队列）、5.4.6.1（MTU
+    ）、5.4.7.1（VLAN 透传）、5.4.8.1（限速）和“Troubleshooting”中的 OVS 重启。
 
-    = Bad input =
-    Unknown bridges or ports, names with shell metacharacters, and interfaces that
-    ovs-vswitchd cannot open fail with a message naming them; OVSDB is left as it was.
+    = 怎样改配置 =
+    配置类关键字不调用 ovs-vsctl，而是经 OVSDB 事务（ovsdbapp）修改，再等 ovs-vswitchd 应用（ ``cur_cfg`` 追上
+    ``next_cfg`` ）。修改前先确认 ovs-vswitchd 在运行（ ``ovs-appctl version`` 有应答），否则失败且不改 OVSDB。
+    新加的端口或接口 ovs-vswitchd 打不开（ ``ofport`` 为 -1 或 ``error`` 列非空）时，这次修改被撤销，
+    关键字失败并写出 ``error`` 。ovs-appctl、ovs-ofctl 只用于 OVSDB 里没有的东西（dpif/show、pmd-rxq-show、流表、
+    版本）。
+
+    = 证据 =
+    每个配置类关键字在日志中记下 QA 工程师会为它敲的等价 ovs-vsctl 命令，修改后再执行并记录 Hypervisor 上的
+    ``ovs-vsctl show`` 。
+
+    = 错误输入 =
+    不存在的网桥或端口、含 shell 元字符的名字、超出范围的 VLAN 或 MTU、超过端口速率的限速、含不允许字符的流表：
+    关键字失败并写明出错的名字或值，OVSDB 保持原样。
+
+    = 内嵌实验环境与真实实验环境 =
+    - 真实实验环境：OVSDB 经 Hypervisor 的 SSH 会话转发到它的 unix 套接字（实验环境描述中的 ``ovsdb_over_ssh`` ），
+      或直接连 tcp:/ssl:；ovs-appctl 等命令经 SSH 在 Hypervisor 上执行（带 ``OVS_RUNDIR`` ）；
+      `重启ovs-vswitchd` 用 ``ovs-ctl --no-ovsdb-server restart`` 。支持记录中的 OVS 2.8.4 及更新版本：
+      新版本有的列或选项（ ``dpdk_version`` 、 ``status:n_rxq`` 、 ``ovs-ofctl --names`` 等）没有时，
+      关键字改用旧版本的来源，并在日志中说明。
+    - 内嵌实验环境：本机上真实运行 ovsdb-server 和带 DPDK 的 ovs-vswitchd（在 Hypervisor 的网络命名空间里），
+      关键字与真实实验环境完全相同；只有记录中的物理网卡是模拟的，DPDK 以 vdev（virtio-user，接到模拟网卡的
+      eswitch）使用它，见 `添加DPDK物理端口`。
     """
 
     def __init__(self):
@@ -92,7 +112,7 @@ class OVSLibrary:
 
     @keyword("断开OVSDB")
     def disconnect(self) -> None:
-        """Close the OVSDB connection (done by the suite teardown).
+        """关闭到 OVSDB 的连接（由用例集终程调用）；下一个 OVS 关键字会重新连接。
 
         Example: | 断开OVSDB |
         """
@@ -103,7 +123,11 @@ class OVSLibrary:
 
     @keyword("设置OVS全局配置")
     def set_other_config(self, **values: str) -> None:
-        """Set ``Open_vSwitch . other_config`` keys, e.g. dpdk-init, pmd-cpu-mask, dpdk-socket-mem.
+        """设置 ``Open_vSwitch`` 表 ``other_config`` 列中的键，如 dpdk-init、pmd-cpu-mask、dpdk-socket-mem。
+
+        对应记录“启动并配置OVS”中的 ``ovs-vsctl set Open_vSwitch . other_config:dpdk-init=true`` 等。
+        参数以 ``键=值`` 给出，可以一次给多个。ovs-vswitchd 没有运行时失败，不改 OVSDB。要在用例后复原，
+        先用 `记下OVS全局配置`。
 
         Example: | 设置OVS全局配置 | dpdk-init=true | pmd-cpu-mask=0x2 |
         """
@@ -111,7 +135,7 @@ class OVSLibrary:
 
     @keyword("删除OVS全局配置")
     def remove_other_config(self, *keys: str) -> None:
-        """Remove ``other_config`` keys of the Open_vSwitch table.
+        """删除 ``Open_vSwitch`` 表 ``other_config`` 列中的键 ``keys`` 。
 
         Example: | 删除OVS全局配置 | dpdk-socket-mem |
         """
@@ -119,7 +143,7 @@ class OVSLibrary:
 
     @keyword("获取OVS全局配置")
     def get_other_config(self) -> dict:
-        """Return and log ``other_config`` as ``ovs-vsctl list Open_vSwitch | grep other_config`` shows it.
+        """返回 ``other_config`` （字典），并按 ``ovs-vsctl list Open_vSwitch | grep other_config`` 的样子记入日志。
 
         Example: | ${cfg}= | 获取OVS全局配置 |
         """
@@ -130,7 +154,7 @@ class OVSLibrary:
 
     @keyword("记下OVS全局配置")
     def remember_other_config(self) -> dict:
-        """Remember ``Open_vSwitch . other_config`` as it is now, for `恢复OVS全局配置`; return it.
+        """记下此刻的 ``Open_vSwitch`` 表 ``other_config`` ，供 `恢复OVS全局配置` 使用；返回它（字典）。
 
         Example: | 记下OVS全局配置 |
         """
@@ -139,8 +163,10 @@ class OVSLibrary:
 
     @keyword("恢复OVS全局配置")
     def restore_other_config(self) -> None:
-        """Put ``Open_vSwitch . other_config`` back to what `记下OVS全局配置` remembered: keys added since are
-        removed, keys changed or removed since are set back. Nothing remembered: nothing to do.
+        """把 ``Open_vSwitch`` 表 ``other_config`` 恢复成 `记下OVS全局配置` 记下的样子：之后新增的键删除，
+        之后改过或删掉的键设回原值。
+
+        没有记下过就什么也不做。
 
         Example: | 恢复OVS全局配置 |
         """
@@ -158,7 +184,11 @@ class OVSLibrary:
 
     @keyword("添加网桥")
     def add_bridge(self, bridge: str, datapath_type: DatapathType = DatapathType.netdev) -> None:
-        """Add ``bridge`` with ``datapath_type`` (netdev: the userspace datapath of OVS-DPDK).
+        """添加网桥 ``bridge`` ，数据通路类型为 ``datapath_type`` （默认 netdev，即 OVS-DPDK 的用户态数据通路；
+        也可为 system）。
+
+        对应记录中的 ``ovs-vsctl add-br ovsbr0 -- set bridge ovsbr0 datapath_type=netdev`` 。
+        网桥已存在或 ovs-vswitchd 无法创建它时失败。
 
         Example: | 添加网桥 | ovsbr0 | datapath_type=netdev |
         """
@@ -166,7 +196,9 @@ class OVSLibrary:
 
     @keyword("删除网桥")
     def delete_bridge(self, bridge: str, missing_ok: bool = False) -> None:
-        """Delete ``bridge`` and its ports; with ``missing_ok`` a bridge that does not exist is no error.
+        """删除网桥 ``bridge`` 及其全部端口。
+
+        ``missing_ok`` 为真时，网桥不存在也不算错误（用于清理）；否则不存在的网桥使关键字失败。
 
         Example: | 删除网桥 | ovsbr1 | missing_ok=True |
         """
@@ -176,9 +208,13 @@ class OVSLibrary:
 
     @keyword("添加端口")
     def add_port(self, bridge: str, port: str, type: PortType = PortType.system, **options: str) -> None:
-        """Add ``port`` to ``bridge`` with interface ``type`` and interface ``options``.
+        """把端口 ``port`` 加到网桥 ``bridge`` ，接口类型为 ``type`` （system、internal、dpdk、dpdkvhostuser、
+        dpdkvhostuserclient 等）， ``键=值`` 形式的其余参数写入接口的 ``options`` 列。
 
-        Fails, and leaves OVSDB as it was, if ovs-vswitchd cannot open the interface.
+        对应记录中的
+        ``ovs-vsctl add-port ovsbr0 dpdkvhostuser0 -- set Interface dpdkvhostuser0 type=dpdkvhostuser`` 。检查：
+        端口已存在时失败；system、internal 端口的名字须是合法的内核网络设备名（最多 15 个字符）；
+        ovs-vswitchd 打不开该接口时，添加被撤销，关键字失败并写出接口的 ``error`` 。
 
         Example: | 添加端口 | ovsbr0 | dpdkvhostuser0 | type=dpdkvhostuser | n_rxq=2 |
         """
@@ -186,9 +222,13 @@ class OVSLibrary:
 
     @keyword("添加DPDK物理端口")
     def add_dpdk_port(self, bridge: str, port: str, pci: str, **options: str) -> None:
-        """Add the hypervisor NIC at ``pci`` to ``bridge`` as a ``type=dpdk`` port named ``port``.
+        """把 Hypervisor 上 PCI 地址为 ``pci`` 的网卡作为 ``type=dpdk`` 的端口 ``port`` 加到网桥 ``bridge`` ，
+        其余 ``键=值`` 参数写入 ``options`` 。
 
-        The lab says what ``dpdk-devargs`` means for that PCI address.
+        对应记录 5.4.2.2、5.4.6.1 中“以 dpdk 方式添加到 ovsbr0”。 ``dpdk-devargs`` 由实验环境决定：
+        真实实验环境是网卡的 PCI 地址（或实验环境参数 ``dpdk_devargs`` 为它给出的值）；内嵌实验环境的网卡是模拟的，
+        DPDK 以 vdev（virtio-user）接到模拟网卡的 eswitch。网卡在实验环境描述中的速率被记下，
+        供限速关键字在 OVS 不报告 ``link_speed`` 时检查限速值。ovs-vswitchd 打不开该网卡时，添加被撤销，关键字失败。
 
         Example: | 添加DPDK物理端口 | ovsbr0 | dpdkp1 | 0005:01:00.0 | n_rxq=2 |
         """
@@ -200,10 +240,12 @@ class OVSLibrary:
 
     @keyword("添加vhost-user客户端端口")
     def add_vhostuser_client_port(self, bridge: str, port: str, socket: str, **options: str) -> None:
-        """Add a ``dpdkvhostuserclient`` port that connects to the socket a VM listens on (QEMU in server mode).
+        """添加 ``dpdkvhostuserclient`` 端口 ``port`` ：OVS 作为客户端连接虚拟机（QEMU 作为 server）监听的套接字。
 
-        ``socket`` is the socket's name in the hypervisor's vhost socket directory; OVS reconnects to it
-        by itself after ovs-vswitchd restarts (unlike dpdkvhostuser, where QEMU is the client).
+        ``socket`` 是该套接字在 Hypervisor 的 vhost 套接字目录中的文件名（不含路径），
+        写入 ``options:vhost-server-path`` 。ovs-vswitchd 重启后 OVS 会自己重新连接（dpdkvhostuser 端口则是 QEMU 作
+        客户端，重启后断开），见记录“Troubleshooting / OVS异常重启导致vhostuser不通”。
+        其余 ``键=值`` 参数写入 ``options`` 。
 
         Example: | 添加vhost-user客户端端口 | ovsbr2 | vhuclient0 | vhuclient0.sock |
         """
@@ -214,7 +256,9 @@ class OVSLibrary:
 
     @keyword("删除端口")
     def delete_port(self, port: str, missing_ok: bool = False) -> None:
-        """Delete ``port`` from its bridge; with ``missing_ok`` a port that does not exist is no error.
+        """把端口 ``port`` 从它所在的网桥删除（ ``ovs-vsctl del-port`` ）。
+
+        ``missing_ok`` 为真时，端口不存在也不算错误；否则不存在的端口使关键字失败。
 
         Example: | 删除端口 | dpdkp1 | missing_ok=True |
         """
@@ -224,7 +268,10 @@ class OVSLibrary:
 
     @keyword("设置接口选项")
     def set_interface_options(self, interface: str, **options: str) -> None:
-        """Set ``options`` of ``interface`` (n_rxq, n_rxq_desc, vhost-server-path ...).
+        """设置接口 ``interface`` 的 ``options`` 列（n_rxq、n_rxq_desc、vhost-server-path 等），
+        参数以 ``键=值`` 给出。
+
+        对应记录“启动并配置OVS”和 5.4.4 中的 ``ovs-vsctl set Interface dpdkvhostuser0 options:n_rxq=2`` 。
 
         Example: | 设置接口选项 | dpdkvhostuser0 | n_rxq=2 |
         """
@@ -232,11 +279,12 @@ class OVSLibrary:
 
     @keyword("设置接口MTU请求")
     def set_mtu_request(self, interface: str, mtu: Mtu) -> None:
-        """Set ``mtu_request`` of ``interface`` (68..9702 on a DPDK port, OVS-DPDK's limit; 68..65535 on a
-        kernel one) and check what it did: OVS reports that ``mtu``,
-        the interface has no ``error``, and its link, if it was up, is up again. Otherwise fails within
-        seconds naming the port and what ovs-vswitchd logged about it meanwhile (e.g. ``unsupported MTU``,
-        ``Frame size (9018) > device max frame size (1518)``).
+        """设置接口 ``interface`` 的 ``mtu_request`` 并检查结果，对应记录 5.4.6.1。
+
+        ``mtu`` 的范围：DPDK 端口 68..9702（OVS-DPDK 的上限），内核端口 68..65535。设置后检查：
+        OVS 报告的 ``mtu`` 等于设置值、接口的 ``error`` 为空、原来 up 的链路重新 up。否则在几秒内失败，
+        消息写明端口以及这段时间 ovs-vswitchd 日志中与它有关的告警或错误（如 ``unsupported MTU`` 、
+        ``Frame size (9018) > device max frame size (1518)`` ）。
 
         Example: | 设置接口MTU请求 | dpdkvhostuser0 | 4000 |
         """
@@ -267,7 +315,8 @@ class OVSLibrary:
 
     @keyword("设置接口端口号请求")
     def set_ofport_request(self, interface: str, ofport: int) -> None:
-        """Set ``ofport_request`` of ``interface`` (the record's flow variant of 5.4.8.1).
+        """设置接口 ``interface`` 的 ``ofport_request`` （OpenFlow 端口号，1..65279），用于记录 5.4.8.1 中按端口号写
+        流表的做法。
 
         Example: | 设置接口端口号请求 | dpdkvhostuser0 | 2 |
         """
@@ -284,9 +333,12 @@ class OVSLibrary:
         cvlans: list[VlanOrZero] = None,
         qinq_ethtype: str | None = None,
     ) -> None:
-        """Set the VLAN mode of ``port``: access, trunk, native-tagged, native-untagged or dot1q-tunnel.
+        """设置端口 ``port`` 的 VLAN： ``mode`` 为 access、trunk、native-tagged、native-untagged 或 dot1q-tunnel。
 
-        VLAN IDs must be 1..4094 (``cvlans`` may hold 0 for untagged frames, as in the record).
+        参数： ``tag`` 为端口的 VLAN（1..4094；access、native-*、dot1q-tunnel 需要）； ``trunks`` 为允许的 VLAN 列表
+        （1..4094）； ``cvlans`` 为 dot1q-tunnel 允许的内层 VLAN（可含 0，表示不带标签的帧，与记录一致）；
+        ``qinq_ethtype`` 为 802.1q 或 802.1ad。
+        对应记录 5.4.7.1 中的 ``ovs-vsctl set port ... vlan_mode=dot1q-tunnel tag=100 cvlans=0,10`` 。
 
         Example: | 设置端口VLAN | dpdkvhostuser0 | dot1q-tunnel | tag=100 | cvlans=[0, 10] | qinq_ethtype=802.1q |
         """
@@ -294,7 +346,7 @@ class OVSLibrary:
 
     @keyword("清除端口VLAN")
     def clear_port_vlan(self, port: str) -> None:
-        """Remove the VLAN settings of ``port`` (vlan_mode, tag, trunks, cvlans, qinq-ethtype).
+        """清除端口 ``port`` 的 VLAN 设置（vlan_mode、tag、trunks、cvlans、qinq-ethtype）。
 
         Example: | 清除端口VLAN | dpdkvhostuser0 |
         """
@@ -302,7 +354,11 @@ class OVSLibrary:
 
     @keyword("设置端口出口限速")
     def set_egress_policer(self, port: str, cir: int, cbs: int) -> None:
-        """Limit what leaves ``port`` with an egress-policer QoS: ``cir`` bytes/s, ``cbs`` bytes.
+        """用 egress-policer 类型的 QoS 限制从端口 ``port`` 发出的流量： ``cir`` 单位字节/秒， ``cbs`` 单位字节。
+
+        对应记录 5.4.8.1 中“限制 dpdkp1 的出口速率为 5G bps，cir 的单位为 Bps”。检查：两个值须为正整数；
+        限速高于端口速率（OVSDB 的 ``link_speed`` ，没有时取实验环境描述中网卡的速率）时失败，因为这样的限速不起作
+        用。
 
         Example: | 设置端口出口限速 | dpdkp1 | 625000000 | 2048 |
         """
@@ -310,7 +366,7 @@ class OVSLibrary:
 
     @keyword("清除端口出口限速")
     def clear_egress_policer(self, port: str) -> None:
-        """Remove the QoS of ``port`` (and the QoS row).
+        """去掉端口 ``port`` 的 QoS（并删除 QoS 记录）。
 
         Example: | 清除端口出口限速 | dpdkp1 |
         """
@@ -318,7 +374,11 @@ class OVSLibrary:
 
     @keyword("设置接口入口限速")
     def set_ingress_policing(self, interface: str, rate: int, burst: int = 0) -> None:
-        """Police what enters ``interface``: ``rate`` and ``burst`` in kbit/s (0 turns it off).
+        """限制进入接口 ``interface`` 的流量： ``rate`` 和 ``burst`` 单位 kbit/s（ ``ingress_policing_rate`` /
+        ``ingress_policing_burst`` ；rate 为 0 即取消）。
+
+        对应记录 5.4.8.1 中“限制入口速率 5G bps，ingress_policing_rate 单位为 k bps”。检查：两个值须为非负整数；
+        限速高于端口速率（同 `设置端口出口限速` ）时失败。
 
         Example: | 设置接口入口限速 | dpdkp1 | 5000000 | 500000 |
         """
@@ -326,11 +386,12 @@ class OVSLibrary:
 
     @keyword("策略器参数")
     def policer_parameters(self, rate_bps: int, udp_payload: int = 1400) -> dict:
-        """Turn a rate in bit/s into OVS policer settings and the UDP goodput iperf3 should then report.
+        """把以 bit/s 给出的速率 ``rate_bps`` 换算成 OVS 限速参数，以及限速后 iperf3 应报告的 UDP 有效吞吐。
 
-        Returns ``cir`` (bytes/s) and ``cbs`` (bytes) for egress-policer, ``ingress_kbps`` and
-        ``burst_kbps`` for ingress policing, and ``udp_goodput_bps``: policers count whole Ethernet
-        frames (14 header bytes + IP + UDP + payload) while iperf3 counts payload only.
+        返回： ``cir`` （字节/秒）和 ``cbs`` （字节）用于 egress-policer； ``ingress_kbps`` 和 ``burst_kbps`` 用于入
+        口限速； ``udp_goodput_bps`` ：限速器按整个以太网帧计数（14 字节帧头 + IP + UDP + 载荷），而 iperf3 只计载
+        荷。桶深取 50 ms 的流量（至少一帧）。 ``udp_payload`` 为 UDP 载荷字节数（18..8972，默认 1400）。
+        ``rate_bps`` 须为正。参数表记入日志。
 
         Example: | ${p}= | 策略器参数 | 50000000 |
         """
@@ -352,9 +413,11 @@ class OVSLibrary:
 
     @keyword("路径带宽应足以检验限速")
     def path_must_exceed_rate(self, *measurements: dict, rate_bps: int, factor: float = 1.5) -> None:
-        """Skip the test unless every unlimited ``测量吞吐量`` result reached ``factor`` × ``rate_bps``.
+        """除非每个不限速时的 `测量吞吐量` 结果（ ``measurements`` ）都达到 ``factor`` × ``rate_bps`` ，
+        否则让用例 SKIP。
 
-        A limit the path cannot even carry proves nothing about the policer.
+        路径本身连这个速率都承载不了，限速是否生效就无从判断：这时用例以 SKIP 结束并写明测得的速率，
+        而不是 PASS 或 FAIL。 ``rate_bps`` 须以 ``rate_bps=`` 给出； ``factor`` 默认 1.5。
 
         Example: | 路径带宽应足以检验限速 | ${base_in} | ${base_out} | rate_bps=${rate} |
         """
@@ -367,7 +430,9 @@ class OVSLibrary:
 
     @keyword("流表应已命中")
     def flow_should_have_packets(self, flows: list, match: str) -> None:
-        """Fail unless a flow whose match contains ``match`` counted packets (from 查看流表).
+        """检查 ``flows`` （`查看流表` 的结果）中匹配条件含 ``match`` 的流命中过报文（ ``n_packets`` 大于 0）。
+
+        没有这样的流时失败并列出现有的流；有但都没有命中时也失败。
 
         Example: | 流表应已命中 | ${flows} | in_port=dpdkvhostuser0 |
         """
@@ -384,7 +449,10 @@ class OVSLibrary:
 
     @keyword("添加流表")
     def add_flow(self, bridge: str, flow: str) -> None:
-        """Add an OpenFlow rule with ``ovs-ofctl add-flow`` on the hypervisor.
+        """在 Hypervisor 上用 ``ovs-ofctl add-flow`` 给网桥 ``bridge`` 添加一条 OpenFlow 流。
+
+        对应记录 5.4.8.1 的流表写法。网桥不存在时失败； ``flow`` 只能含流表语法中的字符（字母、数字和
+        ``_.:,=/ ()-`` ），否则失败。命令及其输出记入日志。
 
         Example: | 添加流表 | ovsbr0 | in_port=2,actions=output:3 |
         """
@@ -393,7 +461,9 @@ class OVSLibrary:
 
     @keyword("删除流表")
     def delete_flows(self, bridge: str, match: str | None = None) -> None:
-        """Delete the flows of ``bridge`` matching ``match`` (all flows if none is given).
+        """删除网桥 ``bridge`` 上匹配 ``match`` 的流（ ``ovs-ofctl del-flows`` ；不给 ``match`` 则删除全部流）。
+
+        注意：删除全部流后端口之间不再转发，需要时用 `恢复默认流表` 。
 
         Example: | 删除流表 | ovsbr0 |
         """
@@ -403,7 +473,10 @@ class OVSLibrary:
 
     @keyword("恢复默认流表")
     def restore_normal_flow(self, bridge: str) -> None:
-        """Delete every flow of ``bridge`` and put back the NORMAL flow (without it no port forwards).
+        """删除网桥 ``bridge`` 的全部流，再加回默认的 NORMAL 流（ ``priority=0,actions=NORMAL`` ；没有它端口都不通
+        ）。
+
+        对应记录中“清除 flow 后加回默认 flow，否则端口都不通”。
 
         Example: | 恢复默认流表 | ovsbr0 |
         """
@@ -412,11 +485,10 @@ class OVSLibrary:
 
     @keyword("查看流表")
     def dump_flows(self, bridge: str) -> list:
-        """Run and log ``ovs-ofctl dump-flows``; return the flows (match, actions, n_packets ...).
+        """执行并记录 ``ovs-ofctl dump-flows`` ，返回网桥 ``bridge`` 的流（match、actions、n_packets 等）。
 
-        With ``--names`` (ports by name, as the record shows them); an ovs-ofctl without it (OVS before
-        2.8) is run without, and ``in_port`` numbers are given their names from OVSDB's ``ofport``, as
-        the log says.
+        带 ``--names`` 执行（端口以名字显示，与记录一致）；ovs-ofctl 不支持 ``--names`` （OVS 2.8 之前）时不带它执
+        行，并按 OVSDB 的 ``ofport`` 把 ``in_port`` 的端口号换成名字，日志中会说明。
 
         Example: | ${flows}= | 查看流表 | ovsbr0 |
         """
@@ -448,7 +520,7 @@ class OVSLibrary:
 
     @keyword("获取OVSDB配置快照")
     def snapshot(self) -> dict:
-        """Return the OVSDB configuration (bridges, ports, interfaces, QoS; no counters) to compare later.
+        """返回 OVSDB 的配置（网桥、端口、接口、QoS；不含计数器），用于之后比较配置是否改变。
 
         Example: | ${before}= | 获取OVSDB配置快照 |
         """
@@ -456,7 +528,10 @@ class OVSLibrary:
 
     @keyword("获取接口状态")
     def interface_state(self, interface: str) -> dict:
-        """Return ``interface``'s OVSDB state: type, options, ofport, error, mtu, link_state, statistics.
+        """返回接口 ``interface`` 在 OVSDB 中的状态：type、options、ofport、error、mtu、link_state、
+        statistics 等（字典）。
+
+        接口不存在时失败。
 
         Example: | ${iface}= | 获取接口状态 | dpdkvhostuser0 |
         """
@@ -464,7 +539,7 @@ class OVSLibrary:
 
     @keyword("接口链路状态应为")
     def link_state_should_be(self, interface: str, expected: str) -> None:
-        """Fail unless OVSDB reports ``link_state`` ``expected`` (up/down) for ``interface``.
+        """检查 OVSDB 报告的接口 ``interface`` 的 ``link_state`` 为 ``expected`` （up 或 down），否则失败。
 
         Example: | 接口链路状态应为 | dpdkvhostuser0 | up |
         """
@@ -475,7 +550,10 @@ class OVSLibrary:
 
     @keyword("获取vswitchd崩溃记录")
     def vswitchd_crashes(self) -> list:
-        """Return the crashes the ovs-vswitchd monitor logged (``N crashes: pid P died, killed (...)``) and log them.
+        """返回 ovs-vswitchd 的监控进程在日志中记下的崩溃（ ``N crashes: pid P died, killed (...)`` ），
+        并以表格（时间、pid、原因）记入日志。
+
+        读的是 ovs-vswitchd 日志的最后 4 MB。对应记录“待解决问题 / VM同时添加sriov和vhost-user导致OVS崩溃重启”。
 
         Example: | ${crashes}= | 获取vswitchd崩溃记录 |
         """
@@ -491,7 +569,9 @@ class OVSLibrary:
 
     @keyword("获取vswitchd进程号")
     def vswitchd_pid(self) -> int:
-        """Return the pid of ovs-vswitchd on the hypervisor (from its pidfile in OVS_RUNDIR).
+        """返回 Hypervisor 上 ovs-vswitchd 的进程号（读 OVS_RUNDIR 中的 pidfile），并记录 ``ovs-appctl version`` 。
+
+        ovs-vswitchd 没有应答时失败。可用来确认进程是否重启过。
 
         Example: | ${pid}= | 获取vswitchd进程号 |
         """
@@ -502,10 +582,12 @@ class OVSLibrary:
 
     @keyword("重启ovs-vswitchd")
     def restart_vswitchd(self) -> None:
-        """Restart ovs-vswitchd on the hypervisor (as ovs-ctl restart would) and wait until it answers.
+        """在 Hypervisor 上重启 ovs-vswitchd（同 ovs-ctl restart，ovsdb-server 和数据库保留），
+        然后重新连接并记录 ``ovs-vsctl show`` 。
 
-        vhost-user server ports (dpdkvhostuser) lose their guests' connection over a restart; client
-        ports (dpdkvhostuserclient) are reconnected by OVS (the record's troubleshooting note).
+        重启后 vhost-user server 端口（dpdkvhostuser）上的虚拟机连接断开，需要重启虚拟机；
+        client 端口（dpdkvhostuserclient）由 OVS 自己重连（记录“Troubleshooting / OVS异常重启导致vhostuser不通”）。
+        真实实验环境用 ``ovs-ctl --no-ovsdb-server restart`` ；内嵌实验环境停止并重新启动本机的 ovs-vswitchd 进程。
 
         Example: | 重启ovs-vswitchd |
         """
@@ -515,7 +597,7 @@ class OVSLibrary:
 
     @keyword("显示OVS配置")
     def show_ovs(self) -> str:
-        """Run and log ``ovs-vsctl show`` on the hypervisor; return its output.
+        """在 Hypervisor 上执行并记录 ``ovs-vsctl show`` ，返回其输出。
 
         Example: | ${show}= | 显示OVS配置 |
         """
@@ -525,7 +607,8 @@ class OVSLibrary:
 
     @keyword("获取数据通路信息")
     def dpif_show(self) -> dict:
-        """Run and log ``ovs-appctl dpif/show``; return its ports by name (type, ofport, configured queues, mtu).
+        """执行并记录 ``ovs-appctl dpif/show`` ，返回按端口名索引的端口信息（type、ofport、config 中的队列数、mtu
+        等）。
 
         Example: | ${ports}= | 获取数据通路信息 |
         | Should Be Equal As Integers | ${ports}[dpdkvhostuser0][config][configured_rx_queues] | 2 |
@@ -541,11 +624,11 @@ class OVSLibrary:
 
     @keyword("端口接收队列数应为")
     def rx_queues_should_be(self, port: str, expected: int) -> None:
-        """Fail unless OVS reports ``expected`` rx queues configured on ``port``.
+        """检查 OVS 报告的端口 ``port`` 配置的接收队列数为 ``expected`` ，对应记录 5.4.4（vNIC 多队列）。
 
-        Read from the Interface ``status`` column (``n_rxq``/``n_txq``, OVS 3.3 on) where OVS reports
-        them, else from ``dpif/show`` (``configured_rx_queues``, what older OVS such as the record's 2.8.4
-        prints there); the log says which source was read.
+        OVS 在接口的 ``status`` 列中报告 ``n_rxq`` / ``n_txq`` （OVS 3.3 起）时读它，
+        否则读 ``dpif/show`` 的 ``configured_rx_queues`` （记录中的 OVS 2.8.4 等旧版本在那里显示）；
+        日志中的表格写明读的是哪个来源。读不到或不相等时失败。
 
         Example: | 端口接收队列数应为 | dpdkvhostuser0 | 2 |
         """
@@ -570,7 +653,9 @@ class OVSLibrary:
 
     @keyword("获取PMD队列分布")
     def pmd_rxq_show(self) -> list:
-        """Run and log ``ovs-appctl dpif-netdev/pmd-rxq-show``; return the PMD threads with their rx queues.
+        """执行并记录 ``ovs-appctl dpif-netdev/pmd-rxq-show`` ，返回各 PMD 线程及其轮询的接收队列。
+
+        日志中另有表格：PMD core、NUMA、端口、队列、状态（OVS 2.12 之前不显示队列状态，所列队列都在被轮询）。
 
         Example: | ${pmds}= | 获取PMD队列分布 |
         """
@@ -595,16 +680,18 @@ class OVSLibrary:
 
     @keyword("PMD应与所轮询端口在同一NUMA节点")
     def pmd_numa_should_match(self) -> str:
-        """Judge NUMA locality on the hypervisor; return a summary for the test message.
+        """判定 Hypervisor 上的 NUMA 亲和性（记录 5.4.1.2 “OVS支持numa感知”），返回一句结论供用例消息使用。
 
-        Every rx queue in ``pmd-rxq-show`` must be polled by a PMD on its port's NUMA node: a DPDK NIC's
-        node from ``/sys/bus/pci/devices/<pci>/numa_node`` (-1: no NUMA information) or OVS's
-        ``status:numa_id``; a vhost-user port's node (where the guest's memory is) from ``status:numa``
-        or, on OVS 2.8, from the ``vHost Device ... numa node N`` line of ovs-vswitchd's log. Every dpdk
-        and vhost-user port must be polled; PMDs must be on nodes the host has
-        (``/sys/devices/system/node/online``), and ``dpdk-socket-mem``, when set, must give memory to
-        every node in use. Fails naming the port, its node and the PMD's node; skips when a port's node
-        cannot be known on a host with several nodes. A one-node host is said so in the summary.
+        检查：
+        - ``pmd-rxq-show`` 中每个接收队列都由与其端口同一 NUMA 节点上的 PMD 轮询。
+          DPDK 网卡的节点取自 ``/sys/bus/pci/devices/<pci>/numa_node`` （-1 表示没有 NUMA 信息）
+          或 OVS 的 ``status:numa_id`` ；vhost-user 端口的节点（虚拟机内存所在的节点）取自 ``status:numa`` ，
+          OVS 2.8 上取自 ovs-vswitchd 日志中的 ``vHost Device ... numa node N`` 行。
+        - 每个 dpdk 和 vhost-user 端口都有 PMD 轮询；PMD 所在节点是主机现有的节点（
+          ``/sys/devices/system/node/online`` ）；设置了 ``dpdk-socket-mem`` 时，每个用到的节点都分到了内存。
+
+        结果以表格记入日志。不满足时失败并写明端口、它的节点和 PMD 的节点；主机有多个节点而某端口的节点无从得知时
+        SKIP；只有一个节点的主机在结论中说明。
 
         Example: | ${summary}= | PMD应与所轮询端口在同一NUMA节点 |
         """
@@ -660,7 +747,7 @@ class OVSLibrary:
 
     @keyword("PMD轮询的队列")
     def polled_queues(self, pmds: list) -> list:
-        """Return ``port:queue`` for every rx queue in ``pmds`` (from 获取PMD队列分布).
+        """返回 ``pmds`` （`获取PMD队列分布` 的结果）中每个接收队列的 ``端口:队列号`` 。
 
         Example: | ${queues}= | PMD轮询的队列 | ${pmds} |
         """
@@ -668,15 +755,16 @@ class OVSLibrary:
 
     @keyword("获取OVS版本")
     def ovs_version(self) -> dict:
-        """Return and log the hypervisor's OVS and DPDK versions, each with where it was read.
+        """返回并记录 Hypervisor 上的 OVS 和 DPDK 版本，以及各自的读取来源（记录 5.4.1.1 的版本要求）。
 
-        OVSDB first (``ovs_version``, which ovs-ctl writes; ``dpdk_version``, which ovs-vswitchd writes from
-        OVS 2.10); where a column is absent from the schema (the record's OVS 2.8.4) or empty: the running
-        ovs-vswitchd's ``--version`` (``DPDK x`` on DPDK builds from OVS 2.9), its log (``Using DPDK x``
-        from 2.9, EAL's ``RTE Version`` when ``dpdk-extra`` gives ``-v``), then the ``rte_version.h`` of
-        the DPDK OVS was built with, named by the lab parameter ``dpdk_version_header``. Keys:
-        ``ovs_version``, ``dpdk_version`` (empty when unknown), ``dpdk_initialized``, ``ovs_version_source``,
-        ``dpdk_version_source`` (where read, or what was tried).
+        先读 OVSDB（ovs-ctl 写入的 ``ovs_version`` ；ovs-vswitchd 从 OVS 2.10 起写入的 ``dpdk_version`` ）。
+        数据库模式中没有该列（记录中的 OVS 2.8.4）或为空时，依次读：正在运行的 ovs-vswitchd 的 ``--version`` （OVS
+        2.9 起的 DPDK 版本会打印 ``DPDK x`` ）、它的日志（2.9 起的 ``Using DPDK x`` ， ``dpdk-extra`` 含 ``-v`` 时
+        EAL 的 ``RTE Version`` ），最后是实验环境参数 ``dpdk_version_header`` 指定的、
+        编译 OVS 所用 DPDK 的 ``rte_version.h`` 。
+
+        返回的键： ``ovs_version`` 、 ``dpdk_version`` （读不到时为空）、 ``dpdk_initialized`` 、
+        ``ovs_version_source`` 、 ``dpdk_version_source`` （读自哪里，或尝试过哪些来源）。读不到 OVS 版本时失败。
 
         Example: | ${v}= | 获取OVS版本 |
         """
@@ -749,8 +837,9 @@ class OVSLibrary:
 
     @keyword("获取DPDK版本")
     def dpdk_version(self, versions: dict) -> str:
-        """Return the DPDK version in ``versions`` (from 获取OVS版本); skip the test, saying what was tried,
-        when it could not be read (an OVS 2.8 without ``dpdk_version_header``, for one).
+        """返回 ``versions`` （`获取OVS版本` 的结果）中的 DPDK 版本。
+
+        读不到时（如没有设置 ``dpdk_version_header`` 的 OVS 2.8）让用例 SKIP，并写明尝试过的来源和如何补上。
 
         Example: | ${dpdk}= | 获取DPDK版本 | ${ovs} |
         """
