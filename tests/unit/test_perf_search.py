@@ -58,6 +58,27 @@ def test_mlrsearch_finds_ndr_and_pdr_within_its_width(limit):
     assert result.trial_seconds == len(result.trials)
 
 
+class ExtraFrameAtTheReceiver(PolicedPath):
+    """The path of 7.3.5.1 p2p 64B in one run: the second trial counted one frame more at the receiver than the
+    sender sent (a frame of the receiving host's own)."""
+
+    def _trial(self, load_pps: float, duration_s: float, frame_size: int) -> TrialResult:
+        result = super()._trial(load_pps, duration_s, frame_size)
+        if len(self.calls) == 2:
+            return TrialResult(load_pps, duration_s, frame_size, result.sent, result.sent + 1, 1.0, 1.05, "model")
+        return result
+
+
+def test_a_frame_from_elsewhere_at_the_receiver_is_not_forwarded_load():
+    path = ExtraFrameAtTheReceiver(limit=9100, ceiling=20_000)
+    result = search.mlr_search(path, 64, spec(max_load_pps=40_000, relative_width=0.02))
+    extra = result.trials[1].result
+    assert extra.received == extra.sent + 1 and extra.loss_ratio == 0.0
+    # It was read as a loss before: the NDR's upper bound stuck at that trial's load, far below the limit.
+    ndr = result.interval("NDR")
+    assert ndr.lower_pps <= 9100 / (1 - 0.0008) <= ndr.upper_pps
+
+
 def test_binary_search_finds_the_ndr_with_more_trials():
     limit = 5250.0
     mlr = search.mlr_search(PolicedPath(limit), 64, spec())
