@@ -1,18 +1,27 @@
 """Benchmark: the highest packet rate trafgen and iperf3 offer on this machine, side by side in one run.
 
 Both send across the same veth pair between two network namespaces of their own (``unshare --net``,
-held by a ``sleep`` and stopped by pid; the pair dies with them), one CPU each, at 64 and 1518-byte
-frames, in alternating rounds so that the machine's load (other labs share its cores) falls on both:
+held by a ``sleep`` and stopped by pid; the pair dies with them), the same frames (IPv4/UDP to the far
+end's address), at 64 and 1518-byte frames, in alternating rounds so that the machine's load (other
+labs share its cores) falls on both alike. Each generator is measured with one CPU and with all of them:
 
-- trafgen (``netvirt.perf.trafgen.TrafgenMeasurer.max_rate``): ``-n <count>`` frames without ``-b``,
-  its TX ring as fast as it goes; frames counted at the two ports (``/proc/net/dev``).
-- iperf3: ``-u -l <frame - 46> -b 0 -t <s>`` (unlimited UDP), datagrams counted by its JSON.
+- trafgen (``netvirt.perf.trafgen.TrafgenMeasurer.max_rate``): ``-n <count>`` frames without a rate or
+  gap, from its TX ring as fast as it goes, ``-P 1`` and ``-P <CPUs>`` (one forked sender per CPU, each
+  with its own ring and its share of the count); frames counted at the sending port (``/proc/net/dev``).
+- iperf3 3.x: ``-u -l <frame - 46> -b 0 -t <s>`` (unlimited UDP), datagrams counted by its JSON; one
+  client (as the measurer's fallback runs it; iperf3 before 3.16 is one thread, so one CPU) and one
+  client per CPU at once, each to a server of its own.
+
+The ratios printed: trafgen over iperf3 with one CPU each, with all CPUs each, and trafgen at its best
+over iperf3 as the measurer runs it (one client). Issue 15 asks for at least 3x at 64 B.
+Tried and not kept (no gain measured on this machine, 400 000 frames of 64 B): ``-S 16MiB`` (a larger
+TX ring: 222 vs 224 kpps), ``-q`` (the qdisc path: 234 vs 224 kpps, within the rounds' spread).
 
 It also offers trafgen a set rate (``--rate-pps`` for ``--seconds``, paced with ``-t`` gaps as the
 measurer does) and prints how close it came: the paced mode's ceiling is lower than the unpaced one.
 Needs root (namespaces, veth) and trafgen and iperf3 on PATH.
 
-    .venv/bin/python benchmarks/trafgen_vs_iperf3.py [--rounds 2] [--seconds 2] [--count 200000]
+    .venv/bin/python benchmarks/trafgen_vs_iperf3.py [--rounds 3] [--seconds 2] [--count 400000]
 """
 
 from __future__ import annotations
@@ -63,40 +72,57 @@ def sh(*argv: str) -> None:
     subprocess.run(argv, check=True, capture_output=True, text=True)
 
 
-def iperf3_max(tx_pid: int, rx_pid: int, frame: int, seconds: int) -> tuple[int, int, float]:
-    """iperf3 unlimited UDP for ``seconds``: (sent, received, sending seconds)."""
-    server = subprocess.Popen(
-        ["nsenter", "-t", str(rx_pid), "-n", "iperf3", "-s", "-1", "-B", RX_IP, "-p", "5299"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def iperf3_max(tx_pid: int, rx_pid: int, frame: int, seconds: int, clients: int = 1) -> tuple[int, int, float]:
+    """``clients`` iperf3 unlimited UDP clients at once for ``seconds``: (sent, received, sending seconds)."""
+    ports = [5299 + i for i in range(clients)]
+    servers = [
+        subprocess.Popen(
+            ["nsenter", "-t", str(rx_pid), "-n", "iperf3", "-s", "-1", "-B", RX_IP, "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     try:
         time.sleep(0.5)
-        client = [
-            *("nsenter", "-t", str(tx_pid), "-n", "iperf3", "-c", RX_IP, "-B", TX_IP, "-p", "5299", "-u"),
-            *("-l", str(frames.udp_payload(frame)), "-b", "0", "-t", str(seconds), "-J"),
+        runs = [
+            subprocess.Popen(
+                [
+                    *("nsenter", "-t", str(tx_pid), "-n", "iperf3", "-c", RX_IP, "-B", TX_IP, "-p", str(port), "-u"),
+                    *("-l", str(frames.udp_payload(frame)), "-b", "0", "-t", str(seconds), "-J"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for port in ports
         ]
-        done = subprocess.run(client, capture_output=True, text=True, timeout=seconds + 60, check=False)
-        counts = udp_counts(done.stdout)
-        return counts["sent"], counts["received"], counts["seconds"]
+        counts = [udp_counts(run.communicate(timeout=seconds + 60)[0]) for run in runs]
+        return (
+            sum(c["sent"] for c in counts),
+            sum(c["received"] for c in counts),
+            max(c["seconds"] for c in counts),
+        )
     finally:
-        server.terminate()
-        server.wait(10)
+        for server in servers:
+            server.terminate()
+            server.wait(10)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=2, help="iperf3's run, s")
-    parser.add_argument("--count", type=int, default=200_000, help="trafgen's frames per run")
+    parser.add_argument("--count", type=int, default=400_000, help="trafgen's frames per run")
     parser.add_argument("--rate-pps", type=float, default=50_000, help="trafgen's set-rate check")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces, veth)", file=sys.stderr)
         return 2
-    print(f"machine load (1/5/15 min) before: {loadavg()}  ({os.cpu_count()} cores, shared with other labs)")
+    cpus = os.cpu_count() or 1
+    print(f"machine load (1/5/15 min) before: {loadavg()}  ({cpus} cores, shared with other labs)")
     tx_ns, rx_ns = holder(), holder()
-    rows: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    rows: dict[tuple[str, int, int], list[float]] = {}
     try:
         sh("nsenter", "-t", str(tx_ns.pid), "-n", "ip", "link", "add", TX_IF, "type", "veth", "peer", "name", RX_IF)
         sh("nsenter", "-t", str(tx_ns.pid), "-n", "ip", "link", "set", "dev", RX_IF, "netns", str(rx_ns.pid))
@@ -111,20 +137,22 @@ def main() -> int:
         measurer = TrafgenMeasurer(lambda host: session, tx, rx, 1500, 10_000)
         measurer.start()
         print(f"veth {TX_IF} -> {RX_IF} between two namespaces; trafgen start-up {measurer.overhead_s * 1000:.1f} ms")
+        widths = sorted({1, cpus})
         for round_no in range(1, args.rounds + 1):
             for frame in (64, 1518):
-                r = measurer.max_rate(args.count, frame)
-                rows.setdefault(("trafgen", frame), []).append((r.sent / r.seconds, r.received / r.seconds))
-                print(
-                    f"round {round_no} trafgen {frame:5d} B: {r.sent} frames in {r.seconds:.3f} s "
-                    f"-> {r.sent / r.seconds:,.0f} pps offered, {r.received} received  (load {loadavg()})"
-                )
-                sent, received, seconds = iperf3_max(tx_ns.pid, rx_ns.pid, frame, args.seconds)
-                rows.setdefault(("iperf3", frame), []).append((sent / seconds, received / seconds))
-                print(
-                    f"round {round_no} iperf3  {frame:5d} B: {sent} datagrams in {seconds:.3f} s "
-                    f"-> {sent / seconds:,.0f} pps offered, {received} received  (load {loadavg()})"
-                )
+                for n in widths:
+                    r = measurer.max_rate(args.count, frame, cpus=n)
+                    rows.setdefault(("trafgen", frame, n), []).append(r.sent / r.seconds)
+                    print(
+                        f"round {round_no} trafgen -P {n}        {frame:5d} B: {r.sent} frames in {r.seconds:.3f} s "
+                        f"-> {r.sent / r.seconds:,.0f} pps offered, {r.received} received  (load {loadavg()})"
+                    )
+                    sent, received, seconds = iperf3_max(tx_ns.pid, rx_ns.pid, frame, args.seconds, clients=n)
+                    rows.setdefault(("iperf3", frame, n), []).append(sent / seconds)
+                    print(
+                        f"round {round_no} iperf3 x {n} client(s) {frame:5d} B: {sent} datagrams in {seconds:.3f} s "
+                        f"-> {sent / seconds:,.0f} pps offered, {received} received  (load {loadavg()})"
+                    )
         set_rate = measurer.measure(args.rate_pps, args.seconds, 64)
         print(
             f"\ntrafgen paced at {args.rate_pps:.0f} pps (-t gaps) for {args.seconds} s (64 B): "
@@ -137,16 +165,26 @@ def main() -> int:
         for process in (tx_ns, rx_ns):  # the pair dies with its namespaces
             process.terminate()
             process.wait(10)
+    med = {key: statistics.median(values) for key, values in rows.items()}
     print(f"\nmaximum offered packet rate, median of {args.rounds} rounds (load after: {loadavg()}):")
-    print(f"{'frame':>6s} {'trafgen pps':>12s} {'Gbit/s':>7s} {'iperf3 pps':>11s} {'Gbit/s':>7s} {'ratio':>6s}")
+    header = ("frame", "CPUs", "trafgen pps", "Gbit/s", "iperf3 pps", "Gbit/s", "ratio")
+    print("{:>6s} {:>4s} {:>12s} {:>7s} {:>11s} {:>7s} {:>6s}".format(*header))
     for frame in (64, 1518):
-        t = statistics.median(p for p, _ in rows[("trafgen", frame)])
-        i = statistics.median(p for p, _ in rows[("iperf3", frame)])
-        print(
-            f"{frame:6d} {t:12,.0f} {frames.l2_bps(t, frame) / 1e9:7.3f} {i:11,.0f} "
-            f"{frames.l2_bps(i, frame) / 1e9:7.3f} {t / i:5.1f}x"
-        )
-    print(shlex.join(["trafgen", "-n", str(args.count), "-P", "1", "(no -b)"]), "vs iperf3 -u -b 0")
+        for n in widths:
+            t, i = med[("trafgen", frame, n)], med[("iperf3", frame, n)]
+            print(
+                f"{frame:6d} {n:4d} {t:12,.0f} {frames.l2_bps(t, frame) / 1e9:7.3f} {i:11,.0f} "
+                f"{frames.l2_bps(i, frame) / 1e9:7.3f} {t / i:5.1f}x"
+            )
+    best = max(med[("trafgen", 64, n)] for n in widths)
+    one = med[("iperf3", 64, 1)]
+    print(
+        f"\n64 B: trafgen at its best ({best:,.0f} pps, -P {max(widths)}) over iperf3 as the measurer runs it "
+        f"(one client, {one:,.0f} pps): {best / one:.1f}x; one CPU each: "
+        f"{med[('trafgen', 64, 1)] / one:.1f}x; {max(widths)} CPUs each: "
+        f"{med[('trafgen', 64, max(widths))] / med[('iperf3', 64, max(widths))]:.1f}x (issue 15 asks for >= 3x)"
+    )
+    print(shlex.join(["trafgen", "-n", str(args.count), "-P", "N", "(no -b, no -t)"]), "vs iperf3 -u -l 18 -b 0")
     return 0
 
 

@@ -82,6 +82,10 @@ def test_packet_config_and_command_line():
     assert "-J" in trafgen.trafgen_argv("b0", 5, None, packet, 9000)
     with pytest.raises(frames.PerfInputError, match="至少为 1"):
         trafgen.trafgen_argv("b0", 0, 10, packet, 64)
+    # The generator's maximum from both CPUs of this machine; a paced trial keeps one process and one gap.
+    assert trafgen.trafgen_argv("b0", 5, None, packet, 64, cpus=2)[5:7] == ["-P", "2"]
+    with pytest.raises(frames.PerfInputError, match="只能用 1 个 CPU"):
+        trafgen.trafgen_argv("b0", 5, 10_000, packet, 64, cpus=2)
     with pytest.raises(ValueError, match="不是 IPv4 地址"):
         trafgen.udp_frame(64, "02:00:00:00:09:01", "02:00:00:00:09:02", "198.19.9.1; reboot", "198.19.9.2")
     with pytest.raises(ValueError, match="不是以太网地址"):

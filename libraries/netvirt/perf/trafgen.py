@@ -195,12 +195,24 @@ def gap_ns(rate_pps: float, overshoot_ns: float) -> int:
 
 
 def trafgen_argv(
-    interface: str, count: int, rate_pps: float | None, packet: str, frame_size: int, overshoot_ns: float = 0.0
+    interface: str,
+    count: int,
+    rate_pps: float | None,
+    packet: str,
+    frame_size: int,
+    overshoot_ns: float = 0.0,
+    cpus: int = 1,
 ) -> list[str]:
-    """``trafgen`` sending ``count`` frames on ``interface`` at ``rate_pps`` (None: as fast as it can), one CPU."""
+    """``trafgen`` sending ``count`` frames on ``interface`` at ``rate_pps`` (None: as fast as it can).
+
+    One CPU (``-P 1``) for a paced trial: one process keeps one gap. ``cpus`` > 1 only without a rate:
+    trafgen forks that many senders, each with its own TX ring and its share of ``count``.
+    """
     if count < 1:
         raise frames.PerfInputError(f"trafgen 的帧数至少为 1，得到 {count}")
-    argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", "1", "--no-sock-mem", "-Q", "-C", "-H"]
+    if cpus < 1 or (cpus > 1 and rate_pps is not None):
+        raise frames.PerfInputError(f"trafgen 的 CPU 数 {cpus} 不合法（按帧率发送时只能用 1 个 CPU）")
+    argv = [TRAFGEN, "-o", interface, "-n", str(count), "-P", str(cpus), "--no-sock-mem", "-Q", "-C", "-H"]
     if rate_pps is not None and gap_ns(rate_pps, overshoot_ns) > 0:
         argv += ["-t", f"{gap_ns(rate_pps, overshoot_ns)}ns"]
     if frame_size - frames.FCS > TRAFGEN_MAX_FRAME:
@@ -432,13 +444,14 @@ class TrafgenMeasurer(Measurer):
             time_shortfall=time_shortfall(duration_s, seconds) if self.timed_ok else 0.0,
         )
 
-    def max_rate(self, count: int, frame_size: int) -> TrialResult:
-        """``count`` frames as fast as trafgen sends them (no ``-b``): the generator's maximum on this path."""
+    def max_rate(self, count: int, frame_size: int, cpus: int = 1) -> TrialResult:
+        """``count`` frames as fast as trafgen sends them from ``cpus`` CPUs (TX rings, no gap): its maximum here."""
         frames.check_frame_size(frame_size, self.mtu)
         if not self.started:
             raise GeneratorUnavailable("trafgen 测量器还没有准备好：先调用 start()")
         start = time.monotonic()
-        argv = self.trial_argv(None, count, frame_size)
+        packet = trafgen_packet(self._frame(frame_size))
+        argv = self.tx.argv(*trafgen_argv(self.tx.interface, count, None, packet, frame_size, cpus=cpus))
         tx_before = self.counters(self.tx)["tx_packets"]
         rx_before = self.counters(self.rx)["rx_packets"]
         result = self.tx_session.run(timed(argv), timeout=600)
