@@ -32,12 +32,26 @@ def listening_unix_paths(ss_output: str) -> set[str]:
 
 @library(scope="GLOBAL", auto_keywords=False)
 class VMLibrary:
-    """Robot keywords for the lab's VMs through libvirt: create from the lab description, wait, remove.
+    """实验环境中虚拟机的关键字（经 libvirt）：按实验环境描述创建、等待就绪、挂载与卸载网卡、重启、删除。
 
-    = Domains =
-    A VM is named as in the lab description (``vm01``); the lab decides its libvirt domain
-    name (the embedded lab prefixes its lab id) and how it boots. The domain XML written is
-    logged in full, so the log shows every element of the record's ``virsh edit``.
+    对应记录“测试前准备 / 创建并配置VM”（virsh define、virsh edit 中的 vhost-user 网卡与多队列），
+    以及各用例中给 VM01、VM02 加减网卡、重启虚拟机的步骤。
+
+    = 虚拟机与 domain =
+    虚拟机按实验环境描述中的名字给出（如 ``vm01`` ）。它的 libvirt domain 名和启动方式由实验环境决定；
+    写入的 domain XML 全文记入日志，所以记录中 ``virsh edit`` 的每个元素都能在日志中找到。libvirt 连接是实验环境的那
+    一个，与 SriovLibrary 共用。
+
+    = 内嵌实验环境与真实实验环境 =
+    - 真实实验环境：domain 名就是虚拟机名；启动方式来自实验环境参数（ ``qemu_emulator`` 、 ``vm_arch`` 、
+      ``vm_machine`` 、 ``vm_images`` 中每台虚拟机的磁盘、UEFI 的 ``vm_loader`` 等）。
+    - 内嵌实验环境：domain 名带上实验环境 id 作前缀；虚拟机是本机上的 QEMU（TCG）虚拟机，不用镜像：
+      内核来自 Debian 的内核包，根文件系统是本机的 ``/`` （经 virtio-9p 挂载）；虚拟机的串口输出写入实验环境目录中的
+      文件，虚拟机启动失败或没有就绪时，错误消息中附上控制台的最后几行。
+
+    = 错误输入 =
+    虚拟机名不在实验环境描述中、网卡类型或 MAC 不合法、网卡名超过 15 个字符、Hypervisor 上没有对应的 vhost-user 套接
+    字或 PCI 设备：关键字在调用 libvirt 之前失败，写明出错的值，虚拟机保持原样。
     """
 
     @property
@@ -52,7 +66,9 @@ class VMLibrary:
 
     @keyword("获取虚拟化软件版本")
     def virtualization_versions(self) -> dict:
-        """Return the hypervisor's QEMU and libvirt versions, as libvirt reports them.
+        """返回 Hypervisor 上 libvirt 报告的 QEMU 和 libvirt 版本（字典，如 ``qemu`` 、 ``libvirt`` ），并记入日志。
+
+        对应记录“服务器配置”中的软件版本。
 
         Example: | ${v}= | 获取虚拟化软件版本 |
         | Log | ${v}[qemu] |
@@ -63,7 +79,7 @@ class VMLibrary:
 
     @keyword("所有虚拟机")
     def all_vms(self) -> list[str]:
-        """Return the names of the lab description's VMs.
+        """返回实验环境描述中所有虚拟机的名字（列表）。
 
         Example: | @{vms}= | 所有虚拟机 |
         """
@@ -71,9 +87,11 @@ class VMLibrary:
 
     @keyword("创建虚拟机")
     def create_vm(self, name: str) -> str:
-        """Define and start VM ``name`` of the lab description; return its domain XML.
+        """按实验环境描述定义并启动虚拟机 ``name`` （virsh define + start），返回它的 domain XML。
 
-        If starting fails, the domain is undefined again, so nothing half-made stays behind.
+        对应记录“创建并配置VM”。检查：同名 domain 已经定义过时失败（先用 `删除虚拟机` ）；描述中每块 vNIC 的主机侧（
+        vhost-user 套接字、VF 的 PCI 设备、tap 名）先检查，不存在或不合适则在调用 libvirt 前失败。
+        启动失败时 domain 被取消定义，不留半成品。domain XML 全文记入日志。
 
         Example: | 创建虚拟机 | vm01 |
         """
@@ -93,7 +111,10 @@ class VMLibrary:
 
     @keyword("等待虚拟机就绪")
     def wait_until_vm_ready(self, name: str, timeout: float = 180) -> None:
-        """Wait until VM ``name`` answers over SSH, then log its kernel and interfaces.
+        """等待虚拟机 ``name`` 能经 SSH 登录（最多 ``timeout`` 秒，默认 180），然后在日志中记录 ``uname -sr`` 和
+        ``ip -br link`` 。
+
+        虚拟机不在 running 状态，或超时仍无法登录时失败；实验环境保存了串口控制台时，消息中附上控制台的最后几行。
 
         Example: | 等待虚拟机就绪 | vm01 | timeout=120 |
         """
@@ -125,7 +146,9 @@ class VMLibrary:
 
     @keyword("删除虚拟机")
     def remove_vm(self, name: str) -> None:
-        """Destroy and undefine VM ``name`` if it exists, and release what the lab gave it.
+        """销毁并取消定义虚拟机 ``name`` （virsh destroy + undefine），并释放实验环境为它准备的东西。
+
+        虚拟机不存在时什么也不做。
 
         Example: | 删除虚拟机 | vm01 |
         """
@@ -150,20 +173,22 @@ class VMLibrary:
         vhost_mode: str = "client",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> str:
-        """Attach a NIC to VM ``name`` and return its interface name in the guest.
+        """给运行中的虚拟机 ``name`` 挂载一块网卡（virsh attach-device），返回它在虚拟机中的网卡名。
 
-        ``kind`` is vhostuser (``port`` = an OVS dpdkvhostuser port, whose socket OVS serves; or with
-        ``vhost_mode=server`` the socket QEMU listens on for an OVS dpdkvhostuserclient port), hostdev
-        (``port`` = VF PCI address) or ethernet (``port`` = tap). The guest NIC is found by ``mac`` and
-        renamed to ``guest_ifname`` if given.
+        参数：
+        - ``kind`` ：vhostuser（ ``port`` 是 OVS 的 dpdkvhostuser 端口，套接字由 OVS 提供； ``vhost_mode=server`` 时
+          是 QEMU 监听的套接字，供 OVS 的 dpdkvhostuserclient 端口连接）、hostdev（ ``port`` 是 VF 的 PCI 地址）
+          或 ethernet（ ``port`` 是 tap 名）；
+        - ``mac`` ：网卡的 MAC；虚拟机中按它找到网卡，给了 ``guest_ifname`` 就改成这个名字（如记录中的 enp5s0）；
+        - ``live`` / ``config`` ：挂到运行中的虚拟机 / 写进它的定义（默认只挂到运行中的虚拟机）；
+        - ``timeout`` ：libvirt 调用的超时（秒），超时则失败并写明操作和虚拟机。
 
-        Every value is checked before libvirt is asked, and a refused one leaves the VM as it was: a
-        vhost-user socket is a file name inside the lab's socket directory (no ``/``, no ``..``); with
-        ``vhost_mode=client`` it must exist now and be an OVS dpdkvhostuser port (QEMU would wait for
-        the handshake of anything else, blocking the guest); with ``vhost_mode=server`` it need not exist
-        yet but must not be a socket another process listens on (QEMU would replace it). Names the
-        kernel sees (tap, ``guest_ifname``) are netdev names of at most 15 characters. libvirt's call
-        gives up after ``timeout`` seconds, naming the operation and the VM.
+        检查（都在调用 libvirt 之前，被拒绝时虚拟机保持原样）：vhost-user 套接字只是 lab 套接字目录中的文件名（不含
+        ``/`` 、 ``..`` ）； ``vhost_mode=client`` 时套接字必须已存在且是 OVS 的 dpdkvhostuser 端口（否则 QEMU 会一
+        直等握手，卡住虚拟机）； ``vhost_mode=server`` 时套接字可以还不存在，但不能是别的进程正在监听的套接字（QEMU
+        会把它替换掉）；hostdev 的 PCI 设备必须在 Hypervisor 上存在；tap 名和 ``guest_ifname`` 是最多 15 个字符的网
+        络设备名；同一 MAC 或同一设备已经挂在这台虚拟机上时失败。挂上后 20 秒内虚拟机中没有出现该 MAC 的网卡也失败。
+        接口 XML 和虚拟机中的 ``ip link show`` 记入日志。
 
         Example: | ${ifname}= | 挂载网卡 | vm02 | hostdev | 0005:01:00.1 | 52:54:00:00:05:01 | enp5s0 |
         """
@@ -270,9 +295,11 @@ class VMLibrary:
     def detach_nic(
         self, name: str, mac: str, live: bool = True, config: bool = False, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        """Detach the NIC with ``mac`` from VM ``name`` (live and/or from its definition).
+        """从虚拟机 ``name`` 卸下 MAC 为 ``mac`` 的网卡（virsh detach-device； ``live`` / ``config`` 同
+        `挂载网卡` ）。
 
-        libvirt's call gives up after ``timeout`` seconds, naming the operation and the VM.
+        检查：虚拟机没有这个 MAC 的网卡时失败并列出现有的 MAC；卸下后 20 秒内网卡仍在虚拟机中也失败。
+        libvirt 调用超过 ``timeout`` 秒时失败并写明操作和虚拟机。
 
         Example: | 卸载网卡 | vm02 | 52:54:00:00:05:01 |
         """
@@ -301,13 +328,14 @@ class VMLibrary:
 
     @keyword("重启虚拟机")
     def restart_vm(self, *names: str, timeout: float = 180) -> None:
-        """Power-cycle the VMs ``names`` (destroy, start) and wait until each answers over SSH.
+        """给虚拟机 ``names`` 断电重启（virsh destroy 再 start），并等待每台都能经 SSH 登录（每台最多 ``timeout``
+        秒）。
 
-        This is how a vhost-user client (QEMU) recovers after OVS restarted under it. Several VMs are
-        destroyed and started together and boot side by side, then each is waited for: one restart's
-        time, not one per VM.
+        OVS 重启后，vhost-user 客户端（QEMU）就是这样恢复的（记录“Troubleshooting / OVS异常重启导致vhostuser不通”
+        ）。多台虚拟机一起销毁、一起启动、并行引导，再逐台等待：总共只花一次重启的时间。
 
-        Devices attached live only are gone afterwards, as on a real hypervisor.
+        只挂在运行中虚拟机上（没有写进定义）的设备重启后消失，与真实 Hypervisor 一样。所有名字先检查，
+        有一个不在实验环境描述中就什么也不动。
 
         Example: | 重启虚拟机 | vm01 | vm02 |
         """
@@ -324,7 +352,8 @@ class VMLibrary:
 
     @keyword("虚拟机状态应为")
     def vm_state_should_be(self, name: str, expected: str = "running") -> None:
-        """Fail unless VM ``name`` is in libvirt state ``expected`` (running, shutoff, paused ...).
+        """检查虚拟机 ``name`` 的 libvirt 状态为 ``expected`` （running、shutoff、paused 等，默认 running），
+        否则失败。
 
         Example: | 虚拟机状态应为 | vm01 | running |
         """
@@ -335,7 +364,7 @@ class VMLibrary:
 
     @keyword("记录虚拟机XML")
     def log_vm_xml(self, name: str) -> str:
-        """Log and return the live domain XML of VM ``name`` as libvirt reports it (virsh dumpxml).
+        """记录并返回 libvirt 报告的虚拟机 ``name`` 当前的 domain XML（virsh dumpxml）。
 
         Example: | 记录虚拟机XML | vm01 |
         """
