@@ -344,6 +344,7 @@ class RealLab(SshLab):
     def setup(self) -> None:
         """Own the lab (before anything else: a second run fails here and changes nothing), then make it ready."""
         self.lock.take(self.spec.name)
+        self.progress(f"本次运行拥有实验环境 {self.spec.name}（{self.lock.session.name} 上的锁 {self.lock.path}）")
         super().setup()
 
     def teardown(self) -> None:
@@ -358,3 +359,5 @@ class RealLab(SshLab):
             super().teardown()
         finally:
             self.lock.release()
+            where = f"{self.lock.session.name} 上的锁 {self.lock.path}"
+            self.progress(f"实验环境 {self.spec.name} 已交还（{where} 已释放）")

@@ -162,8 +162,11 @@ def runs(record, lock_path, monkeypatch):
     monkeypatch.setattr(reallab.SshLab, "setup", lambda self: done.append(f"{self.lock.owner}: setup"))
     monkeypatch.setattr(reallab.SshLab, "teardown", lambda self: done.append(f"{self.lock.owner}: teardown"))
 
+    def said(message: str) -> None:  # the progress lines, shortened to what they say about ownership
+        done.append(message.replace(record.name, "record").replace(f"hostb 上的锁 {lock_path}", "锁"))
+
     def run(name: str) -> RealLab:
-        lab = RealLab(record, progress=done.append)
+        lab = RealLab(record, progress=said)
         lab.lock = OwnerLock(LocalSession(), lock_path, name)
         return lab
 
@@ -177,16 +180,17 @@ def test_the_second_run_changes_nothing_in_its_setup_nor_its_teardown(runs):
     with pytest.raises(seam.LabInUseError, match="正被另一次运行使用.*first"):
         second.setup()
     second.teardown()  # the suite teardown of a run that does not own the lab
-    assert done == ["first: setup"]  # the second run put nothing back and removed nothing
+    owned = "本次运行拥有实验环境 record（锁）"
+    assert done == [owned, "first: setup"]  # the second run put nothing back and removed nothing
     assert first.lock.held
     first.teardown()
-    assert done == ["first: setup", "first: teardown"]
+    assert done == [owned, "first: setup", "first: teardown", "实验环境 record 已交还（锁 已释放）"]
     assert not first.lock.held
     # the lab is free again: the next run owns it
     third = run("third")
     third.setup()
     third.teardown()
-    assert done[-2:] == ["third: setup", "third: teardown"]
+    assert done[-3:] == ["third: setup", "third: teardown", "实验环境 record 已交还（锁 已释放）"]
 
 
 def test_a_run_whose_lock_connection_dropped_does_not_touch_the_lab_in_teardown(runs):
@@ -195,7 +199,7 @@ def test_a_run_whose_lock_connection_dropped_does_not_touch_the_lab_in_teardown(
     lab.setup()
     lab.lock.session.channels[0].close()  # the lock's connection dropped mid-run
     lab.teardown()
-    assert done == ["first: setup", f"实验环境 {lab.spec.name} 的所有权锁已失去（连接断开）：拆除时不再改动它"]
+    assert done[1:] == ["first: setup", "实验环境 record 的所有权锁已失去（连接断开）：拆除时不再改动它"]
 
 
 def test_the_owner_line_names_run_user_host_pid_and_time():
