@@ -95,7 +95,7 @@ def main() -> None:
         f"{idle:6.3f} cores (target < 0.25)"
     )
     print(f"teardown:                                                  {t_down:6.2f} s  (target <= 5 s)")
-    print(f"leftovers after teardown: {lab.builder.leftovers() or 'none'}")
+    print(f"leftovers after teardown: {lab.leftovers() or 'none'}")
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def main() -> int:
                 print("restore failed:", failed)
         ovs.close()
         lab.teardown()
-        left = lab.builder.leftovers()
+        left = lab.leftovers()
         print(f"\nlab {args.lab_id} torn down; leftovers: {left or 'none'}")
     print(
         f"\nNDR vs the policer's zero-loss limit {truth:.1f} pps ({frame}-byte frames, {args.duration} s trials, "
