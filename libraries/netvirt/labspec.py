@@ -16,9 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from netvirt import validate
+
+# Hosts and VMs are named like netdevs but must start with a letter or digit; interface names, PCI and MAC
+# addresses follow netvirt.validate's rules.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
-PCI_RE = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
-MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 ROLES = ("peer", "hypervisor")
 KINDS = ("embedded", "real")
@@ -259,8 +261,8 @@ def _credentials(data: dict, where: str) -> Credentials:
 
 def _nic(data: dict, where: str) -> Nic:
     nic = Nic(
-        name=_match(_get(data, "name", where), NAME_RE, f"{where}.name", "an interface name"),
-        pci=_match(_get(data, "pci", where), PCI_RE, f"{where}.pci", "a PCI address (dddd:bb:dd.f)"),
+        name=_match(_get(data, "name", where), validate.NETDEV_NAME, f"{where}.name", "an interface name"),
+        pci=_match(_get(data, "pci", where), validate.PCI, f"{where}.pci", "a PCI address (dddd:bb:dd.f)"),
         peer=_get(data, "peer", where, default=None),
         sriov=_get(data, "sriov", where, bool, default=False),
         max_vfs=_get(data, "max_vfs", where, int, default=0),
@@ -288,9 +290,9 @@ def _host(data: dict, where: str) -> Host:
 
 def _vnic(data: dict, where: str) -> VNic:
     return VNic(
-        name=_match(_get(data, "name", where), NAME_RE, f"{where}.name", "an interface name"),
+        name=_match(_get(data, "name", where), validate.NETDEV_NAME, f"{where}.name", "an interface name"),
         kind=_choice(_get(data, "kind", where), VNIC_KINDS, f"{where}.kind"),
-        mac=_match(_get(data, "mac", where).lower(), MAC_RE, f"{where}.mac", "a MAC address"),
+        mac=_match(_get(data, "mac", where).lower(), validate.MAC, f"{where}.mac", "a MAC address"),
         port=_get(data, "port", where, default=None),
         queues=_positive(_get(data, "queues", where, int, default=1), f"{where}.queues", 16),
         mode=_choice(_get(data, "mode", where, default="client"), ("client", "server"), f"{where}.mode"),
@@ -304,7 +306,7 @@ def _vm(data: dict, where: str) -> Vm:
         memory_mib=_positive(_get(data, "memory_mib", where, int), f"{where}.memory_mib", 4 << 20),
         hugepage_kib=_positive(_get(data, "hugepage_kib", where, int), f"{where}.hugepage_kib", 16 << 20),
         mgmt=_address(_get(data, "mgmt", where), f"{where}.mgmt"),
-        mgmt_mac=_match(_get(data, "mgmt_mac", where).lower(), MAC_RE, f"{where}.mgmt_mac", "a MAC address"),
+        mgmt_mac=_match(_get(data, "mgmt_mac", where).lower(), validate.MAC, f"{where}.mgmt_mac", "a MAC address"),
         vnics=tuple(_vnic(n, f"{where}.vnics[{i}]") for i, n in enumerate(_get(data, "vnics", where, list, []))),
     )
     if (vm.memory_mib * 1024) % vm.hugepage_kib:

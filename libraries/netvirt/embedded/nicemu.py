@@ -54,7 +54,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from netvirt import emulation
+from netvirt import emulation, validate
 from netvirt.embedded import procs
 from netvirt.labspec import NIC_MODELS, Host, LabSpec, Nic
 from netvirt.sriov import (
@@ -97,7 +97,7 @@ class Libvirt(Protocol):
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch/ovs-vswitchd"
 OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 DPDK_RUNTIME = Path("/var/run/dpdk")
-PORT_MTU = 9216  # what the NIC's ports carry; the netdevs' own MTUs limit the frames
+PORT_MTU = validate.NIC_PORT_MTU.high  # 9216, what the NIC's ports carry; the netdevs' own MTUs limit the frames
 # The hidden OVS runs with DPDK (for the PF's vhost-user ports): no hugepages or PCI devices, a small
 # heap (a 9216-byte-MTU port's mbufs take ~210 MB of it), and a PMD on core 0 (the DUT's is on core 1)
 # that sleeps up to 100 us when idle instead of spinning a core.
