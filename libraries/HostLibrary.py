@@ -35,16 +35,36 @@ def virtio_queue_line(device: str):
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class HostLibrary:
-    """Robot keywords to run commands on the lab's hosts and guests over SSH.
+    """经 SSH 在实验环境的主机和虚拟机上执行命令的关键字：地址、MTU、VLAN 子接口、组播接收、版本、网卡通道与队列、
+    中断分布。
 
-    = Hosts =
-    A host is named as in the lab description: ``hosta``, ``hostb`` or a VM (``vm01``).
-    Every command and its output is logged as ``[host]# command``; passwords never are.
+    对应记录中在 Host A、Host B、VM01、VM02 上敲的 ``ip`` 、 ``ethtool`` 、 ``tc`` 、 ``cat /proc/interrupts`` 等命
+    令（如 5.4.4 多队列、5.4.5 地址复用、5.4.6 MTU、5.4.7 VLAN、5.4.9 组播）。
+
+    = 主机 =
+    主机按实验环境描述中的名字给出： ``hosta`` 、 ``hostb`` 或虚拟机（ ``vm01`` 、 ``vm02`` ）。
+    每条命令及其输出以 ``[主机]# 命令`` 的形式记入日志；密码从不记录。
+
+    = 命令如何构造 =
+    除 `在主机上执行` 等直接执行给定命令的关键字外，关键字都先校验参数（网卡名最多 15 个字符、IPv4 地址带前缀、
+    VLAN 1..4094、MTU 68..65535），再用 ``shlex.join`` 拼出命令，参数不合法时在执行前失败。
+
+    = 内嵌实验环境与真实实验环境 =
+    - 真实实验环境：经 SSH 登录各台服务器和虚拟机。
+    - 内嵌实验环境：Host A、Host B 是本机上的网络命名空间，各有自己的 sshd，同样经 SSH 登录；它们共用本机内核，
+      这个内核没有 8021q 模块，所以主机上不能建 VLAN 子接口（见 `添加VLAN子接口` ）；虚拟机有自己的内核，不受影响。
+
+    一台主机不再应答时，只花一次命令超时加一次短探测；之后发往它的命令立即失败并写明主机和起始时间，
+    而不是每条命令都等满超时。
     """
 
     @keyword("在主机上执行")
     def run_on_host(self, host: str, command: str, expected_rc: int = 0, timeout: float = 120) -> str:
-        """Run ``command`` on ``host`` and return its stdout; fail if the return code is not ``expected_rc``.
+        """在主机 ``host`` 上执行 ``command`` ，返回标准输出；返回码不是 ``expected_rc`` （默认 0）时失败，
+        消息中带上命令和它的错误输出。
+
+        ``timeout`` 为命令的超时（秒，默认 120）。命令原样交给主机的 shell 执行：用例中不要用它拼接命令，
+        应使用或新增专门的关键字。
 
         Example: | ${out}= | 在主机上执行 | hostb | ovs-vsctl show |
         """
@@ -58,7 +78,8 @@ class HostLibrary:
 
     @keyword("在主机上执行并返回结果")
     def run_and_return(self, host: str, command: str, timeout: float = 120) -> CommandResult:
-        """Run ``command`` on ``host``; return the result (``rc``, ``stdout``, ``stderr``) whatever the rc.
+        """在主机 ``host`` 上执行 ``command`` ，无论返回码如何都返回结果（ ``rc`` 、 ``stdout`` 、 ``stderr`` ），
+        由调用者判断。
 
         Example: | ${r}= | 在主机上执行并返回结果 | vm01 | ethtool -l eth1 |
         """
@@ -68,7 +89,7 @@ class HostLibrary:
 
     @keyword("主机应可登录")
     def host_should_be_reachable(self, host: str) -> None:
-        """Log in to ``host`` over SSH and log its kernel; fail with the reason if it cannot be reached.
+        """经 SSH 登录主机 ``host`` 并记录它的内核版本（ ``uname -r`` ）；登录不上时失败并写明原因。
 
         Example: | 主机应可登录 | hosta |
         """
@@ -76,7 +97,11 @@ class HostLibrary:
 
     @keyword("设置接口地址")
     def set_address(self, host: str, interface: str, address: Ipv4Interface) -> None:
-        """Add ``address`` (with prefix) to ``interface`` on ``host`` and bring it up.
+        """给主机 ``host`` 上的接口 ``interface`` 配置 IPv4 地址 ``address`` （带前缀，如 5.5.5.51/24），
+        并把接口设为 up。
+
+        执行 ``ip addr replace <地址> dev <接口> && ip link set <接口> up`` ，对应记录中“配置 vm01 的接口 IP”。
+        命令失败时关键字失败。
 
         Example: | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 |
         """
@@ -90,7 +115,7 @@ class HostLibrary:
 
     @keyword("清除接口地址")
     def flush_addresses(self, host: str, interface: str) -> None:
-        """Remove every IPv4 address from ``interface`` on ``host``.
+        """删除主机 ``host`` 上接口 ``interface`` 的全部 IPv4 地址（ ``ip -4 addr flush dev <接口>`` ）。
 
         Example: | 清除接口地址 | vm01 | eth1 |
         """
@@ -98,7 +123,10 @@ class HostLibrary:
 
     @keyword("设置接口MTU")
     def set_mtu(self, host: str, interface: str, mtu: Mtu) -> None:
-        """Set the MTU of ``interface`` on ``host`` (68..65535; the NIC's driver may allow less).
+        """设置主机 ``host`` 上接口 ``interface`` 的 MTU（ ``ip link set dev <接口> mtu N`` ），
+        对应记录 5.4.6 中在虚拟机里调 MTU。
+
+        ``mtu`` 须在 68..65535；网卡驱动允许的上限可能更小，驱动拒绝时命令失败，关键字随之失败。
 
         Example: | 设置接口MTU | vm01 | eth1 | 4000 |
         """
@@ -109,11 +137,13 @@ class HostLibrary:
 
     @keyword("添加VLAN子接口")
     def add_vlan(self, host: str, interface: str, vlan: VlanId, address: Ipv4Interface = None) -> str:
-        """Create ``<interface>.<vlan>`` on ``host``, optionally with ``address``; return its name.
+        """在主机 ``host`` 上创建 VLAN 子接口 ``<interface>.<vlan>`` （ ``ip link add link ... type vlan id N`` ），
+        可同时配置地址 ``address`` ；返回子接口名。
 
-        A VLAN sub-interface needs the kernel's 8021q module. A VM has it (its own kernel); Host A and
-        Host B only where the lab declares the capability ``host_vlan``: elsewhere (the embedded lab,
-        whose hosts share a kernel without 8021q) this fails before running ``ip`` and says so.
+        对应记录 5.4.7 中“增加 vlan 10 / 给 vlan 10 子接口配置 IP”。VLAN 子接口需要内核的 8021q 模块：
+        虚拟机有（自己的内核）；Host A、Host B 只有在实验环境声明了能力 ``host_vlan`` 时才有。
+        其他情况（如内嵌实验环境，其主机共用一个没有 8021q 的内核）在执行 ``ip`` 之前失败并说明原因。
+        ``vlan`` 须在 1..4094，子接口名不能超过 15 个字符。
 
         Example: | 添加VLAN子接口 | vm01 | eth1 | 10 | 192.168.10.100/24 |
         """
@@ -139,7 +169,7 @@ class HostLibrary:
 
     @keyword("删除接口")
     def delete_link(self, host: str, interface: str) -> None:
-        """Delete ``interface`` (e.g. a VLAN sub-interface) on ``host`` if it exists.
+        """删除主机 ``host`` 上的接口 ``interface`` （如 VLAN 子接口）；接口不存在时什么也不做。
 
         Example: | 删除接口 | vm01 | eth1.10 |
         """
@@ -152,7 +182,7 @@ class HostLibrary:
 
     @keyword("获取内核版本")
     def kernel_version(self, host: str) -> str:
-        """Return the kernel release of ``host`` (``uname -r``).
+        """返回主机 ``host`` 的内核版本（ ``uname -r`` ）。
 
         Example: | ${kernel}= | 获取内核版本 | hostb |
         """
@@ -160,7 +190,9 @@ class HostLibrary:
 
     @keyword("版本应不低于")
     def version_should_be_at_least(self, what: str, found: str, required: str) -> None:
-        """Fail unless version ``found`` of ``what`` is ``required`` or newer, compared as numbers (3.10 > 3.9).
+        """检查软件 ``what`` 的版本 ``found`` 不低于 ``required`` ，按数字逐段比较（3.10 高于 3.9），否则失败。
+
+        结果以表格（软件、要求、实际、结果）记入日志。对应记录 5.4.1.1 等对版本的要求。
 
         Example: | 版本应不低于 | openvswitch | ${ovs} | 2.5.0 |
         """
@@ -175,7 +207,11 @@ class HostLibrary:
 
     @keyword("设置组播接收")
     def set_allmulticast(self, host: str, interface: str, enabled: bool = True) -> None:
-        """Turn ``allmulticast`` on or off for ``interface`` (how a VF or vNIC receives unknown multicast).
+        """打开或关闭主机 ``host`` 上接口 ``interface`` 的 ``allmulticast`` （
+        ``ip link set dev <接口> allmulticast on|off`` ）。
+
+        记录 5.4.9 中 VF 或 vNIC 接收未知组播用的就是它（“VF 有两个方法能够收到未知多播，promiscuous 和
+        allmulticast，这里使用后者”）。 ``enabled`` 默认为真。
 
         Example: | 设置组播接收 | vm01 | eth1 | 开 |
         """
@@ -186,7 +222,9 @@ class HostLibrary:
 
     @keyword("获取网卡通道数")
     def channels(self, host: str, interface: str) -> dict:
-        """Return ``ethtool -l`` of ``interface``: ``max`` and ``current`` with rx, tx, other, combined.
+        """返回接口 ``interface`` 的 ``ethtool -l`` ： ``max`` 和 ``current`` ，各含 rx、tx、other、combined。
+
+        对应记录 5.4.4 中在虚拟机里看 vNIC 的队列数。
 
         Example: | ${ch}= | 获取网卡通道数 | vm01 | eth1 |
         | Should Be Equal As Integers | ${ch}[current][combined] | 2 |
@@ -197,10 +235,11 @@ class HostLibrary:
 
     @keyword("获取发送队列统计")
     def tx_queue_stats(self, host: str, interface: str) -> dict:
-        """Return sent packets per transmit queue from ``tc -s class show`` (mq classes ``:1``, ``:2`` ...).
+        """返回接口 ``interface`` 每个发送队列已发出的报文数，取自 ``tc -s class show`` 中的 mq 类（ ``:1`` 、
+        ``:2`` ……）。
 
-        Reads ``tc -j -s class show`` where the host's tc prints classes as JSON (iproute2 6.2 on), else
-        the text; the log says which.
+        主机的 tc 能输出 JSON（iproute2 6.2 起）时读 ``tc -j -s class show`` ，否则读文本输出；
+        日志中写明读的是哪一种。命令失败时关键字失败。
 
         Example: | ${before}= | 获取发送队列统计 | vm01 | eth1 |
         """
@@ -219,7 +258,10 @@ class HostLibrary:
 
     @keyword("每个发送队列都应有新发包")
     def every_tx_queue_sent(self, before: dict, after: dict) -> None:
-        """Fail unless every transmit queue in ``after`` sent more packets than in ``before``.
+        """检查 ``after`` 中每个发送队列的发包数都比 ``before`` 中多（两者来自 `获取发送队列统计` ），
+        用于确认多队列都在用（记录 5.4.4）。
+
+        日志中以表格列出每个队列的前后发包数和增量；没有 mq 队列或有队列没有新发包时失败。
 
         Example: | 每个发送队列都应有新发包 | ${before} | ${after} |
         """
@@ -236,7 +278,8 @@ class HostLibrary:
 
     @keyword("获取网卡中断分布")
     def interrupt_spread(self, host: str, match: str = "virtio") -> dict:
-        """Return, from ``/proc/interrupts``, the interrupt count per CPU of lines containing ``match``.
+        """从主机 ``host`` 的 ``/proc/interrupts`` 中，按 CPU 累加含 ``match`` （默认 virtio）的行的中断数，
+        返回 ``{CPU: 中断数}`` 。
 
         Example: | ${irq}= | 获取网卡中断分布 | vm01 | virtio1-input |
         """
@@ -244,10 +287,10 @@ class HostLibrary:
 
     @keyword("获取接口队列中断分布")
     def queue_interrupt_spread(self, host: str, interface: str) -> dict:
-        """Return the interrupt count per CPU of the queue vectors of virtio NIC ``interface`` on ``host``.
+        """返回主机 ``host`` 上 virtio 网卡 ``interface`` 各队列中断向量的每 CPU 中断数。
 
-        Only that NIC's ``virtioN-input.Q`` / ``virtioN-output.Q`` lines count (each queue has its own
-        MSI-X vector); a NIC on INTx has no such lines, and every count is then 0.
+        只统计这块网卡的 ``virtioN-input.Q`` / ``virtioN-output.Q`` 行（每个队列有自己的 MSI-X 向量）；
+        使用 INTx 的网卡没有这些行，各 CPU 的计数都为 0。接口不是 virtio 网卡时失败。
 
         Example: | ${irq}= | 获取接口队列中断分布 | vm01 | eth1 |
         """
@@ -263,7 +306,10 @@ class HostLibrary:
 
     @keyword("中断应分布在多个CPU上")
     def interrupts_should_spread(self, interrupts: dict, min_cpus: int = 2) -> None:
-        """Fail unless at least ``min_cpus`` CPUs took interrupts in ``interrupts`` (from 获取网卡中断分布).
+        """检查 ``interrupts`` （来自 `获取网卡中断分布` 或 `获取接口队列中断分布` ）中至少有 ``min_cpus`` 个 CPU（
+        默认 2）收到过中断，否则失败。
+
+        对应记录 5.4.4 中多队列的中断分散到多个 CPU。每 CPU 的中断数以表格记入日志。
 
         Example: | 中断应分布在多个CPU上 | ${irq} | 2 |
         """
