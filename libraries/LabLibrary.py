@@ -12,24 +12,32 @@ from netvirt.labspec import CAPABILITIES, LabDescriptionError
 
 @library(scope="GLOBAL", auto_keywords=False, listener="SELF")
 class LabLibrary:
-    """Robot keywords to build, inspect and remove the lab named by ``${LAB}``.
+    """搭建、查看和拆除 ``${LAB}`` 所指实验环境的关键字，以及按实验环境的能力决定用例能否判定。
 
-    = Choosing a lab =
-    The suites import ``variables/embedded_lab.py`` (the default: the record's topology
-    built on this machine). A real lab is chosen on the command line, which overrides it:
-    ``robot -V variables/record_lab.py suites/5.4_网络虚拟化``.
+    对应记录“服务器配置”和“测试示意图”：Host A、Host B（Hypervisor）、它们的网卡与对端、VM01、VM02。
 
-    = Verdicts on emulated behaviour =
-    The library is also a listener: a test that drove something the lab only emulates (the
-    embedded lab's SR-IOV NICs) gets the tag ``emulated-nic`` and a last line in its message,
-    ``【模拟】本判定依赖本机模拟的行为……``, whatever its status; the log, the report and the
-    generated test record show both.
+    = 选择实验环境 =
+    用例集导入 ``variables/embedded_lab.py`` （默认：在本机上搭出记录中的拓扑）。真实实验环境在命令行上选择，
+    它覆盖默认值： ``robot -V variables/record_lab.py suites/5.4_网络虚拟化`` 。
 
-    = Capabilities =
-    What a lab can do beyond the record's basics is a declared set (``capabilities`` in the lab
-    description, names from ``netvirt.labspec.CAPABILITIES``: ``msix_interrupts``,
-    ``sriov_passthrough``, ``host_vlan``). A name that is not one of them fails, in the description
-    and in these keywords alike.
+    = 内嵌实验环境与真实实验环境 =
+    - 内嵌实验环境：`搭建实验环境` 在本机上搭出整个拓扑（主机的网络命名空间与 sshd、OVS-DPDK、libvirtd、
+      虚拟机用的大页、模拟的 SR-IOV 网卡），`拆除实验环境` 把它们全部删除，`实验环境应无残留` 检查确实删干净了。
+      同一实验环境 id 同时只能由一次运行使用（本机上对该 id 加锁）。
+    - 真实实验环境：不搭建任何东西。`搭建实验环境` 检查每台主机都能经 SSH 登录，并记下各主机网卡的状态（PROMISC、
+      MTU、地址）；`拆除实验环境` 把网卡恢复成这个样子并关闭会话。同一套服务器同时只能由一次运行使用（经 SSH 在
+      Hypervisor 上加所有者锁）。
+
+    = 依赖模拟行为的判定 =
+    本库同时是一个 listener：用例驱动了实验环境只是模拟的东西（内嵌实验环境的 SR-IOV 网卡）时，无论结果如何，
+    用例都会得到标签 ``emulated-nic`` ，消息末尾多一行 ``【模拟】本判定依赖本机模拟的行为……`` ；日志、
+    报告和生成的测试记录里都看得到。用例失败时，消息中还会列出实验环境中不再应答的部分（如 ovs-vswitchd 没有运行）。
+
+    = 能力 =
+    实验环境在记录的基本能力之外还能做什么，是一个声明的集合（实验环境描述中的 ``capabilities`` ，
+    名字取自 ``netvirt.labspec.CAPABILITIES`` ： ``msix_interrupts`` 、 ``sriov_passthrough`` 、 ``host_vlan`` ）。
+    不在其中的名字，无论写在描述里还是传给这些关键字，都会失败。实验环境做不到的检查用 `要求实验环境具备` 让用例
+    SKIP 并写明原因，绝不在没有检查的情况下 PASS。
     """
 
     ROBOT_LISTENER_API_VERSION = 3
@@ -50,13 +58,13 @@ class LabLibrary:
 
     @keyword("搭建实验环境")
     def set_up_lab(self) -> None:
-        """Build the lab (embedded) or check that every host answers over SSH (real lab).
+        """准备实验环境：内嵌实验环境在本机上搭建出来；真实实验环境检查每台主机都能经 SSH 登录。
 
-        Bring-up first removes whatever a killed run of the same lab left behind. The run owns the lab
-        from here to the end of `拆除实验环境`, a failed bring-up included (the embedded lab: a lock on its
-        lab id; a real lab: an owner lock on the hypervisor, taken over SSH before anything is changed):
-        the suite variable ``${实验环境归本次运行}`` says so, and is false when another run owns the lab
-        (the error names it), so that the suite teardown changes nothing in that run's lab.
+        先把实验环境描述记入日志（同 `记录实验环境` ）。搭建前先清除同一实验环境被中断的上一次运行留下的东西。
+        从这里到 `拆除实验环境` 结束，本次运行拥有这个实验环境，搭建失败也一样（内嵌实验环境：
+        本机上对实验环境 id 加锁；真实实验环境：在改动任何东西之前，经 SSH 在 Hypervisor 上加所有者锁）。
+        用例集变量 ``${实验环境归本次运行}`` 表示这一点：另一次运行正拥有该实验环境时它为假（错误消息写明是谁），
+        用例集终程据此不去改动那次运行的实验环境。
 
         Example: | 搭建实验环境 |
         """
@@ -73,7 +81,10 @@ class LabLibrary:
 
     @keyword("拆除实验环境")
     def tear_down_lab(self) -> None:
-        """Remove the embedded lab (namespaces, processes, domains, hugepages, files) or close sessions.
+        """拆除实验环境：内嵌实验环境删除它的一切（命名空间、进程、虚拟机 domain、大页、文件）；
+        真实实验环境把主机网卡恢复成搭建时的状态、关闭会话并释放所有者锁。
+
+        本次运行不拥有该实验环境时不改动它。放在用例集终程。
 
         Example: | 拆除实验环境 |
         """
@@ -81,7 +92,7 @@ class LabLibrary:
 
     @keyword("实验环境应无残留")
     def lab_should_leave_nothing(self) -> None:
-        """Fail if anything of the embedded lab is still on the machine (a real lab has nothing to check).
+        """内嵌实验环境拆除后仍有东西留在本机上时失败，并逐条列出残留（真实实验环境没有要检查的，总是通过）。
 
         Example: | 实验环境应无残留 |
         """
@@ -91,7 +102,10 @@ class LabLibrary:
 
     @keyword("记录实验环境")
     def log_lab_description(self) -> None:
-        """Log the lab description as the record's server tables: hosts, NICs and VMs.
+        """把实验环境描述按记录“服务器配置”的样子以表格记入日志：主机（角色、管理地址、网卡、PCI、对端、
+        SR-IOV 与最大 VF 数、速率）和虚拟机（vCPU、内存、大页、管理地址、vNIC）。
+
+        同时把网卡型号、实验环境类型和能力写入顶层用例集的元数据，供判定汇总表使用。
 
         Example: | 记录实验环境 |
         """
@@ -130,7 +144,8 @@ class LabLibrary:
 
     @keyword("实验环境参数")
     def lab_parameter(self, name: str, default: object = None) -> object:
-        """Return a spec parameter of the lab description (``params``), or ``default``.
+        """返回实验环境描述中参数 ``name`` 的值（ ``params`` 中的键，如 ``pmd_cpu_mask`` ）；
+        没有该参数时返回 ``default`` 。
 
         Example: | ${mask}= | 实验环境参数 | pmd_cpu_mask |
         """
@@ -138,7 +153,9 @@ class LabLibrary:
 
     @keyword("网卡PCI地址")
     def nic_pci(self, host: str, nic: str) -> str:
-        """Return the PCI address of ``host``'s NIC ``nic`` from the lab description.
+        """返回实验环境描述中主机 ``host`` 的网卡 ``nic`` 的 PCI 地址。
+
+        主机或网卡不在描述中时失败。
 
         Example: | ${pci}= | 网卡PCI地址 | hostb | enP5p1s0 |
         """
@@ -153,10 +170,10 @@ class LabLibrary:
 
     @keyword("实验环境具备")
     def lab_has(self, capability: str) -> bool:
-        """Return whether the lab has ``capability`` (one of the declared capability names).
+        """返回实验环境是否具备能力 ``capability`` （已声明的能力名之一），并在日志中说明。
 
-        An unknown name fails. To leave out a check the lab cannot make, use `要求实验环境具备`:
-        the test then ends SKIP with the reason, it never passes without the check.
+        未知的能力名使关键字失败。要让实验环境做不到的检查不被执行，用 `要求实验环境具备` ：
+        用例随之以 SKIP 结束并写明原因，而不是未经检查就通过。
 
         Example: | ${msix}= | 实验环境具备 | msix_interrupts |
         """
@@ -166,7 +183,8 @@ class LabLibrary:
 
     @keyword("要求实验环境具备")
     def require(self, capability: str, reason: str) -> None:
-        """Skip the current test with ``reason`` unless the lab has ``capability``; an unknown name fails.
+        """实验环境不具备能力 ``capability`` 时，以 ``reason`` （加上缺少的能力及其含义）让当前用例 SKIP；
+        未知的能力名使关键字失败。
 
         Example: | 要求实验环境具备 | msix_interrupts | 虚拟网卡没有 MSI-X，中断分布无法检查 |
         """
