@@ -6,13 +6,15 @@ changes, with a Chinese message that names the value and what is allowed. Where 
 (the largest MTU of a kernel netdev, of an OVS-DPDK port, of a NIC's port) the limit is a named argument of
 the one rule, not another copy of it.
 
-The small types at the end (``VlanId``, ``Mtu``, ``Ipv4Address`` ...) are the keyword argument types of the
-libraries: Robot converts a keyword's argument with their ``from_robot`` (``ROBOT_LIBRARY_CONVERTERS``,
-see ``CONVERTERS``), so ``abc`` or ``999`` fails at the call with the same Chinese message, and libdoc
-documents each type with its converter's docstring. An optional argument is written ``vlan: VlanId = None``,
-not ``VlanId | None``: Robot accepts None for it all the same, and reports the converter's message, where
-for a union it would only say in English that no member took the value. Robot still puts its own frame
-around the message ("Argument 'vlan' got value 'abc' that cannot be converted to VlanId: ...").
+The small types at the end (``VlanId``, ``Mtu``, ``Ipv4Address`` ...) are keyword argument types for the
+values Robot would otherwise convert itself (numbers) and the addresses keywords take in many places; names
+stay ``str`` and are checked in the keyword, whose message needs no Robot frame. Robot converts an argument
+of these types with their ``from_robot`` (declared with ``@library(converters=validate.CONVERTERS)``), so
+``abc`` or ``999`` fails at the call with the rule's Chinese message, and libdoc documents each type with
+its converter's docstring. An optional argument is written ``vlan: VlanId = None``, not ``VlanId | None``:
+Robot accepts None for it all the same and reports the converter's message, where for a union it would
+only say in English that no member took the value. Robot still puts its own frame around the message
+("Argument 'vlan' got value 'abc' that cannot be converted to VlanId: ...").
 """
 
 from __future__ import annotations
@@ -216,23 +218,5 @@ class IpAddress(str):
         return cls(ip_address(value))
 
 
-class InterfaceName(str):
-    """内核网络设备名：1..15 个字符，字母、数字和 _ . -，如 ``eth1``、``enP5p1s0``。"""
-
-    @classmethod
-    def from_robot(cls, value: object) -> InterfaceName:
-        """内核网络设备名：1..15 个字符，字母、数字和 _ . -，如 ``eth1``、``enP5p1s0``。"""
-        return cls(netdev_name(value))
-
-
-class MacAddress(str):
-    """MAC 地址 aa:bb:cc:dd:ee:ff（转换为小写）。"""
-
-    @classmethod
-    def from_robot(cls, value: object) -> MacAddress:
-        """MAC 地址 aa:bb:cc:dd:ee:ff（转换为小写）。"""
-        return cls(mac(value))
-
-
-TYPES = (VlanId, VlanOrZero, Mtu, Ipv4Address, Ipv4Interface, IpAddress, InterfaceName, MacAddress)
+TYPES = (VlanId, VlanOrZero, Mtu, Ipv4Address, Ipv4Interface, IpAddress)
 CONVERTERS = {t: t.from_robot for t in TYPES}
