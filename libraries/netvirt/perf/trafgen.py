@@ -73,6 +73,7 @@ TRAFGEN_MAX_FRAME = 2048  # trafgen's default buffer; bigger frames need -J
 DRAIN_STEP_S = 0.15
 DRAIN_MAX_S = 3.0
 ELAPSED = "nvperf-elapsed-ns"
+SECTION = "@@nvperf:"  # a line opening one part of a combined command's output (split_sections)
 START_JITTER_S = 0.1  # how much trafgen's start-up varies on a busy machine (measured: 70-160 ms)
 TIMED_OUT = 124  # timeout's exit status when it stopped the command
 CALIBRATION_FRAMES = 200
@@ -233,6 +234,18 @@ def timed(argv: list[str]) -> str:
     )
 
 
+def split_sections(stdout: str) -> dict[str, str]:
+    """The output of a command made of ``echo {SECTION}<tag>; ...`` parts, by tag."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in stdout.splitlines():
+        if line.startswith(SECTION):
+            current = sections.setdefault(line[len(SECTION) :].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return {tag: "\n".join(lines) for tag, lines in sections.items()}
+
+
 def parse_elapsed(stdout: str) -> float:
     """Seconds from ``timed``'s last line."""
     found = re.findall(rf"^{ELAPSED} (\d+)$", stdout, re.MULTILINE)
@@ -317,24 +330,25 @@ class TrafgenMeasurer(Measurer):
             raise TrafgenError(f"{self.tx} 没有到 {self.rx.address} 的路由：{route.stderr.strip()}")
         self.next_hop = parse_route_next_hop(route.stdout, self.rx.address)
         self.dst_mac = self._neighbour()
-        # trafgen's start-up (packet ring, one frame) measured three times: the least is its overhead.
+        # trafgen's start-up (packet ring, one frame) measured three times, in one round trip (an SSH command in a
+        # TCG guest costs seconds on a busy machine): the least is its overhead.
         packet = trafgen_packet(self._frame(frames.MIN_FRAME))
-        samples = []
-        for _ in range(3):
-            result = self.tx_session.run(
-                timed(self.tx.argv(*trafgen_argv(self.tx.interface, 1, None, packet, frames.MIN_FRAME))), timeout=60
+        once = timed(self.tx.argv(*trafgen_argv(self.tx.interface, 1, None, packet, frames.MIN_FRAME)))
+        result = self.tx_session.run(" && ".join([f"({once})"] * 3), timeout=90)
+        samples = [int(ns) / 1e9 for ns in re.findall(rf"^{ELAPSED} (\d+)$", result.stdout, re.MULTILINE)]
+        if not result.ok or len(samples) != 3:
+            raise GeneratorUnavailable(
+                f"trafgen 不能在 {self.tx} 上发送：{(result.stderr or result.stdout).strip()[:500]}"
             )
-            if not result.ok:
-                raise GeneratorUnavailable(
-                    f"trafgen 不能在 {self.tx} 上发送：{(result.stderr or result.stdout).strip()[:500]}"
-                )
-            samples.append(parse_elapsed(result.stdout))
         self.overhead_s = min(samples)
         self.timed_ok = max(samples) <= UNTIMED_OVERHEAD_S
+        if not self.timed_ok:  # the overshoot is only used where the run time says how long trafgen sent
+            self.started = True
+            return
         # What one frame and one sleep cost beyond the gap: 200 frames 1 ms apart.
         argv = trafgen_argv(self.tx.interface, CALIBRATION_FRAMES, 1000.0, packet, frames.MIN_FRAME)
         result = self.tx_session.run(timed(self.tx.argv(*argv)), timeout=60)
-        if result.ok and self.timed_ok:
+        if result.ok:
             spent = parse_elapsed(result.stdout) - self.overhead_s
             self.overshoot_ns = max(0.0, spent / CALIBRATION_FRAMES * 1e9 - 1e6)
         self.started = True
@@ -373,11 +387,13 @@ class TrafgenMeasurer(Measurer):
             raise TrafgenError(f"{endpoint} 的 /proc/net/dev 中没有接口 {endpoint.interface}")
         return stats[endpoint.interface]
 
-    def _received(self) -> int:
-        """The receiver's ``rx_packets`` once it stops growing (frames still queued in the DUT)."""
-        last = self.counters(self.rx)["rx_packets"]
+    def _received(self, last: int | None = None, enough: int | None = None) -> int:
+        """The receiver's ``rx_packets`` once it stops growing (frames still queued in the DUT), or once it reaches
+        ``enough`` (every frame sent has arrived: nothing left to wait for). ``last``: a reading already taken."""
+        if last is None:
+            last = self.counters(self.rx)["rx_packets"]
         deadline = time.monotonic() + DRAIN_MAX_S
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (enough is None or last < enough):
             time.sleep(DRAIN_STEP_S)
             now = self.counters(self.rx)["rx_packets"]
             if now == last:
@@ -393,6 +409,39 @@ class TrafgenMeasurer(Measurer):
             argv = ["timeout", "-s", "INT", "-k", "5", f"{limit_s:.2f}", *argv]
         return self.tx.argv(*argv)
 
+    def _run_counted(self, argv: list[str], duration_s: float) -> tuple[CommandResult, dict[str, int]]:
+        """trafgen (``argv``) between two readings of the sender's counters, in one round trip to the sending host;
+        the receiver's counters in the same round trip when it is on that host too (p2p, pvp and sriov: both ends on
+        Host A), else read just before. Returns trafgen's own result (its rc, output and run time) and the counts:
+        ``tx0``/``tx1`` the sender's ``tx_packets`` around the run, ``rx_before`` the receiver's ``rx_packets``
+        before, ``rx1`` after (same host only). A round trip into a TCG guest costs seconds on a busy machine;
+        a trial was six of them."""
+        same = self.tx.host == self.rx.host
+        counts: dict[str, int] = {}
+        if not same:
+            counts["rx_before"] = self.counters(self.rx)["rx_packets"]
+        before = [("tx0", self.tx)] + ([("rx0", self.rx)] if same else [])
+        after = [("tx1", self.tx)] + ([("rx1", self.rx)] if same else [])
+
+        def read(tag: str, endpoint: Endpoint) -> str:
+            return f"echo {SECTION}{tag}; {shlex.join(endpoint.argv('cat', '/proc/net/dev'))}"
+
+        script = "; ".join(
+            [*(read(t, e) for t, e in before), f"echo {SECTION}run", f"({timed(argv)})", "rc=$?"]
+            + [*(read(t, e) for t, e in after), "exit $rc"]
+        )
+        result = self.tx_session.run(script, timeout=duration_s * 3 + 60)
+        sections = split_sections(result.stdout)
+        for tag, endpoint in before + after:
+            stats = parse_proc_net_dev(sections.get(tag, ""))
+            if endpoint.interface not in stats:
+                raise TrafgenError(f"{endpoint} 的 /proc/net/dev 中没有接口 {endpoint.interface}")
+            counts[tag] = stats[endpoint.interface]["tx_packets" if tag.startswith("tx") else "rx_packets"]
+        if same:
+            counts["rx_before"] = counts["rx0"]
+        run = CommandResult(result.host, script, result.rc, sections.get("run", ""), result.stderr, result.seconds)
+        return run, counts
+
     def _trial(self, load_pps: float, duration_s: float, frame_size: int) -> TrialResult:
         if self.settle_s:
             time.sleep(self.settle_s)
@@ -400,13 +449,18 @@ class TrafgenMeasurer(Measurer):
         count = round(load_pps * duration_s)
         limit = duration_s + max(0.5, duration_s / 2) + self.overhead_s
         argv = self.trial_argv(load_pps, count, frame_size, limit)
-        tx_before = self.counters(self.tx)["tx_packets"]
-        rx_before = self.counters(self.rx)["rx_packets"]
         latency = None
         if self.probe_pps:
+            tx_before = self.counters(self.tx)["tx_packets"]
+            rx_before = self.counters(self.rx)["rx_packets"]
             result, latency = self._with_probe(argv, duration_s, frame_size)
+            sent = self.counters(self.tx)["tx_packets"] - tx_before
+            rx_after = None
         else:
-            result = self.tx_session.run(timed(argv), timeout=duration_s * 3 + 60)
+            result, counts = self._run_counted(argv, duration_s)
+            sent = counts["tx1"] - counts["tx0"]
+            rx_before = counts["rx_before"]
+            rx_after = counts.get("rx1")
         self.last_command = CommandResult(
             result.host, shlex.join(argv), result.rc, result.stdout, result.stderr, result.seconds
         )
@@ -415,8 +469,7 @@ class TrafgenMeasurer(Measurer):
                 f"trafgen 试验失败（{load_pps:.0f} 帧/秒，{frame_size} 字节，rc={result.rc}）："
                 f"{(result.stderr or result.stdout).strip()[:500]}"
             )
-        sent = self.counters(self.tx)["tx_packets"] - tx_before
-        received = self._received() - rx_before
+        received = self._received(rx_after, rx_before + sent) - rx_before
         seconds = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
         notes = [f"trafgen 在 {limit:.2f} 秒时被停止（跟不上这个负载）"] if result.rc == TIMED_OUT else []
         if not self.timed_ok:
