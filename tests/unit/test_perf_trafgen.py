@@ -6,6 +6,7 @@ on this machine, see its README)."""
 from __future__ import annotations
 
 import struct
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from netvirt.perf import frames, judge, trafgen
 from netvirt.perf.generators import Endpoint
 from netvirt.perf.measurer import Measurer, TrialResult
 from netvirt.perf.topology import Scenario, Topology
+from netvirt.ssh import CommandResult
 from PerfLibrary import PerfLibrary
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "generated" / "trafgen"
@@ -250,3 +252,42 @@ def test_ndr_verdict_without_a_criterion_skips():
     params["perf_ndr_criteria"] = {"pvp": {128: 1}}
     with pytest.raises(SkipExecution, match="没有给 pvp 场景 64 字节帧的判据"):
         lib.ndr_verdict(result(300))
+
+
+class LocalShell:
+    """``SshSession.run`` through this machine's shell: the combined trial command runs for real."""
+
+    name = "hosta"
+
+    def __init__(self):
+        self.commands: list[str] = []
+
+    def run(self, command: str, timeout: float = 30) -> CommandResult:
+        self.commands.append(command)
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=timeout, check=False)
+        return CommandResult(self.name, command, done.returncode, done.stdout, done.stderr, 0.0)
+
+
+def test_a_trial_reads_both_ends_counters_and_runs_the_generator_in_one_round_trip():
+    shell = LocalShell()
+    tx = Endpoint("hosta", "lo", "127.0.0.1")
+    measurer = trafgen.TrafgenMeasurer(lambda host: shell, tx, tx, 1500, 10_000)
+    result, counts = measurer._run_counted(["sh", "-c", "echo '5 packets outgoing'; exit 3"], 1.0)
+    assert len(shell.commands) == 1  # a round trip into a TCG guest costs seconds on a busy machine
+    assert result.rc == 3 and trafgen.parse_trafgen_sent(result.stdout) == 5
+    assert trafgen.parse_elapsed(result.stdout) > 0
+    assert set(counts) == {"tx0", "rx0", "tx1", "rx1", "rx_before"}  # both ends on one host: read there, around the run
+    assert counts["tx1"] >= counts["tx0"] and counts["rx1"] >= counts["rx_before"] == counts["rx0"]
+    assert trafgen.split_sections("x\n@@nvperf:a\n1\n2\n@@nvperf:b\n") == {"a": "1\n2", "b": ""}
+
+
+def test_the_search_starts_from_the_lab_descriptions_bound_below_the_line_rate():
+    lib, params = library(0.5, LossyPath(limit_pps=5000), [])
+    line = frames.line_rate_pps(10_000, 64)
+    assert lib._max_load(lib._topology, 64)[0] == pytest.approx(line)  # no bound: the line rate
+    params.update(perf_max_load_pps={"pvp": 5000, "p2p": 30_000}, perf_min_load_pps=500)
+    bound, why = lib._max_load(lib._topology, 64)
+    assert bound == 5000 and "perf_max_load_pps" in why
+    assert lib._spec(64, None, None).max_load_pps == 5000
+    params["perf_max_load_pps"] = 20_000_000  # above the line rate: the line rate stays the bound
+    assert lib._max_load(lib._topology, 64)[0] == pytest.approx(line)
