@@ -45,41 +45,50 @@ def _current_test() -> str | None:
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class TrafficLibrary:
-    """Robot keywords for traffic checks, with the verdict computed and the evidence in the log.
+    """流量检查的关键字：ping、连通性矩阵、不分片载荷（MTU）、抓包与帧检查、构造帧（组播、VLAN）、吞吐量与限速、
+    接口计数器、网卡卸载特性。判定由关键字算出，证据写在日志中。
+
+    对应记录中用 ping、tcpdump、DPDK pktgen、iperf、netperf 做的检查：5.4.2.2、5.4.5（隔离与地址复用）、5.4.6（MTU
+    ）、5.4.7（VLAN 透传）、5.4.8（带宽与限速）、5.4.9（组播）以及“问题: netperf over OVS-DPDK性能差”。
 
     = Ping =
-    ``ping`` runs on the sending host or guest over SSH; its summary is parsed (sent,
-    received, loss, rtt) and the verdict computed from it, with the output in the log.
+    ``ping`` 经 SSH 在发送方主机或虚拟机上执行；解析它的统计（发送、收到、丢包、rtt）并据此判定，原始输出记入日志。
 
     = 连通性矩阵 =
-    Endpoints are ``host=address`` (``hosta=5.5.5.11``); every endpoint pings every other from
-    its own address, one worker per source host, concurrently. The log shows the record's
-    ``ping to`` table (``Y``/``N``/``self``) with mismatching cells highlighted. A cell is
-    ``Y`` when at least one reply came back.
+    端点写成 ``主机=地址`` （ ``hosta=5.5.5.11`` ）；每个端点从自己的地址 ping 其他每个端点，每个源主机一个工作线
+    程，并发进行。日志中是记录里的 ``ping to`` 表格（ ``Y`` / ``N`` / ``self`` ），与期望不符的格子标出。
+    至少收到一个应答即为 ``Y`` 。
 
-    = 不分片载荷 (MTU) =
-    The largest payload of a DF ping (``ping -M do -s N``) that passes, found by binary
-    search; the boundary and boundary+1 are then pinged again and shown in a table.
+    = 不分片载荷（MTU） =
+    用二分查找找出能通过的最大 DF ping 载荷（ ``ping -M do -s N`` ），然后复核边界值和边界值 + 1，结果以表格记录。
 
     = 抓包 =
-    ``启动抓包`` starts tcpdump in the background on a host or guest and confirms it listens
-    (a bad filter fails at once); ``停止抓包`` stops it by pid and returns the frames, decoded:
-    ``dst``, ``src``, ``vlans`` (``[{tpid, pcp, dei, vid}]``, outermost first), ``ethertype``,
-    ``ipv4``, ``arp``, ``raw`` (hex). Put ``停止所有抓包`` in the teardown.
+    `启动抓包` 在主机或虚拟机上后台启动 tcpdump，并确认它已在监听（过滤表达式错误会立即失败）；
+    `停止抓包` 按 pid 停止它，返回解码后的帧： ``dst`` 、 ``src`` 、 ``vlans`` （ ``[{tpid, pcp, dei, vid}]`` ，
+    外层在前）、 ``ethertype`` 、 ``ipv4`` 、 ``arp`` 、 ``raw`` （十六进制）。在终程中放 `停止所有抓包` ；
+    用例结束时仍在运行的抓包也会被停止，并给出告警。
 
     = 构造帧 =
-    ``发送组播包`` and ``发送以太网帧`` stand in for the record's DPDK pktgen: a small python3
-    helper sends Ethernet/VLAN/IPv4/UDP frames from an interface at a given rate.
+    `发送组播包` 和 `发送以太网帧` 代替记录中的 DPDK pktgen：把一个只用 python3 标准库的小助手程序复制到发送方主机
+    上，由它从指定接口按给定速率发出 Ethernet / VLAN / IPv4 / UDP 帧（需要 root，使用 AF_PACKET）。
 
     = 吞吐量 =
-    ``测量吞吐量`` runs iperf3 (``-J``) between two hosts: the server is started and stopped
-    by pid, each repetition is a run, and the result holds each run and min/max/mean/stdev
-    (``${r}[mean_bps]``). ``测量netperf吞吐量`` does the same with netperf (``netserver`` and
-    ``netperf -cC``, the record's tool) and returns the same shape. ``记录吞吐量对比图`` draws a
-    bar chart into the log.
+    `测量吞吐量` 在两台主机之间运行 iperf3（ ``-J`` ）：服务端按 pid 启停，每次重复是一次独立测量，
+    结果含每次测量以及 min / max / mean / stdev（ ``${r}[mean_bps]`` ）。`测量netperf吞吐量` 用 netperf（
+    ``netserver`` 和 ``netperf -cC`` ，记录所用的工具）做同样的事，返回同样的结构。`记录吞吐量对比图` 在日志中画柱状
+    图。
+
+    = 判定与 SKIP =
+    限速类检查先证明路径在同一次运行中能承载足够的流量（`不限速吞吐量应足以检验限速` 、`限速吞吐量应接近期望值` ）；
+    机器繁忙、路径承载不了时用例以 SKIP 结束并给出数字，而不是判为 FAIL。
 
     = 计数器 =
-    ``获取接口计数器`` reads ``ip -s -j link`` and ``ethtool -S``; ``接口计数器差值`` subtracts.
+    `获取接口计数器` 读 ``ip -s -j link`` （旧版 iproute2 读文本）和 ``ethtool -S`` ；`接口计数器差值` 求差。
+
+    = 内嵌实验环境与真实实验环境 =
+    关键字只经 SSH 在实验环境的主机和虚拟机上运行工具，两种实验环境上用法相同。所需工具（tcpdump、iperf3、netperf、
+    python3、ethtool）须装在相应主机上，缺少时错误消息写明主机和工具。内嵌实验环境的模拟 VF 限速时丢包而不排队（像
+    policer），所以限速用 UDP 测量更准，见 `测量限速吞吐量` 。
     """
 
     ROBOT_LISTENER_API_VERSION = 3
@@ -117,9 +126,14 @@ class TrafficLibrary:
         interval: float = 0.2,
         deadline: int | None = None,
     ) -> dict:
-        """Ping ``destination`` from host or guest ``source``; return the parsed summary.
+        """从主机或虚拟机 ``source`` ping ``destination`` ，返回解析后的统计（transmitted、received、loss_pct、
+        rtt 等）。
 
-        ``dont_fragment`` sets ``-M do`` (the record's DF ping for MTU checks).
+        参数： ``count`` 次数（默认 3）； ``size`` 载荷字节数（ ``-s`` ）； ``dont_fragment`` 为真时加 ``-M do`` （
+        记录中检查 MTU 用的不分片 ping）； ``interface`` 从哪个接口发出（ ``-I`` ）； ``interval`` 间隔秒数（默认
+        0.2）； ``deadline`` 总时限秒数（ ``-w`` ）。
+
+        只报告，不判定通不通；ping 没有输出统计（如命令本身出错）时失败。要判定用 `应能Ping通` / `应不能Ping通` 。
 
         Example: | ${r}= | 执行Ping | vm01 | 5.5.5.52 | count=3 | size=3972 | dont_fragment=True |
         """
@@ -140,7 +154,10 @@ class TrafficLibrary:
 
     @keyword("应能Ping通")
     def should_reach(self, source: str, destination: str, count: int = 3, **options) -> dict:
-        """Fail unless every ping from ``source`` to ``destination`` is answered.
+        """检查从 ``source`` ping ``destination`` 的每个请求都有应答，否则失败（消息写明发送、收到和丢包率）；
+        返回 ping 的统计。
+
+        其余参数同 `执行Ping` （以 ``名称=值`` 给出）。
 
         Example: | 应能Ping通 | vm01 | 5.5.5.52 |
         """
@@ -154,7 +171,10 @@ class TrafficLibrary:
 
     @keyword("应不能Ping通")
     def should_not_reach(self, source: str, destination: str, count: int = 3, **options) -> dict:
-        """Fail if any ping from ``source`` to ``destination`` is answered.
+        """检查从 ``source`` ping ``destination`` 没有任何应答（如记录 5.4.5 中隔离的网络），收到应答则失败；
+        返回 ping 的统计。
+
+        其余参数同 `执行Ping` 。
 
         Example: | 应不能Ping通 | vm02 | 5.5.5.51 |
         """
@@ -166,11 +186,13 @@ class TrafficLibrary:
     # -- connectivity matrix -----------------------------------------------------------------------
     @keyword("获取连通性矩阵")
     def connectivity_matrix(self, endpoints: list[str], count: int = 2) -> list[list[str]]:
-        """Ping between every pair of ``endpoints`` (``host=address``); return the ``Y``/``N``/``self`` matrix.
+        """在 ``endpoints`` （ ``主机=地址`` 的列表）的每一对之间 ping，返回 ``Y`` / ``N`` / ``self`` 矩阵。
 
-        Rows are sources, columns destinations, in the order given. The table is logged.
+        行是源，列是目的，顺序与给出的一致；矩阵以表格记入日志。 ``count`` 为每对端点 ping 的次数（1..10，默认 2）。
+        未知的主机在开始 ping 之前就失败。只报告，不判定；要判定用 `连通性矩阵应为` 。端点列表可在变量表中写成
+        ``@{端点}    hosta=5.5.5.11    hostb=5.5.5.22`` 。
 
-        Example: | ${m}= | 获取连通性矩阵 | ${{['hosta=5.5.5.11', 'hostb=5.5.5.22']}} |
+        Example: | ${m}= | 获取连通性矩阵 | ${端点} |
         """
         return self._matrix(endpoints, None, count)
 
@@ -178,12 +200,14 @@ class TrafficLibrary:
     def connectivity_matrix_should_be(
         self, endpoints: list[str], expected: list[str | list[str]], count: int = 2
     ) -> list[list[str]]:
-        """Fail unless the measured connectivity matrix equals ``expected``; return the measured one.
+        """测得的连通性矩阵与 ``expected`` 不同时失败；返回测得的矩阵。对应记录 5.4.2.2、5.4.5 中的 ``ping to`` 表
+        格。
 
-        ``expected`` has one row per endpoint, each a list of ``Y``/``N``/``self`` or a string
-        such as ``self Y Y N``, like the record's table. Mismatches are highlighted and listed.
+        ``expected`` 每个端点一行，每行是 ``Y`` / ``N`` / ``self`` 的列表，或像记录表格那样写成一个字符串，
+        如 ``self Y Y N`` 。不符的格子在表格中标出，并在失败消息中逐个列出（带 ping 的结果）。
+        ``endpoints`` 和 ``count`` 同 `获取连通性矩阵` 。
 
-        Example: | 连通性矩阵应为 | ${endpoints} | ${{['self Y', 'Y self']}} |
+        Example: | 连通性矩阵应为 | ${端点} | ${期望} |
         """
         return self._matrix(endpoints, expected, count)
 
@@ -213,10 +237,12 @@ class TrafficLibrary:
     def largest_df_payload(
         self, source: str, destination: str, low: int, high: int, interface: str | None = None
     ) -> int:
-        """Return the largest ``ping -M do -s N`` payload from ``source`` to ``destination`` in ``low..high``.
+        """返回从 ``source`` 到 ``destination`` 能通过的最大不分片 ping 载荷（ ``ping -M do -s N`` ，
+        N 在 ``low`` .. ``high`` 之间）。
 
-        Binary search (one ping per probe); ``low`` must pass and ``high`` must fail. The
-        boundary and boundary+1 are then pinged again (3 each) and logged in a table.
+        用二分查找，每次探测 ping 一次； ``low`` 必须能通、 ``high`` 必须不通。找到后复核边界值和边界值 + 1（各 ping
+        3 次）；复核结果与查找不一致（边界不稳定）时失败。查找过程和复核都以表格记录（载荷、IP 包长、结果）。
+        ``interface`` 为发送接口。对应记录 5.4.6 中用不分片 ping 验证 MTU。
 
         Example: | ${p}= | 获取最大不分片载荷 | vm01 | 5.5.5.52 | 1000 | 9000 |
         """
@@ -252,7 +278,11 @@ class TrafficLibrary:
     def largest_df_payload_should_be(
         self, source: str, destination: str, expected: int, interface: str | None = None
     ) -> None:
-        """Fail unless a DF ping of ``expected`` bytes passes and one of ``expected``+1 does not.
+        """检查从 ``source`` 到 ``destination`` 的不分片边界正好是 ``expected`` ： ``expected`` 字节的不分片 ping 能
+        通， ``expected`` + 1 字节的不通（各 ping 3 次）。
+
+        例如 MTU 4000 时载荷边界是 3972（4000 减去 IP 和 ICMP 头 28 字节）。结果以表格记录；任一条件不满足时失败，
+        消息说明是哪一条（后者不满足说明路径 MTU 大于期望）。 ``interface`` 为发送接口。
 
         Example: | 最大不分片载荷应为 | vm01 | 5.5.5.52 | 3972 |
         """
@@ -292,11 +322,12 @@ class TrafficLibrary:
     def start_capture(
         self, host: str, interface: str, filter: str = "", count: int | None = None, max_seconds: int = 600
     ) -> Capture:
-        """Start tcpdump on ``interface`` of ``host`` in the background; return a capture handle.
+        """在主机 ``host`` 的接口 ``interface`` 上后台启动 tcpdump，返回抓包句柄（交给 `停止抓包` ）。
 
-        ``filter`` is a tcpdump/BPF expression (``icmp``, ``vlan 100 and arp``); ``count``
-        stops after that many frames. The keyword returns once tcpdump listens; a bad filter
-        or interface fails at once. tcpdump stops by itself after ``max_seconds``.
+        参数： ``filter`` 为 tcpdump / BPF 过滤表达式（如 ``icmp`` 、 ``vlan 100 and arp`` ）；
+        ``count`` 抓够这么多帧就停止； ``max_seconds`` （1..86400，默认 600）后 tcpdump 自行停止。
+
+        关键字在 tcpdump 开始监听后才返回；过滤表达式或接口错误会立即失败。启动的命令和 pid 记入日志。
 
         Example: | ${cap}= | 启动抓包 | hosta | enP5p1s0 | vlan |
         """
@@ -317,9 +348,10 @@ class TrafficLibrary:
 
     @keyword("停止抓包")
     def stop_capture(self, capture: Capture, settle: float = 0.3) -> list[dict]:
-        """Stop a capture by its pid; return its decoded frames and log them (table and first frame's hex).
+        """按 pid 停止抓包 ``capture`` （`启动抓包` 的返回值），返回解码后的帧，并记入日志（前 50 帧的表格和第 1 帧
+        的十六进制）。
 
-        ``settle`` seconds pass first, so frames still in flight are recorded.
+        先等 ``settle`` 秒（默认 0.3），让还在路上的帧被抓到。内核丢弃了帧（抓包不完整）时给出告警。
 
         Example: | ${frames}= | 停止抓包 | ${cap} |
         """
@@ -332,7 +364,9 @@ class TrafficLibrary:
 
     @keyword("停止所有抓包")
     def stop_all_captures(self) -> None:
-        """Stop every capture this library started and has not stopped yet (for teardowns).
+        """停止本库启动后还没有停止的所有抓包（用于终程）。
+
+        某个抓包停止失败时继续停止其余的，最后一并报告失败。
 
         Example: | [终程] | 停止所有抓包 |
         """
@@ -361,7 +395,8 @@ class TrafficLibrary:
 
     @keyword("抓包中应无ICMP")
     def no_icmp(self, frames: list[dict]) -> None:
-        """Fail if any of ``frames`` is an IPv4 ICMP packet (e.g. a ping that should have been isolated).
+        """``frames`` （`停止抓包` 的结果）中有任何 IPv4 ICMP 包时失败（如本应被隔离的 ping），
+        消息写明数量和第一个的源与目的地址；找到的 ICMP 帧以表格记录。
 
         Example: | 抓包中应无ICMP | ${frames} |
         """
@@ -376,10 +411,10 @@ class TrafficLibrary:
 
     @keyword("抓包VLAN标签应为")
     def vlan_stack_should_be(self, frames: list[dict], *vids: VlanOrZero, ip: Ipv4Address = None) -> None:
-        """Fail unless every matching frame carries exactly the VLAN tags ``vids``, outermost first.
+        """检查每个相关的帧所带的 VLAN 标签正好是 ``vids`` （外层在前），对应记录 5.4.7 的 VLAN 透传。
 
-        Matching frames are all ``frames``, or with ``ip`` those whose IPv4 or ARP addresses
-        include it. No ``vids`` means untagged. No matching frame at all fails too.
+        相关的帧：全部 ``frames`` ，给了 ``ip`` 时只看 IPv4 或 ARP 地址中含 ``ip`` 的帧。不给 ``vids`` 表示应不带标
+        签。一个相关的帧都没有时也失败；有帧的标签不符时失败并列出前 10 个。每帧的标签栈（TPID:VID）以表格记录。
 
         Example: | 抓包VLAN标签应为 | ${frames} | 100 | 10 | ip=192.168.10.101 |
         """
@@ -406,7 +441,10 @@ class TrafficLibrary:
 
     @keyword("抓包中组播帧数应至少")
     def multicast_frames_at_least(self, frames: list[dict], group_ip: Ipv4Address, count: int) -> int:
-        """Fail unless at least ``count`` frames go to ``group_ip`` with its MAC (01:00:5e:...); return how many.
+        """检查 ``frames`` 中至少有 ``count`` 个发往组播组 ``group_ip`` 、且目的 MAC 是该组 MAC（01:00:5e:...）的
+        帧；返回这样的帧数。对应记录 5.4.9 的组播转发。
+
+        发往该组但目的 MAC 不对的帧另行计数，在失败消息中写明。结果以表格记录。
 
         Example: | 抓包中组播帧数应至少 | ${frames} | 225.0.0.2 | 10 |
         """
@@ -425,7 +463,7 @@ class TrafficLibrary:
     # -- crafted frames ----------------------------------------------------------------------------
     @keyword("获取组播MAC")
     def multicast_mac(self, group_ip: Ipv4Address) -> str:
-        """Return the Ethernet address of IPv4 multicast group ``group_ip`` (01:00:5e + low 23 bits).
+        """返回 IPv4 组播组 ``group_ip`` 对应的以太网地址（01:00:5e 加上组地址的低 23 位）。
 
         Example: | ${mac}= | 获取组播MAC | 225.0.0.2 |
         """
@@ -443,11 +481,15 @@ class TrafficLibrary:
         source_ip: Ipv4Address = "192.168.0.1",
         outer_tpid: str = "802.1q",
     ) -> dict:
-        """Send ``count`` IPv4/UDP frames to multicast group ``group_ip`` from ``interface`` of ``host``.
+        """从主机 ``host`` 的接口 ``interface`` 向组播组 ``group_ip`` 发送 ``count`` 个 IPv4 / UDP 帧，
+        代替记录 5.4.9 中的 DPDK pktgen。
 
-        The destination MAC is the group's (01:00:5e:...); ``vlan`` adds a tag, or two
-        (``${{[100, 10]}}``, outermost first; ``outer_tpid=802.1ad`` for an S-tag). Returns the
-        sender's report (``sent``, ``seconds``, ``frame_bytes``, ``first_frame``).
+        目的 MAC 是该组的 MAC（01:00:5e:...）。参数： ``rate_pps`` 每秒帧数（默认 100）； ``vlan`` 加一个标签，
+        或写成 ``vlan=[100, 10]`` 加两个（外层在前）； ``outer_tpid=802.1ad`` 使外层为 S-tag；
+        ``source_ip`` 源地址（默认 192.168.0.1）。
+
+        返回发送程序的报告（ ``sent`` 、 ``seconds`` 、 ``frame_bytes`` 、 ``first_frame`` ）；
+        发送的参数和第 1 帧的十六进制记入日志。主机上没有 python3 时失败并写明。
 
         Example: | 发送组播包 | hosta | enP5p1s0 | 225.0.0.2 | count=100 | rate_pps=100 |
         """
@@ -470,7 +512,11 @@ class TrafficLibrary:
         rate_pps: float = 100,
         ttl: int = 4,
     ) -> dict:
-        """Send ``count`` crafted Ethernet/[VLAN]/IPv4/UDP frames to ``dst_mac``/``dst_ip`` from ``interface``.
+        """从主机 ``host`` 的接口 ``interface`` 发送 ``count`` 个构造的 Ethernet /[VLAN]/ IPv4 / UDP 帧，
+        目的为 ``dst_mac`` / ``dst_ip`` 。
+
+        ``vlan`` 、 ``outer_tpid`` 、 ``rate_pps`` 、 ``source_ip`` 同 `发送组播包` ； ``ttl`` 为 IP 的 TTL（默认
+        4）。返回值和日志同 `发送组播包` 。
 
         Example: | 发送以太网帧 | hosta | enP5p1s0 | ff:ff:ff:ff:ff:ff | 5.5.5.255 | vlan=100 | count=5 |
         """
@@ -515,11 +561,15 @@ class TrafficLibrary:
         length: str | None = None,
         port: int = 5201,
     ) -> dict:
-        """Measure throughput with iperf3 from ``client`` to ``server_address`` (served on ``server``).
+        """用 iperf3 测量从 ``client`` 到 ``server_address`` （服务端运行在 ``server`` 上）的吞吐量。
 
-        Runs ``repeat`` times; returns ``runs`` (sent/received bit/s, retransmits, UDP loss and
-        jitter, CPU) and ``mean_bps``/``min_bps``/``max_bps``/``stdev_bps`` of the received rate.
-        What was measured is logged even when a later run fails.
+        参数： ``protocol`` tcp 或 udp； ``duration`` 每次秒数（默认 5）； ``parallel`` 并发流数（ ``-P`` ）；
+        ``repeat`` 重复次数； ``bitrate`` 目标速率（ ``-b`` ，UDP 常用）； ``length`` 读写长度（ ``-l`` ）；
+        ``port`` 服务端端口（默认 5201）。
+
+        返回 ``runs`` （每次的发送 / 接收 bit/s、重传、UDP 丢包与抖动、CPU）以及接收速率的 ``mean_bps`` /
+        ``min_bps`` / ``max_bps`` / ``stdev_bps`` 。即使后面某次测量失败，已测得的结果也会记入日志，
+        失败消息中列出已完成的测量。
 
         Example: | ${r}= | 测量吞吐量 | hosta | vm01 | 5.5.5.51 | duration=30 | parallel=4 | repeat=5 |
         """
@@ -540,14 +590,15 @@ class TrafficLibrary:
         port: int = 12865,
         send_size: int | None = None,
     ) -> dict:
-        """Measure single-connection TCP throughput with netperf, as the record does (``netperf -H ADDR -l 30 -cC``).
+        """像记录那样用 netperf 测量单连接 TCP 吞吐量（ ``netperf -H 地址 -l 30 -cC`` ）。
 
-        ``netserver`` is started on ``server`` (port ``port``) and stopped by pid afterwards;
-        ``netperf`` runs ``repeat`` times on ``client`` against ``server_address``. ``test`` is
-        ``TCP_STREAM`` (client sends) or ``TCP_MAERTS`` (client receives). The result has the
-        shape of ``测量吞吐量``'s: ``runs`` (rate, retransmits, CPU of both ends) and
-        ``mean_bps``/``min_bps``/``max_bps``/``stdev_bps``. netperf is in Debian's non-free
-        component (``scripts/setup.sh`` installs it); a host without it is named in the error.
+        在 ``server`` 上启动 ``netserver`` （端口 ``port`` ，默认 12865），测完按 pid 停止；
+        ``netperf`` 在 ``client`` 上对 ``server_address`` 运行 ``repeat`` 次，每次 ``duration`` 秒。
+        ``test`` 为 ``TCP_STREAM`` （客户端发送）或 ``TCP_MAERTS`` （客户端接收）； ``send_size`` 为发送大小。
+
+        结果与 `测量吞吐量` 的结构相同： ``runs`` （速率、重传、两端 CPU）和 ``mean_bps`` / ``min_bps`` /
+        ``max_bps`` / ``stdev_bps`` 。netperf 在 Debian 的 non-free 组件中（ ``scripts/setup.sh`` 会安装）；
+        主机上没有时错误消息写明是哪台。
 
         Example: | ${r}= | 测量netperf吞吐量 | vm02 | vm01 | 5.5.5.51 | duration=30 | repeat=5 |
         """
@@ -566,14 +617,12 @@ class TrafficLibrary:
         port: int = 12865,
         **paths: str,
     ) -> dict:
-        """Measure paths to ``server`` with netperf TCP_STREAM in turn, round after round; return ``{path: result}``.
+        """用 netperf TCP_STREAM 轮流测量到 ``server`` 的几条路径，一轮接一轮；返回 ``{路径名: 结果}`` 。
 
-        Each path is ``name=address`` (an address of ``server`` that the path reaches). One
-        ``netserver`` serves all runs; round 1 measures every path once, then round 2, and so on,
-        ``repeat`` rounds. On a shared machine a change of load then falls on each path alike,
-        and the runs of one round can be compared with each other (``OVS-DPDK性能问题应已不存在``
-        does). Each result has the shape of ``测量netperf吞吐量``'s, plus ``series`` (the same for
-        every path of one call) and ``rounds``.
+        每条路径写成 ``名称=地址`` （ ``server`` 上经该路径可达的地址）。一个 ``netserver`` 服务所有测量；
+        第 1 轮把每条路径各测一次，然后第 2 轮，共 ``repeat`` 轮。这样在共享的机器上，负载的变化同样落在每条路径上，
+        同一轮的结果可以互相比较（`OVS-DPDK性能问题应已不存在` 就是这样用的）。每个结果的结构同
+        `测量netperf吞吐量` ，另有 ``series`` （同一次调用的各路径相同）和 ``rounds`` 。
 
         Example: | ${r}= | 交替测量netperf吞吐量 | vm02 | vm01 | repeat=5 | ovs=5.5.5.51 | bridge=9.9.9.51 |
         """
@@ -636,15 +685,19 @@ class TrafficLibrary:
         udp_payload: int = 1400,
         offered_factor: float = 3,
     ) -> dict:
-        """Measure with iperf3 the traffic that judges a rate limit of ``limit_bps``; the result has ``expected_bps``.
+        """用 iperf3 测量检验限速 ``limit_bps`` 所用的流量；结果比 `测量吞吐量` 多 ``limit_bps`` 和
+        ``expected_bps`` 。
 
-        The same traffic measures the path without the limit (its capacity, before the limit is set)
-        and with it. ``tcp``: ``streams`` TCP streams fill the path, as the record's ``iperf -P 4``;
-        ``expected_bps`` is the limit. ``udp``: one stream offered at ``offered_factor`` × the limit in
-        datagrams of ``udp_payload`` bytes: a limiter that drops rather than queues (a policer, such as
-        the embedded lab's emulated VF) is measured exactly, where TCP backs off below it; the limiter
-        counts Ethernet frames (payload + 8 UDP + 20 IP + 14 Ethernet bytes) and iperf3 the payload, so
-        ``expected_bps`` is the limit × payload / frame.
+        用例在设置限速前（测路径的承载能力）和设置限速后各调用一次，用的是同样的流量。 ``protocol`` 为：
+        - ``tcp`` ： ``streams`` 条 TCP 流（默认 4）填满路径，同记录中的 ``iperf -P 4`` ； ``expected_bps`` 就是限速
+          值。
+        - ``udp`` ：一条流，以 ``offered_factor`` （默认 3）倍限速的速率发送 ``udp_payload`` 字节（默认 1400）的报
+          文。丢包而不排队的限速器（policer，如内嵌实验环境的模拟 VF）这样测得准，而 TCP 会退让到限速以下；
+          限速器按以太网帧计数（载荷 + 8 UDP + 20 IP + 14 以太网字节），iperf3 只计载荷，所以 ``expected_bps`` 是限
+          速 × 载荷 / 帧长。
+
+        ``duration`` 每次秒数（默认 3）。 ``limit_bps`` 须为正， ``offered_factor`` 大于 1，
+        ``udp_payload`` 在 18..8972。对应记录 5.4.8。
 
         Example: | ${r}= | 测量限速吞吐量 | vm02 | vm01 | 5.5.5.100 | 8000000 | udp |
         """
@@ -670,12 +723,12 @@ class TrafficLibrary:
 
     @keyword("限速吞吐量应接近期望值")
     def limited_throughput_should_be_close(self, limited: dict, tolerance_pct: float = 10, factor: float = 2) -> None:
-        """Judge a ``测量限速吞吐量`` result taken with the limit set: within ``tolerance_pct`` % of ``expected_bps``.
+        """判定设置限速后的 `测量限速吞吐量` 结果 ``limited`` ：接收速率与 ``expected_bps`` 相差不超过
+        ``tolerance_pct`` %（默认 10）。
 
-        UDP offers a known load, so the same measurement proves the path carried it: when the sender
-        got less than ``factor`` × the limit onto the wire (a busy machine starves the guest), what the
-        limiter let through proves nothing about it and the test ends SKIP with the figures. TCP has no
-        such proof; its path is proven by the unlimited measurement before (`不限速吞吐量应足以检验限速`).
+        UDP 发送的负载已知，同一次测量就能证明路径承载了它：发送端实际发出的不到限速的 ``factor`` 倍（默认 2；
+        机器繁忙时虚拟机发不出来）时，限速器放行多少说明不了什么，用例以 SKIP 结束并给出数字。TCP 没有这样的证明，
+        它的路径由限速前的测量证明（`不限速吞吐量应足以检验限速` ）。
 
         Example: | 限速吞吐量应接近期望值 | ${r} | 10 |
         """
@@ -694,9 +747,10 @@ class TrafficLibrary:
     def throughput_should_be_close(
         self, measured_bps: float | dict, expected_bps: float, tolerance_pct: float = 10
     ) -> None:
-        """Fail unless ``measured_bps`` is within ``tolerance_pct`` percent of ``expected_bps``.
+        """检查 ``measured_bps`` 与 ``expected_bps`` 相差不超过 ``tolerance_pct`` %（默认 10），否则失败。
 
-        ``measured_bps`` is bit/s, or a ``测量吞吐量`` result (its ``mean_bps`` is used).
+        ``measured_bps`` 是 bit/s，也可以是 `测量吞吐量` 的结果（取其 ``mean_bps`` ）。实测、期望、
+        偏差和结果以表格记录。
 
         Example: | 吞吐量应接近 | ${r}[mean_bps] | 5e9 | 5 |
         """
@@ -726,13 +780,11 @@ class TrafficLibrary:
 
     @keyword("不限速吞吐量应足以检验限速")
     def unlimited_must_exceed_limit(self, unlimited: dict, limit_bps: float, factor: float = 2) -> None:
-        """Skip the test unless ``unlimited`` (measured without the limit) reached ``factor`` × ``limit_bps``.
+        """除非 ``unlimited`` （不限速时 `测量吞吐量` 的结果）达到 ``factor`` × ``limit_bps`` （ ``factor`` 默认 2
+        ），否则让用例 SKIP。
 
-        ``unlimited`` is a ``测量吞吐量`` result.
-
-        Measured without the limit, in the same run, before the limit is judged: a path that cannot
-        carry well over the limit (a busy machine, slow guests) proves nothing about the limiter, so
-        the test ends inconclusive (SKIP with the figures) instead of failing.
+        在同一次运行中、判定限速之前不限速地测一次：路径本身承载不了远高于限速的流量（机器繁忙、虚拟机慢）时，
+        限速器是否生效无从判断，用例以 SKIP 结束并给出数字（无法判定），而不是 FAIL。结果以表格记录。
 
         Example: | 不限速吞吐量应足以检验限速 | ${base} | 8000000 |
         """
@@ -762,9 +814,10 @@ class TrafficLibrary:
 
     @keyword("记录吞吐量对比图")
     def throughput_chart(self, title: str, **scenario_results: Any) -> dict:
-        """Log a table and a bar chart (PNG) comparing scenarios; return ``{scenario: {min, max, mean, stdev, runs}}``.
+        """在日志中记录比较各场景的表格和柱状图（PNG），返回 ``{场景: {min, max, mean, stdev, runs}}`` 。
 
-        Each value is a ``测量吞吐量`` result, a rate in bit/s, or a list of rates.
+        场景以 ``场景名=结果`` 给出，结果可以是 `测量吞吐量` 的结果、一个 bit/s 数值或数值列表。
+        对应记录“netperf over OVS-DPDK性能差”中各路径的对比。没有安装 matplotlib 时只记录表格并给出告警。
 
         Example: | 记录吞吐量对比图 | netperf 对比 | 两个物理网卡直连=${direct} | VM02到VM01过OVS-DPDK=${ovs} |
         """
@@ -789,7 +842,10 @@ class TrafficLibrary:
     # -- counters ----------------------------------------------------------------------------------
     @keyword("获取接口计数器")
     def interface_counters(self, host: str, interface: str) -> dict:
-        """Return the counters of ``interface`` on ``host``: ``link`` (ip -s -j link) and ``ethtool`` (ethtool -S).
+        """返回主机 ``host`` 上接口 ``interface`` 的计数器： ``link`` （ ``ip -s -j link`` ；旧版 iproute2 读文本）
+        和 ``ethtool`` （ ``ethtool -S`` ；主机没有 ethtool 或驱动没有计数器时为空）。
+
+        读不到链路计数器时失败。命令和输出记入日志。
 
         Example: | ${before}= | 获取接口计数器 | hostb | enP5p1s0 |
         """
@@ -800,7 +856,7 @@ class TrafficLibrary:
 
     @keyword("接口计数器差值")
     def counter_difference(self, before: dict, after: dict) -> dict:
-        """Return ``after - before`` for each counter of two ``获取接口计数器`` readings; log those that moved.
+        """返回两次 `获取接口计数器` 读数之差（ ``after`` - ``before`` ，逐个计数器），有变化的计数器以表格记录。
 
         Example: | ${d}= | 接口计数器差值 | ${before} | ${after} |
         """
@@ -814,9 +870,9 @@ class TrafficLibrary:
 
     @keyword("对比网卡卸载特性")
     def compare_offloads(self, host_a: str, interface_a: str, host_b: str, interface_b: str) -> list[str]:
-        """Log ``ethtool -k`` of two NICs side by side; return the features whose state differs.
+        """把两块网卡的 ``ethtool -k`` 并排记入日志（不同之处标出），返回状态不同的特性名。
 
-        The record (5.4.8.1) explains the OVS-DPDK/bridge throughput gap this way (tso/csum).
+        记录用它解释 OVS-DPDK 与 Linux bridge 吞吐量的差距（tso / csum）。主机上没有 ethtool 或读不到时失败。
 
         Example: | ${diff}= | 对比网卡卸载特性 | vm01 | eth1 | vm02 | eth0 |
         """
@@ -861,21 +917,20 @@ class TrafficLibrary:
         bridge_host: str,
         bridge_interface: str,
     ) -> str:
-        """Judge the record's open issue "netperf over OVS-DPDK性能差"; fail while it persists.
+        """判定记录中的遗留问题“netperf over OVS-DPDK性能差”；问题仍在时失败。
 
-        ``ovs`` and ``bridge`` are netperf results of VM↔VM over OVS-DPDK and over a Linux bridge
-        (``交替测量netperf吞吐量`` gives both, measured round after round); ``ovs_host``/
-        ``ovs_interface`` and ``bridge_host``/``bridge_interface`` are the guest NICs of the two
-        paths, whose offloads (``ethtool -k``) the record blames for the gap. The OVS-DPDK/bridge
-        throughput ratio is bounded by the runs (per round when both came from one alternating
-        measurement) and compared with the record's threshold (``netvirt.traffic.gap``: 0.387,
-        the record's 0.33/2.17 times netperf's 2.54× spread there):
+        ``ovs`` 和 ``bridge`` 是虚拟机之间分别经 OVS-DPDK 和经 Linux bridge 的 netperf 结果（`交替测量netperf吞吐量`
+        一轮一轮测出两者）； ``ovs_host`` / ``ovs_interface`` 和 ``bridge_host`` / ``bridge_interface`` 是两条路径上
+        虚拟机的网卡，记录把差距归咎于它们的卸载特性（ ``ethtool -k`` ）。
 
-        - every bound at or below it: ``问题仍存在`` — the test fails, as the record found;
-        - every bound above it: ``问题已不存在`` — the test passes, with that message;
-        - bounds on both sides: the runs cannot separate the paths (a busy machine) — SKIP.
+        OVS-DPDK / bridge 的吞吐量比由各次测量给出上下界（两者来自同一次交替测量时按轮计算），
+        与记录的阈值比较（ ``netvirt.traffic.gap`` ：0.387，即记录中的 0.33/2.17 乘以 netperf 在那里的 2.54 倍离散
+        ）：
+        - 所有界都不高于阈值： ``问题仍存在`` ，用例失败，与记录的发现相同；
+        - 所有界都高于阈值： ``问题已不存在`` ，用例通过，消息即此结论；
+        - 界落在阈值两侧：这些测量分不开两条路径（机器繁忙），SKIP。
 
-        The message gives the figures and what the blamed offloads (tso/gso/checksum/sg) show.
+        消息给出数字，以及被归咎的卸载特性（tso / gso / checksum / sg）的状态。比值和卸载特性都以表格记录。
 
         Example: | OVS-DPDK性能问题应已不存在 | ${ovs} | ${bridge} | vm01 | eth1 | vm01 | eth3 |
         """
