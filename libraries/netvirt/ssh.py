@@ -278,16 +278,29 @@ class SshSession:
         return HostConnectionError(self._silent.message())
 
     def start(self, command: str) -> paramiko.Channel:
-        """Start ``command`` without waiting; the caller reads and closes the channel."""
-        channel = self.client.get_transport().open_session()
+        """Start ``command`` without waiting; the caller reads and closes the channel. A host that does not
+        open the channel within the connect timeout is marked unresponsive (paramiko would wait an hour)."""
+        channel = self._open_channel(command, time.time(), self.connect_timeout)
         channel.exec_command(command)
         return channel
 
-    def put(self, data: bytes, remote_path: str, mode: int = 0o644) -> None:
-        with self.client.open_sftp() as sftp:
-            with sftp.open(remote_path, "wb") as remote:
-                remote.write(data)
-            sftp.chmod(remote_path, mode)
+    def open_sftp(self, timeout: float = 120) -> paramiko.SFTPClient:
+        """An SFTP session whose every operation gives up after ``timeout`` seconds (``socket.timeout``); its
+        channel is opened within the connect timeout, as a command's is (paramiko's own waits an hour)."""
+        channel = self._open_channel("SFTP", time.time(), min(self.connect_timeout, timeout))
+        channel.settimeout(timeout)
+        channel.invoke_subsystem("sftp")
+        return paramiko.SFTPClient(channel)
+
+    def put(self, data: bytes, remote_path: str, mode: int = 0o644, timeout: float = 120) -> None:
+        """Write ``data`` to ``remote_path`` over SFTP, within ``timeout`` seconds."""
+        try:
+            with self.open_sftp(timeout) as sftp:
+                with sftp.open(remote_path, "wb") as remote:
+                    remote.write(data)
+                sftp.chmod(remote_path, mode)
+        except TimeoutError:
+            raise HostConnectionError(f"主机 {self.name} 上 SFTP 写入 {remote_path} 超时（{timeout:.0f} 秒）") from None
 
     def _drop(self) -> None:
         if self._client:

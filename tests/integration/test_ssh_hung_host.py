@@ -41,6 +41,7 @@ UsePAM no
 StrictModes no
 PrintMotd no
 UseDNS no
+Subsystem sftp internal-sftp
 """
 
 
@@ -147,6 +148,9 @@ def test_a_host_that_locked_up_while_idle_fails_the_next_command_within_its_time
     session, daemon = sshd
     session.retry_after = 60.0
     assert session.run("true", timeout=30).ok
+    path = f"/tmp/netvirt-test-ssh-hung-host-{os.getpid()}"
+    session.put(b"netvirt\n", path, timeout=30)  # SFTP, bounded as commands are
+    assert session.run(f"cat {path} && rm {path}").stdout == "netvirt\n"
     _signal_tree(daemon.pid, signal.SIGSTOP)
     start = time.monotonic()
     with pytest.raises(HostConnectionError, match="起没有应答：为命令 true 打开 SSH 通道，4 秒没有回应"):
@@ -156,3 +160,5 @@ def test_a_host_that_locked_up_while_idle_fails_the_next_command_within_its_time
     with pytest.raises(HostConnectionError, match="之后的命令立即失败"):
         session.run("uname -r")  # the default timeout (120 s) is not waited
     assert time.monotonic() - start < 0.5
+    with pytest.raises(HostConnectionError, match="之后的命令立即失败"):
+        session.put(b"x", path)

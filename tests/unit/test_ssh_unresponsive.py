@@ -201,6 +201,18 @@ def test_a_host_that_locked_up_while_idle_fails_the_next_command_within_its_time
     assert time.monotonic() - start < 0.5
 
 
+def test_a_background_command_on_a_host_that_locked_up_fails_within_the_connect_timeout(host):
+    """``start`` (captures, traffic servers) waited as long as paramiko does for a channel: an hour."""
+    session, proxy = host
+    session.connect_timeout = 2
+    session.start("echo ok").close()
+    proxy.frozen.set()
+    start = time.monotonic()
+    with pytest.raises(HostConnectionError, match="为命令 tcpdump -i eth1 打开 SSH 通道，2 秒没有回应"):
+        session.start("tcpdump -i eth1")
+    assert time.monotonic() - start < 2 + 1 and session.unresponsive
+
+
 def test_close_forgets_that_the_host_was_silent(host):
     """A VM that is restarted gets a fresh start: its session is closed and connects as usual."""
     session, proxy = host

@@ -95,7 +95,7 @@ def check_tempdir(path: str) -> str:
 @contextmanager
 def sftp(session: SshSession) -> Iterator[paramiko.SFTPClient]:
     """An SFTP session to the host: file transfers and removals without a shell round trip."""
-    with session.client.open_sftp() as client:
+    with session.open_sftp() as client:  # bounded: a host that stops answering fails it, not hangs it
         yield client
 
 
