@@ -179,3 +179,32 @@ def test_quality_points_at_fractions_of_the_pdr():
             quality.measure(path, 64, 4000, bad)
     with pytest.raises(frames.PerfInputError, match="试验时长 0 秒"):
         quality.measure(path, 64, 4000, [10], duration_s=0)
+
+
+class SlowPacedPath(Measurer):
+    """trafgen's way of falling short: it sends the whole count, at no more than ``ceiling`` frames/s, so a load above
+    that takes longer than the trial; the policer passes ``limit`` frames a second of the time really taken."""
+
+    name = "model"
+
+    def __init__(self, limit: float, ceiling: float):
+        super().__init__(mtu=1500, speed_mbps=10_000)
+        self.limit, self.ceiling = limit, ceiling
+
+    def _trial(self, load_pps: float, duration_s: float, frame_size: int) -> TrialResult:
+        sent = round(load_pps * duration_s)
+        seconds = max(duration_s, sent / self.ceiling)
+        received = min(sent, round(self.limit * seconds))
+        late = max(0.0, 1 - duration_s / seconds)
+        return TrialResult(
+            load_pps, duration_s, frame_size, sent, received, seconds, seconds + 0.3, "model", time_shortfall=late
+        )
+
+
+def test_the_search_starts_from_what_the_device_forwarded_per_second_of_the_generators_real_time():
+    result = search.mlr_search(SlowPacedPath(5250, 20_000), 64, spec(max_load_pps=30_000, relative_width=0.02))
+    first, second = result.trials[0].result, result.trials[1].result
+    assert first.seconds == pytest.approx(1.5) and first.received == 7875  # 5250 frames/s for 1.5 s
+    assert second.load_pps == pytest.approx(5250, rel=0.02)  # not 7875: the rate, not the count in 1 s
+    ndr = result.interval("NDR")
+    assert ndr.lower_pps <= 5250 <= ndr.upper_pps and len(result.trials) <= 8
