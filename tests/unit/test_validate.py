@@ -208,3 +208,15 @@ def test_robot_refuses_bad_arguments_with_the_chinese_message_before_the_keyword
     assert "MTU 999999 超出范围 68..65535" in out
     assert "接口地址 '5.5.5.999' 不合法：应为 4 个 0..255 的十进制数" in out
     assert "Octet" not in out and "invalid literal" not in out
+
+
+@pytest.mark.parametrize(
+    ("library", "types"),
+    [("HostLibrary", {"VlanId", "Mtu", "Ipv4Interface"}), ("OVSLibrary", {"VlanId", "VlanOrZero", "Mtu"})],
+)
+def test_libdoc_documents_the_argument_types_with_their_rule(library, types):
+    from robot.libdocpkg import LibraryDocumentation
+
+    documented = {t.name: t for t in LibraryDocumentation(library).type_docs if t.type == "Custom"}
+    assert types <= set(documented)
+    assert "1..4094" in documented["VlanId"].doc and "68..65535" in documented["Mtu"].doc
