@@ -167,6 +167,35 @@ class HostLibrary:
             self.set_address(host, name, address)
         return name
 
+    @keyword("创建Linux网桥")
+    def add_linux_bridge(self, host: str, name: str) -> None:
+        """在主机 ``host`` 上建 Linux 网桥 ``name`` 并置为 up（ ``ip link add <name> type bridge`` ），如记录
+        “netperf over OVS-DPDK 性能差”中与 OVS-DPDK 对比的 Linux bridge。名字已被占用则失败。用 `删除接口` 删除。
+
+        Example: | 创建Linux网桥 | hostb | lbr0 |
+        """
+        bridge = validate.netdev_name(name, "网桥名")
+        self.run_on_host(
+            host,
+            f"{shlex.join(['ip', 'link', 'add', bridge, 'type', 'bridge'])} && "
+            f"{shlex.join(['ip', 'link', 'set', bridge, 'up'])}",
+        )
+
+    @keyword("创建tap接口")
+    def add_tap(self, host: str, name: str, bridge: str) -> None:
+        """在主机 ``host`` 上建 tap 接口 ``name`` ，接到 Linux 网桥 ``bridge`` 上并置为 up（给虚拟机的
+        ``<interface type='ethernet'>`` 网卡用，见 `挂载网卡` ）。名字已被占用或网桥不存在则失败。
+
+        Example: | 创建tap接口 | hostb | lbtap1 | lbr0 |
+        """
+        tap = validate.netdev_name(name, "tap 接口名")
+        master = validate.netdev_name(bridge, "网桥名")
+        self.run_on_host(
+            host,
+            f"{shlex.join(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap'])} && "
+            f"{shlex.join(['ip', 'link', 'set', tap, 'master', master, 'up'])}",
+        )
+
     @keyword("删除接口")
     def delete_link(self, host: str, interface: str) -> None:
         """删除主机 ``host`` 上的接口 ``interface`` （如 VLAN 子接口）；接口不存在时什么也不做。

@@ -573,17 +573,21 @@ class SriovLibrary:
             del self._passed[key]
 
     @keyword("虚拟机网卡链路应为")
-    def guest_link_should_be(self, vm: str, interface: str, state: UpDown, timeout: float = 10) -> dict:
+    def guest_link_should_be(self, vm: str, interface: str, state: UpDown, timeout: float | None = None) -> dict:
         """等待虚拟机 ``vm`` 中的网卡 ``interface`` 变为有载波（ ``state`` 为 up：LOWER_UP 且无 NO-CARRIER）
-        或无载波（down），最多 ``timeout`` 秒，返回解析后的链路。
+        或无载波（down），最多 ``timeout`` 秒（缺省取实验环境参数 ``vf_link_timeout`` ，没有时 10 秒），
+        返回解析后的链路。
 
         对应记录 5.4.2.1 中在虚拟机里看 VF 的链路是否跟随 PF。记录虚拟机中的 ``ip link show dev <网卡>`` （虚拟机支
         持时用 ``ip -j`` ）；超时仍不是期望的状态则失败，消息写明看到的状态。
 
         Example: | 虚拟机网卡链路应为 | vm01 | enp5s0 | down |
         """
-        session = seam.current().session(vm)
+        lab = seam.current()
+        session = lab.session(vm)
         dev = validate.netdev_name(interface)
+        if timeout is None:
+            timeout = float(lab.spec.params.get("vf_link_timeout", 10))
 
         def show(json: bool) -> CommandResult:
             return session.run(shlex.join(["ip", *(["-j"] if json else []), "link", "show", "dev", dev]), timeout=30)

@@ -125,13 +125,15 @@ class TrafficLibrary:
         interface: str | None = None,
         interval: float = 0.2,
         deadline: int | None = None,
+        cpu: int | None = None,
     ) -> dict:
         """从主机或虚拟机 ``source`` ping ``destination`` ，返回解析后的统计（transmitted、received、loss_pct、
         rtt 等）。
 
         参数： ``count`` 次数（默认 3）； ``size`` 载荷字节数（ ``-s`` ）； ``dont_fragment`` 为真时加 ``-M do`` （
         记录中检查 MTU 用的不分片 ping）； ``interface`` 从哪个接口发出（ ``-I`` ）； ``interval`` 间隔秒数（默认
-        0.2）； ``deadline`` 总时限秒数（ ``-w`` ）。
+        0.2）； ``deadline`` 总时限秒数（ ``-w`` ）； ``cpu`` 只在这个 CPU 上发（ ``taskset -c`` ，如记录 5.4.4
+        在两个 CPU 上分别发包，看多队列网卡的两个发送队列）。
 
         只报告，不判定通不通；ping 没有输出统计（如命令本身出错）时失败。要判定用 `应能Ping通` / `应不能Ping通` 。
 
@@ -145,6 +147,7 @@ class TrafficLibrary:
             validate.netdev_name(interface) if interface else None,
             interval,
             deadline,
+            cpu=cpu,
         )
         outcome = run_ping(_session(source), argv)
         evidence.command(outcome.result)

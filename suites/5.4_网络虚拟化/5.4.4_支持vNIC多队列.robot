@@ -50,8 +50,8 @@ VM网卡应有两个队列
 两个CPU分别发包
     [说明]    在 CPU 0 和 CPU 1 上各发一组 ping：virtio-net 按发送 CPU 选择发送队列（XPS），两个队列都应有包。
     [参数]    ${vm}    ${addr_a}    ${addr_b}
-    在主机上执行    ${vm}    taskset -c 0 ping -c 5 -i 0.2 ${addr_a}
-    在主机上执行    ${vm}    taskset -c 1 ping -c 5 -i 0.2 ${addr_b}
+    应能Ping通    ${vm}    ${addr_a}    count=5    cpu=0
+    应能Ping通    ${vm}    ${addr_b}    count=5    cpu=1
 
 VM中断应分布在多个CPU上
     [说明]    /proc/interrupts 中 eth1 的 virtio 队列中断（virtioN-input.Q / output.Q）在至少 2 个 CPU 上有计数

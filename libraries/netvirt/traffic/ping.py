@@ -30,8 +30,13 @@ def ping_argv(
     interval: float = 0.2,
     deadline: int | None = None,
     wait: int = 1,
+    cpu: int | None = None,
 ) -> list[str]:
-    """The iputils ``ping`` command line; ``source`` is an interface or address (``-I``).
+    """The iputils ``ping`` command line; ``source`` is an interface or address (``-I``); ``cpu`` pins it to
+    one CPU with ``taskset -c`` (the CPU a packet is sent from picks a multiqueue NIC's transmit queue).
+
+    >>> ping_argv("5.5.5.22", count=1, cpu=1)[:4]
+    ['taskset', '-c', '1', 'ping']
 
     >>> ping_argv("5.5.5.22", count=1, size=1472, dont_fragment=True)
     ['ping', '-n', '-c', '1', '-i', '0.2', '-W', '1', '-w', '2', '-s', '1472', '-M', 'do', '5.5.5.22']
@@ -51,6 +56,10 @@ def ping_argv(
         argv += ["-M", "do"]
     if source:
         argv += ["-I", source]
+    if cpu is not None:
+        if not 0 <= cpu <= 4095:
+            raise ValueError(f"cpu {cpu} 超出范围 0..4095")
+        argv = ["taskset", "-c", str(cpu), *argv]
     return [*argv, destination]
 
 
