@@ -78,7 +78,7 @@ def _unchanged(lab, vms):
 @pytest.mark.parametrize("mode", ["client", "server"])
 def test_a_port_outside_the_socket_directory_is_refused_at_once(lab, vms, port, mode):
     started = time.monotonic()
-    with pytest.raises(ValueError, match="套接字名 .* 不合法"):
+    with pytest.raises(ValueError, match="vhost-user 套接字名称 .* 不合法"):
         vms.attach_nic("vm01", "vhostuser", port, MAC, "eth2", vhost_mode=mode)
     assert time.monotonic() - started < 2
     _unchanged(lab, vms)
