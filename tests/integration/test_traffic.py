@@ -268,7 +268,8 @@ SUITE = """\
 类型错误
     Run Keyword And Expect Error    *cannot be converted to Protocol*
     ...    测量吞吐量    hosta    hostb    {b}    protocol=sctp
-    Run Keyword And Expect Error    *cannot be converted to integer*    抓包VLAN标签应为    ${{{{[]}}}}    abc
+    Run Keyword And Expect Error    *VLAN 'abc' 不是整数：应为 0..4094 的整数*    抓包VLAN标签应为    ${{{{[]}}}}    abc
+    Run Keyword And Expect Error    *IPv4 地址 '225.0.0.999' 不合法*    获取组播MAC    225.0.0.999
     Run Keyword And Expect Error    *cannot be converted to NetperfTest*
     ...    测量netperf吞吐量    hosta    hostb    {b}    test=UDP_RR
 
