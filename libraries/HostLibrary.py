@@ -35,8 +35,10 @@ def virtio_queue_line(device: str):
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class HostLibrary:
-    """经 SSH 在实验环境的主机和虚拟机上执行命令的关键字：地址、MTU、VLAN 子接口、组播接收、版本、网卡通道与队列、
-    中断分布。
+    """经 SSH 在主机和虚拟机上执行命令的关键字：地址、MTU、VLAN、组播、网桥与 tap、版本、队列与中断。
+
+    命令在实验环境的主机和虚拟机上执行：地址、MTU、VLAN 子接口、组播接收、Linux 网桥与 tap 接口、版本、
+    网卡通道与队列、中断分布。
 
     对应记录中在 Host A、Host B、VM01、VM02 上敲的 ``ip`` 、 ``ethtool`` 、 ``tc`` 、 ``cat /proc/interrupts`` 等命
     令（如 5.4.4 多队列、5.4.5 地址复用、5.4.6 MTU、5.4.7 VLAN、5.4.9 组播）。
