@@ -46,8 +46,9 @@ FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class OVSLibrary:
-    """Hypervisor（Host B）上 Open vSwitch 的关键字：全局配置、网桥、端口与接口、VLAN、限速、流表、MTU、队列、
-    PMD 与 NUMA、版本。
+    """Hypervisor（Host B）上 Open vSwitch 的关键字：配置、端口、VLAN、限速、流表、MTU、PMD 与版本。
+
+    涵盖全局配置、网桥、端口与接口、VLAN、限速、流表、MTU、队列、PMD 与 NUMA、版本。
 
     对应记录“测试前准备 / 启动并配置OVS”以及 5.4.1（OVS-DPDK、NUMA 感知）、5.4.2.2、5.4.4（多队列）、5.4.6.1（MTU
     ）、5.4.7.1（VLAN 透传）、5.4.8.1（限速）和“Troubleshooting”中的 OVS 重启。
