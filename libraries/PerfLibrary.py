@@ -109,8 +109,9 @@ def _chart(title: str, draw) -> None:
 
 @library(scope="GLOBAL", auto_keywords=False)
 class PerfLibrary:
-    """转发性能与转发质量的关键字（记录第 7.3 章：7.3.5 网络转发性能、7.3.6 网络转发质量）：RFC 2544 的 NDR / PDR、
-    丢包、时延与抖动。
+    """转发性能与转发质量的关键字（记录 7.3）：RFC 2544 的 NDR / PDR、丢包、时延与抖动。
+
+    对应记录第 7.3 章的 7.3.5 网络转发性能和 7.3.6 网络转发质量。
 
     = 场景 =
     `准备转发性能拓扑` 搭好一条被测路径，并在上面启动流量发生器：
