@@ -45,8 +45,10 @@ def _current_test() -> str | None:
 
 @library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
 class TrafficLibrary:
-    """流量检查的关键字：ping、连通性矩阵、不分片载荷（MTU）、抓包与帧检查、构造帧（组播、VLAN）、吞吐量与限速、
-    接口计数器、网卡卸载特性。判定由关键字算出，证据写在日志中。
+    """流量检查的关键字：ping、连通性矩阵、MTU、抓包、构造帧、吞吐量与限速、计数器。
+
+    涵盖 ping、连通性矩阵、不分片载荷（MTU）、抓包与帧检查、构造帧（组播、VLAN）、吞吐量与限速、接口计数器、
+    网卡卸载特性。判定由关键字算出，证据写在日志中。
 
     对应记录中用 ping、tcpdump、DPDK pktgen、iperf、netperf 做的检查：5.4.2.2、5.4.5（隔离与地址复用）、5.4.6（MTU
     ）、5.4.7（VLAN 透传）、5.4.8（带宽与限速）、5.4.9（组播）以及“问题: netperf over OVS-DPDK性能差”。
