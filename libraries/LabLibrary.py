@@ -12,7 +12,9 @@ from netvirt.labspec import CAPABILITIES, LabDescriptionError
 
 @library(scope="GLOBAL", auto_keywords=False, listener="SELF")
 class LabLibrary:
-    """搭建、查看和拆除 ``${LAB}`` 所指实验环境的关键字，以及按实验环境的能力决定用例能否判定。
+    """搭建、查看和拆除实验环境的关键字，并按实验环境的能力决定检查能否进行。
+
+    实验环境由变量 ``${LAB}`` 指定（见下面的“选择实验环境”）。
 
     对应记录“服务器配置”和“测试示意图”：Host A、Host B（Hypervisor）、它们的网卡与对端、VM01、VM02。
 
