@@ -50,8 +50,8 @@ class OVSLibrary:
 
     涵盖全局配置、网桥、端口与接口、VLAN、限速、流表、MTU、队列、PMD 与 NUMA、版本。
 
-    对应记录“测试前准备 / 启动并配置OVS”以及 5.4.1（OVS-DPDK、NUMA 感知）、5.4.2.2、5.4.4（多队列）、5.4.6.1（MTU
-    ）、5.4.7.1（VLAN 透传）、5.4.8.1（限速）和“Troubleshooting”中的 OVS 重启。
+    对应记录“测试前准备 / 启动并配置OVS”以及 5.4.1（OVS-DPDK、NUMA 感知）、5.4.2.2、5.4.4（多队列）、5.4.6.1（
+    MTU）、5.4.7.1（VLAN 透传）、5.4.8.1（限速）和“Troubleshooting”中的 OVS 重启。
 
     = 怎样改配置 =
     配置类关键字不调用 ovs-vsctl，而是经 OVSDB 事务（ovsdbapp）修改，再等 ovs-vswitchd 应用（ ``cur_cfg`` 追上
@@ -474,8 +474,8 @@ class OVSLibrary:
 
     @keyword("恢复默认流表")
     def restore_normal_flow(self, bridge: str) -> None:
-        """删除网桥 ``bridge`` 的全部流，再加回默认的 NORMAL 流（ ``priority=0,actions=NORMAL`` ；没有它端口都不通
-        ）。
+        """删除网桥 ``bridge`` 的全部流，再加回默认的 NORMAL 流（ ``priority=0,actions=NORMAL`` ；没有它端口都不
+        通）。
 
         对应记录中“清除 flow 后加回默认 flow，否则端口都不通”。
 
