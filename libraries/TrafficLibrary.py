@@ -50,8 +50,8 @@ class TrafficLibrary:
     涵盖 ping、连通性矩阵、不分片载荷（MTU）、抓包与帧检查、构造帧（组播、VLAN）、吞吐量与限速、接口计数器、
     网卡卸载特性。判定由关键字算出，证据写在日志中。
 
-    对应记录中用 ping、tcpdump、DPDK pktgen、iperf、netperf 做的检查：5.4.2.2、5.4.5（隔离与地址复用）、5.4.6（MTU
-    ）、5.4.7（VLAN 透传）、5.4.8（带宽与限速）、5.4.9（组播）以及“问题: netperf over OVS-DPDK性能差”。
+    对应记录中用 ping、tcpdump、DPDK pktgen、iperf、netperf 做的检查：5.4.2.2、5.4.5（隔离与地址复用）、5.4.6（
+    MTU）、5.4.7（VLAN 透传）、5.4.8（带宽与限速）、5.4.9（组播）以及“问题: netperf over OVS-DPDK性能差”。
 
     = Ping =
     ``ping`` 经 SSH 在发送方主机或虚拟机上执行；解析它的统计（发送、收到、丢包、rtt）并据此判定，原始输出记入日志。
@@ -785,8 +785,8 @@ class TrafficLibrary:
 
     @keyword("不限速吞吐量应足以检验限速")
     def unlimited_must_exceed_limit(self, unlimited: dict, limit_bps: float, factor: float = 2) -> None:
-        """除非 ``unlimited`` （不限速时 `测量吞吐量` 的结果）达到 ``factor`` × ``limit_bps`` （ ``factor`` 默认 2
-        ），否则让用例 SKIP。
+        """除非 ``unlimited`` （不限速时 `测量吞吐量` 的结果）达到 ``factor`` × ``limit_bps`` （ ``factor`` 默认
+        2），否则让用例 SKIP。
 
         在同一次运行中、判定限速之前不限速地测一次：路径本身承载不了远高于限速的流量（机器繁忙、虚拟机慢）时，
         限速器是否生效无从判断，用例以 SKIP 结束并给出数字（无法判定），而不是 FAIL。结果以表格记录。
@@ -929,8 +929,8 @@ class TrafficLibrary:
         虚拟机的网卡，记录把差距归咎于它们的卸载特性（ ``ethtool -k`` ）。
 
         OVS-DPDK / bridge 的吞吐量比由各次测量给出上下界（两者来自同一次交替测量时按轮计算），
-        与记录的阈值比较（ ``netvirt.traffic.gap`` ：0.387，即记录中的 0.33/2.17 乘以 netperf 在那里的 2.54 倍离散
-        ）：
+        与记录的阈值比较（ ``netvirt.traffic.gap`` ：0.387，即记录中的 0.33/2.17 乘以 netperf 在那里的 2.54 倍离
+        散）：
         - 所有界都不高于阈值： ``问题仍存在`` ，用例失败，与记录的发现相同；
         - 所有界都高于阈值： ``问题已不存在`` ，用例通过，消息即此结论；
         - 界落在阈值两侧：这些测量分不开两条路径（机器繁忙），SKIP。
