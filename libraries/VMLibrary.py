@@ -332,8 +332,8 @@ class VMLibrary:
         """给虚拟机 ``names`` 断电重启（virsh destroy 再 start），并等待每台都能经 SSH 登录（每台最多 ``timeout``
         秒）。
 
-        OVS 重启后，vhost-user 客户端（QEMU）就是这样恢复的（记录“Troubleshooting / OVS异常重启导致vhostuser不通”
-        ）。多台虚拟机一起销毁、一起启动、并行引导，再逐台等待：总共只花一次重启的时间。
+        OVS 重启后，vhost-user 客户端（QEMU）就是这样恢复的（记录“Troubleshooting / OVS异常重启导致vhostuser不通
+        ”）。多台虚拟机一起销毁、一起启动、并行引导，再逐台等待：总共只花一次重启的时间。
 
         只挂在运行中虚拟机上（没有写进定义）的设备重启后消失，与真实 Hypervisor 一样。所有名字先检查，
         有一个不在实验环境描述中就什么也不动。
