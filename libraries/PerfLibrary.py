@@ -752,8 +752,8 @@ class PerfLibrary:
 
         只判不超过 PDR 的 ``perf_quality_judged_up_to_pct`` % 的负载点。丢包率至多为 ``perf_quality_max_loss_ratio``
         （默认等于 PDR 的丢包率）； ``perf_latency_max_us`` 中列出的每个时延统计量（如 ``{"p99_us": 500}`` ）
-        至多为其值（µs；两端时钟不同（VM 到 VM）时不判时延）。某点不满足时再测一次；两次都不满足，
-        再在 veth 基线路径上以相同负载测量：只有基线满足判据、且机器负载没有超过 CPU 数时才 FAIL，
+        至多为其值（µs；两端时钟不同（VM 到 VM）时不判时延）。某点不满足时最多再测 3 次（有一次满足即通过）；
+        都不满足时再在 veth 基线路径上以相同负载测量：只有基线满足判据、且机器负载没有超过 CPU 数时才 FAIL，
         否则用例 SKIP（无法判定），并给出数字和负载。没有可判定的负载点时 SKIP； ``perf_latency_max_us`` 的键不是时
         延统计量时失败。判定过程以表格记录。
 
@@ -793,12 +793,18 @@ class PerfLibrary:
             if problems and self._measurer is not None and self._quality is not None:
                 size, seconds, probe_pps = self._quality
                 self._measurer.probe_pps = probe_pps
+                # Up to CONFIRM_TRIALS repeats, as for the NDR: a stall of the machine (other labs: 70-100 ms,
+                # 3.5 % of a 2 s point at 50 % of p2p's PDR) only adds loss and delay, so one repeat that meets
+                # the criterion proves the path does.
                 try:
-                    retry = self._measurer.measure(p["load_pps"], seconds, size)
-                    retry_problems = trial_problems(retry, measured)
-                    extra.append(f"复测：{judge.describe(retry)}")
+                    for attempt in range(1, judge.CONFIRM_TRIALS + 1):
+                        retry = self._measurer.measure(p["load_pps"], seconds, size)
+                        retry_problems = trial_problems(retry, measured)
+                        extra.append(f"复测 {attempt}：{judge.describe(retry)}")
+                        if not retry_problems:
+                            break
                 except (RuntimeError, ValueError) as err:  # a repeat that did not measure proves nothing
-                    retry_problems = problems
+                    retry_problems = retry_problems or problems
                     extra.append(f"复测没有完成：{err}")
                 finally:
                     self._measurer.probe_pps = 0.0

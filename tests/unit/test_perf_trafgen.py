@@ -291,3 +291,32 @@ def test_the_search_starts_from_the_lab_descriptions_bound_below_the_line_rate()
     assert lib._spec(64, None, None).max_load_pps == 5000
     params["perf_max_load_pps"] = 20_000_000  # above the line rate: the line rate stays the bound
     assert lib._max_load(lib._topology, 64)[0] == pytest.approx(line)
+
+
+class StallingPath(Measurer):
+    """A path whose first ``stalls`` trials lose 3.5 % (the machine stalled 70 ms of a 2 s point), then none."""
+
+    name = "fake"
+
+    def __init__(self, stalls: int):
+        super().__init__(1500, 10_000)
+        self.stalls, self.calls = stalls, 0
+
+    def _trial(self, load_pps, duration_s, frame_size):
+        self.calls += 1
+        return trial(load_pps, round(load_pps * 0.035) if self.calls <= self.stalls else 0)
+
+
+@pytest.mark.parametrize("stalls", [2, 3])
+def test_a_quality_point_is_repeated_until_one_repeat_meets_the_criterion(stalls):
+    dut = StallingPath(stalls)
+    lib, params = library(0.5, dut, [])
+    params.update(perf_quality_judged_up_to_pct=50, perf_quality_max_loss_ratio=0.01)
+    lib._quality = (64, 1.0, 0.0)
+    point = {"pct_of_pdr": 50, "load_pps": 5000, "loss_ratio": 0.035, "latency": None, "latency_measured": False}
+    if stalls < judge.CONFIRM_TRIALS:
+        lib.quality_criterion([point])  # the third repeat carried the load: the path can
+    else:  # every repeat lost, and no baseline was measured to tell the path from the machine
+        with pytest.raises(SkipExecution, match="无法判定"):
+            lib.quality_criterion([point])
+    assert dut.calls == judge.CONFIRM_TRIALS

@@ -108,8 +108,8 @@ def quality_judgement(
         return Judgement(Verdict.FAIL, "；".join(problems))
     if baseline_problems is None or baseline_problems or busy:
         why = "本机负载超过 CPU 数" if busy else f"基线同样不满足（{'；'.join(baseline_problems or ['没有测量'])}）"
-        return Judgement(Verdict.INCONCLUSIVE, f"两次都不满足（{'；'.join(retry_problems)}），但{why}：无法判定")
+        return Judgement(Verdict.INCONCLUSIVE, f"复测也都不满足（{'；'.join(retry_problems)}），但{why}：无法判定")
     return Judgement(
         Verdict.FAIL,
-        f"两次都不满足（{'；'.join(problems)}；复测：{'；'.join(retry_problems)}），同一负载下基线满足判据",
+        f"复测也都不满足（{'；'.join(problems)}；复测：{'；'.join(retry_problems)}），同一负载下基线满足判据",
     )
