@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +48,13 @@ def test_stats_from_delays_in_microseconds():
 PROBE = [sys.executable, str(REMOTE / "latprobe.py")]
 
 
+def free_udp_port() -> int:
+    """A UDP port free on loopback now: the unit tests run side by side with other people's runs of them."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def send_probes(port: int, rate: str, duration: str, size: str) -> subprocess.CompletedProcess:
     argv = [*PROBE, "send", "--bind", "127.0.0.1", "--to", "127.0.0.1", "--port", str(port)]
     argv += ["--rate", rate, "--duration", duration, "--size", size]
@@ -54,12 +62,13 @@ def send_probes(port: int, rate: str, duration: str, size: str) -> subprocess.Co
 
 
 def test_probe_measures_one_way_delay_over_loopback():
+    port = free_udp_port()
     receiver = subprocess.Popen(
-        [*PROBE, "recv", "--bind", "127.0.0.1", "--port", "47544"], stdout=subprocess.PIPE, text=True
+        [*PROBE, "recv", "--bind", "127.0.0.1", "--port", str(port)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert receiver.stdout.readline().strip() == "ready"
-        sent = send_probes(47544, "200", "0.25", "18")
+        sent = send_probes(port, "200", "0.25", "18")
         time.sleep(0.1)
     finally:
         receiver.send_signal(signal.SIGINT)
@@ -76,8 +85,9 @@ def test_probe_receiver_reports_when_timeout_passes_the_signal_on_twice():
     SIGINT to the receiver and then to its process group: the receiver got it twice, and 3 of 20 runs printed
     only a traceback (the 7.3.6.1 pvp JSONDecodeError). Every run must print its report."""
     for _ in range(20):
+        port = str(free_udp_port())
         receiver = subprocess.Popen(
-            ["timeout", "-s", "INT", "-k", "5", "60", *PROBE, "recv", "--bind", "127.0.0.1", "--port", "47546"],
+            ["timeout", "-s", "INT", "-k", "5", "60", *PROBE, "recv", "--bind", "127.0.0.1", "--port", port],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
