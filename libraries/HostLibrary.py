@@ -33,7 +33,7 @@ def virtio_queue_line(device: str):
     return lambda line: bool(pattern.search(line.rstrip()))
 
 
-@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS, listener=validate.ConversionMessages())
 class HostLibrary:
     """经 SSH 在主机和虚拟机上执行命令的关键字：地址、MTU、VLAN、组播、网桥与 tap、版本、队列与中断。
 

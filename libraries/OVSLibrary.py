@@ -44,7 +44,7 @@ from netvirt.validate import Mtu, VlanId, VlanOrZero
 FLOW_RE = re.compile(r"^[A-Za-z0-9_.:,=/ ()-]{1,512}$")
 
 
-@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS, listener=validate.ConversionMessages())
 class OVSLibrary:
     """Hypervisor（Host B）上 Open vSwitch 的关键字：配置、端口、VLAN、限速、流表、MTU、PMD 与版本。
 

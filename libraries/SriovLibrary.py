@@ -74,7 +74,7 @@ class _Passthrough:
     mac_before: str  # the VF's MAC before libvirt gave it the guest's (and puts back on detach)
 
 
-@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS)
+@library(scope="GLOBAL", auto_keywords=False, converters=validate.CONVERTERS, listener=validate.ConversionMessages())
 class SriovLibrary:
     """SR-IOV 网卡的关键字：VF 数量、VF 参数、PF 的链路与 MTU、网卡计数器、把 VF 直通给虚拟机。
 

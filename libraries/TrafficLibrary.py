@@ -100,7 +100,7 @@ class TrafficLibrary:
         self._started_in: dict[int, str | None] = {}  # capture number -> test it was started in
         # A safety net behind 停止所有抓包: a capture a test started and left running is
         # stopped when that test ends, before a suite teardown removes the lab under it.
-        self.ROBOT_LIBRARY_LISTENER = self
+        self.ROBOT_LIBRARY_LISTENER = [self, validate.ConversionMessages()]
 
     def end_test(self, data: Any, result: Any) -> None:
         """Listener: stop the captures the ending test started and did not stop."""
@@ -158,7 +158,18 @@ class TrafficLibrary:
         return outcome.summary
 
     @keyword("应能Ping通")
-    def should_reach(self, source: str, destination: str, count: int = 3, **options) -> dict:
+    def should_reach(
+        self,
+        source: str,
+        destination: str,
+        count: int = 3,
+        size: int | None = None,
+        dont_fragment: bool = False,
+        interface: str | None = None,
+        interval: float = 0.2,
+        deadline: int | None = None,
+        cpu: int | None = None,
+    ) -> dict:
         """检查从 ``source`` ping ``destination`` 的每个请求都有应答，否则失败（消息写明发送、收到和丢包率）；
         返回 ping 的统计。
 
@@ -166,7 +177,7 @@ class TrafficLibrary:
 
         Example: | 应能Ping通 | vm01 | 5.5.5.52 |
         """
-        summary = self.ping(source, destination, count, **options)
+        summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
         if summary["received"] != summary["transmitted"] or not summary["transmitted"]:
             raise AssertionError(
                 f"{source} ping {destination}：发送 {summary['transmitted']}，"
@@ -175,7 +186,18 @@ class TrafficLibrary:
         return summary
 
     @keyword("应不能Ping通")
-    def should_not_reach(self, source: str, destination: str, count: int = 3, **options) -> dict:
+    def should_not_reach(
+        self,
+        source: str,
+        destination: str,
+        count: int = 3,
+        size: int | None = None,
+        dont_fragment: bool = False,
+        interface: str | None = None,
+        interval: float = 0.2,
+        deadline: int | None = None,
+        cpu: int | None = None,
+    ) -> dict:
         """检查从 ``source`` ping ``destination`` 没有任何应答（如记录 5.4.5 中隔离的网络），收到应答则失败；
         返回 ping 的统计。
 
@@ -183,7 +205,7 @@ class TrafficLibrary:
 
         Example: | 应不能Ping通 | vm02 | 5.5.5.51 |
         """
-        summary = self.ping(source, destination, count, **options)
+        summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
         if summary["received"]:
             raise AssertionError(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
         return summary

@@ -13,8 +13,9 @@ of these types with their ``from_robot`` (declared with ``@library(converters=va
 ``abc`` or ``999`` fails at the call with the rule's Chinese message, and libdoc documents each type with
 its converter's docstring. An optional argument is written ``vlan: VlanId = None``, not ``VlanId | None``:
 Robot accepts None for it all the same and reports the converter's message, where for a union it would
-only say in English that no member took the value. Robot still puts its own frame around the message
-("Argument 'vlan' got value 'abc' that cannot be converted to VlanId: ...").
+only say in English that no member took the value. Robot puts its own English frame around the message
+("Argument 'vlan' got value 'abc' that cannot be converted to VlanId: ..."); the libraries' listener
+``ConversionMessages`` makes it "参数 vlan：" in the messages of the tests and suites it failed.
 """
 
 from __future__ import annotations
@@ -161,6 +162,10 @@ def l4_port(value: object, what: str = "端口号") -> int:
     return integer(value, what, 1, 65535)
 
 
+# A rate or size as iperf3 takes it (-b, -l): a number with an optional K/M/G suffix, e.g. 100M.
+RATE = re.compile(r"^\d+(\.\d+)?[KMGkmg]?$")
+
+
 # -- keyword argument types ------------------------------------------------------------------------
 
 
@@ -220,3 +225,31 @@ class IpAddress(str):
 
 TYPES = (VlanId, VlanOrZero, Mtu, Ipv4Address, Ipv4Interface, IpAddress)
 CONVERTERS = {t: t.from_robot for t in TYPES}
+
+# Robot frames a converter's message in English: "ValueError: Argument 'vlan' got value 'abc' that cannot be
+# converted to VlanId: VLAN 'abc' 不是整数 ...". The rule's message already names the value and the range.
+_ROBOT_FRAME = re.compile(
+    r"(?:ValueError: )?Argument '(?P<name>[^']*)' got value '.*?'(?: \([^)]*\))? "
+    r"that cannot be converted to (?P<type>\w+): ",
+    re.S,
+)
+
+
+def without_robot_frame(message: str) -> str:
+    """``message`` with Robot's English frame around a conversion error of these types replaced by
+    ``参数 <name>：`` (other conversion errors are left as Robot wrote them)."""
+    names = {t.__name__ for t in TYPES}
+    return _ROBOT_FRAME.sub(lambda m: f"参数 {m['name']}：" if m["type"] in names else m[0], message)
+
+
+class ConversionMessages:
+    """A listener that gives tests and suites failed by such a conversion their message in Chinese only
+    (the keyword's own line in log.html keeps Robot's text)."""
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def end_test(self, data, result) -> None:
+        result.message = without_robot_frame(result.message)
+
+    def end_suite(self, data, result) -> None:
+        result.message = without_robot_frame(result.message)

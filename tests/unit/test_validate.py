@@ -203,11 +203,21 @@ def test_robot_refuses_bad_arguments_with_the_chinese_message_before_the_keyword
     )  # fmt: skip
     out = run.stdout
     assert run.returncode == 4, out
-    assert "VLAN 'abc' 不是整数：应为 1..4094 的整数" in out
-    assert "VLAN 5000 超出范围 1..4094" in out
-    assert "MTU 999999 超出范围 68..65535" in out
-    assert "接口地址 '5.5.5.999' 不合法：应为 4 个 0..255 的十进制数" in out
-    assert "Octet" not in out and "invalid literal" not in out
+    # The tests' messages (what report.html and the console show) are the rule's, in Chinese only.
+    assert "参数 vlan：VLAN 'abc' 不是整数：应为 1..4094 的整数" in out
+    assert "参数 tag：VLAN 5000 超出范围 1..4094" in out
+    assert "参数 mtu：MTU 999999 超出范围 68..65535" in out
+    assert "参数 address：接口地址 '5.5.5.999' 不合法：应为 4 个 0..255 的十进制数" in out
+    assert "Octet" not in out and "invalid literal" not in out and "cannot be converted" not in out
+
+
+def test_robot_s_frame_is_replaced_for_these_types_only():
+    framed = "ValueError: Argument 'vlan' got value 'abc' that cannot be converted to VlanId: VLAN 'abc' 不是整数"
+    assert validate.without_robot_frame(framed) == "参数 vlan：VLAN 'abc' 不是整数"
+    nested = f"Parent suite setup failed:\n{framed.replace('abc', 'x y')}"
+    assert validate.without_robot_frame(nested) == "Parent suite setup failed:\n参数 vlan：VLAN 'x y' 不是整数"
+    other = "ValueError: Argument 'count' got value 'abc' that cannot be converted to integer."
+    assert validate.without_robot_frame(other) == other
 
 
 @pytest.mark.parametrize(
