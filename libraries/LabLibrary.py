@@ -7,7 +7,7 @@ from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
 from netvirt import emulation, evidence, health, seam, verdicts
-from netvirt.labspec import CAPABILITIES, LabDescriptionError
+from netvirt.labspec import CAPABILITIES, NO_DEFAULT, PARAM_KINDS, PARAMS, LabDescriptionError, LabSpec
 
 
 @library(scope="GLOBAL", auto_keywords=False, listener="SELF")
@@ -105,7 +105,8 @@ class LabLibrary:
     @keyword("记录实验环境")
     def log_lab_description(self) -> None:
         """把实验环境描述按记录“服务器配置”的样子以表格记入日志：主机（角色、管理地址、网卡、PCI、对端、
-        SR-IOV 与最大 VF 数、速率）和虚拟机（vCPU、内存、大页、管理地址、vNIC）。
+        SR-IOV 与最大 VF 数、速率）和虚拟机（vCPU、内存、大页、管理地址、vNIC）；再按类别记下实验环境参数：
+        规格值、测试方法、对实验环境能力的适配，以及每个要求的合格判据（本次运行据以判定的值）。
 
         同时把网卡型号、实验环境类型和能力写入顶层用例集的元数据，供判定汇总表使用。
 
@@ -143,15 +144,47 @@ class LabLibrary:
                 for v in spec.vms
             ],
         )
+        self._log_params(spec)
+
+    @staticmethod
+    def _log_params(spec: LabSpec) -> None:
+        """The lab parameters by kind (``labspec.PARAMS``); a criterion the description leaves out is shown too."""
+
+        def rows(kind: str, requirement: str | None = None) -> list[tuple]:
+            found = []
+            for key, param in PARAMS.items():
+                if param.kind != kind or requirement is not None and param.requirement != requirement:
+                    continue
+                if key in spec.params:
+                    shown = spec.params[key]
+                elif param.default not in (None, NO_DEFAULT):
+                    shown = f"{param.default}（默认）"
+                elif kind == "criterion":
+                    shown = "未设置"
+                else:
+                    continue
+                found.append((key, param.requirement or "全部", "None" if shown is None else shown, param.meaning))
+            return found
+
+        headers = ["参数", "要求", "值", "含义"]
+        for kind in ("spec", "method", "emulated-lab"):
+            if found := rows(kind):
+                evidence.table(headers, found, title=f"实验环境参数：{PARAM_KINDS[kind]}")
+        for requirement in spec.requirements():
+            evidence.table(headers, rows("criterion", requirement), title=f"合格判据：{requirement}")
 
     @keyword("实验环境参数")
     def lab_parameter(self, name: str, default: object = None) -> object:
         """返回实验环境描述中参数 ``name`` 的值（ ``params`` 中的键，如 ``pmd_cpu_mask`` ）；
-        没有该参数时返回 ``default`` 。
+        描述中没有该参数时返回 ``default`` ，不给 ``default`` 时返回声明的默认值（ ``netvirt.labspec.PARAMS`` ）。
+        未声明的参数名使关键字失败，并给出最接近的参数名。
 
         Example: | ${mask}= | 实验环境参数 | pmd_cpu_mask |
         """
-        return seam.current().spec.params.get(name, default)
+        spec = seam.current().spec
+        if default is not None and name in PARAMS and name not in spec.params:
+            return default
+        return spec.param(name)
 
     @keyword("网卡PCI地址")
     def nic_pci(self, host: str, nic: str) -> str:

@@ -16,12 +16,9 @@ kernel and a small arm64 userland (``netvirt.embedded.guestboot``).
 import os
 
 from netvirt.embedded.lab import LAB_ROOT, mgmt_subnet
-from netvirt.labspec import load_lab
+from netvirt.labspec import VM_ARCHES, load_lab
 
 RECORD_NIC_MODEL = "cx4-ofed4.3"
-
-
-VM_ARCHES = ("x86_64", "aarch64")
 
 
 def description(lab_id: str, nic_model: str = RECORD_NIC_MODEL, vm_arch: str = "x86_64") -> dict:

@@ -136,13 +136,13 @@ class SshLab(seam.Lab):
     def ovs_log_path(self) -> str:
         """ovs-vswitchd's log file on the hypervisor: the lab parameter ``ovs_log``, else where an OVS
         with this run directory logs."""
-        return self.spec.params.get("ovs_log") or f"{self._ovs_prefix()[1]}/log/openvswitch/ovs-vswitchd.log"
+        return self.spec.param("ovs_log") or f"{self._ovs_prefix()[1]}/log/openvswitch/ovs-vswitchd.log"
 
     @property
     def ovs_ctl_path(self) -> str:
         """ovs-ctl on the hypervisor: the lab parameter ``ovs_ctl``, else where an OVS with this run directory
         has it."""
-        return self.spec.params.get("ovs_ctl") or f"{self._ovs_prefix()[0]}/share/openvswitch/scripts/ovs-ctl"
+        return self.spec.param("ovs_ctl") or f"{self._ovs_prefix()[0]}/share/openvswitch/scripts/ovs-ctl"
 
     def vhost_socket_path(self, name: str) -> str:
         """Where a vhost-user socket called ``name`` lives on the hypervisor (OVS's and QEMU's view alike)."""
@@ -159,7 +159,7 @@ class SshLab(seam.Lab):
         """What ``options:dpdk-devargs`` must say for the hypervisor NIC at ``pci``: its PCI address, or what
         the lab parameter ``dpdk_devargs`` gives for it (a NIC DPDK reaches through a vdev, for one)."""
         nic = self.spec.host(self.spec.hypervisor).nic(pci)
-        return str(self.spec.params.get("dpdk_devargs", {}).get(nic.pci, nic.pci))
+        return str(self.spec.param("dpdk_devargs").get(nic.pci, nic.pci))
 
     # -- VMs -----------------------------------------------------------------------------------
     @property
@@ -178,8 +178,8 @@ class SshLab(seam.Lab):
         ``vm_mgmt_network``, and ``vm_boot``, per VM any other
         ``DomainProfile`` field (kernel, initrd, cmdline, mgmt_tap, domain_type ...) for guests that boot
         otherwise (a direct kernel boot, TCG)."""
-        params = self.spec.params
-        boot = dict(params.get("vm_boot", {}).get(vm.name, {}))
+        param = self.spec.param  # the description's value or the declared default (labspec.PARAMS)
+        boot = dict(param("vm_boot").get(vm.name, {}))
         known = {f.name for f in dataclasses.fields(DomainProfile)}
         unknown = sorted(set(boot) - known)
         if unknown:
@@ -189,14 +189,14 @@ class SshLab(seam.Lab):
             )
         return DomainProfile(
             **{
-                "emulator": params.get("qemu_emulator", "/usr/bin/qemu-system-x86_64"),
-                "arch": params.get("vm_arch", "x86_64"),
-                "machine": params.get("vm_machine", "q35"),
-                "gic_version": params.get("vm_gic_version"),
-                "loader": params.get("vm_loader"),
-                "nvram_template": params.get("vm_nvram_template"),
-                "disk": params.get("vm_images", {}).get(vm.name),
-                "mgmt_network": params.get("vm_mgmt_network", "default"),
+                "emulator": param("qemu_emulator"),
+                "arch": param("vm_arch"),
+                "machine": param("vm_machine"),
+                "gic_version": param("vm_gic_version"),
+                "loader": param("vm_loader"),
+                "nvram_template": param("vm_nvram_template"),
+                "disk": param("vm_images").get(vm.name),
+                "mgmt_network": param("vm_mgmt_network"),
                 "vhost_socket_dir": self.spec.ovs_rundir,
                 **boot,
             }
@@ -337,7 +337,7 @@ class RealLab(SshLab):
         target = spec.host(spec.hypervisor)
         self.lock = OwnerLock(
             SshSession(target.name, target.mgmt, target.ssh),
-            str(spec.params.get("owner_lock", OWNER_LOCK)),
+            str(spec.param("owner_lock") or OWNER_LOCK),
             owner_line(spec.name),
         )
 

@@ -63,7 +63,7 @@ class EmbeddedLab(SshLab):
     @property
     def guest_arch(self):
         """The guests' architecture (``params.vm_arch``: x86_64, the default, or aarch64): a ``GuestArch``."""
-        name = self.spec.params.get("vm_arch", "x86_64")
+        name = self.spec.param("vm_arch")
         if name not in ARCHES:
             raise LabDescriptionError(f"lab.params.vm_arch: {name!r} 不支持（支持：{', '.join(ARCHES)}）")
         return ARCHES[name]

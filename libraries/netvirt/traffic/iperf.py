@@ -8,18 +8,18 @@ listener is refused before anything starts). Summaries and tables: ``throughput`
 from __future__ import annotations
 
 import enum
-import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from netvirt import validate
 from netvirt.parsers.traffic import Iperf3Error, parse_iperf3_json
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import ServerProcess, require_tools
 from netvirt.traffic.hostproc import start_server as start_server_listening
 from netvirt.traffic.throughput import check_run_options, repeat_runs
 
-RATE_RE = re.compile(r"^\d+(\.\d+)?[KMGkmg]?$")
+RATE_RE = validate.RATE
 
 
 class Protocol(enum.Enum):
