@@ -687,6 +687,28 @@ class PerfLibrary:
                 logger.warn("基线路径没能完全拆除：" + "；".join(f"{r.command}：{r.stderr.strip()}" for r in failed))
         return trials, measurer.name if measurer is not None else "—"
 
+    @keyword("PDR应已测得")
+    def pdr_must_be_found(self, result: dict) -> None:
+        """7.3.6 需要 PDR：``result`` （ `搜索NDR和PDR` 的结果）没有 PDR（连最低负载 ``perf_min_load_pps`` 都丢包）时，
+        无法在 PDR 的各比例上测量转发质量。
+
+        最低负载上的“丢包”只是发生器没能按时发出（TCG 虚拟机里的 trafgen 在繁忙的机器上），或本机负载超过 CPU 数时，
+        分不清是被测设备还是机器：SKIP（无法判定），附负载；否则 FAIL。
+
+        Example: | PDR应已测得 | ${r} |
+        """
+        if result.get("pdr_pps") is not None:
+            return
+        lowest = float(_param("perf_min_load_pps"))
+        why = f"最低负载 {lowest:g} 帧/秒也丢包（PDR 低于它）：无法在 PDR 的各比例上测量转发质量"
+        watch = LoadWatch("hosta")
+        load = watch.note()
+        if result.get("pdr_limited_by_generator"):
+            raise SkipExecution(f"{why}；最低负载上的缺口是发生器没能按时发出，不是被测设备丢包：无法判定（{load}）")
+        if watch.busy:
+            raise SkipExecution(f"{why}；本机负载超过 CPU 数，分不清是被测设备还是本机繁忙：无法判定（{load}）")
+        raise AssertionError(f"{why}（{load}）")
+
     @keyword("NDR应满足判据")
     def ndr_verdict(self, result: dict) -> None:
         """判定一个场景在一个帧长下的 NDR（`搜索NDR和PDR` 的结果 ``result`` ）是否满足判据，不因机器繁忙而误判。

@@ -320,3 +320,15 @@ def test_a_quality_point_is_repeated_until_one_repeat_meets_the_criterion(stalls
         with pytest.raises(SkipExecution, match="无法判定"):
             lib.quality_criterion([point])
     assert dut.calls == judge.CONFIRM_TRIALS
+
+
+def test_no_pdr_is_inconclusive_when_the_generator_or_the_machine_explains_it():
+    lib, _ = library(0.5, LossyPath(limit_pps=5000), [])
+    lib.pdr_must_be_found({"pdr_pps": 4000.0})
+    with pytest.raises(SkipExecution, match="发生器没能按时发出"):  # 7.3.6.1 sriov_vm2vm beside a second lab
+        lib.pdr_must_be_found({"pdr_pps": None, "pdr_limited_by_generator": True})
+    with pytest.raises(AssertionError, match="最低负载 .*也丢包"):  # a quiet machine, the DUT lost
+        lib.pdr_must_be_found({"pdr_pps": None, "pdr_limited_by_generator": False})
+    busy, _ = library(9.0, LossyPath(limit_pps=5000), [])
+    with pytest.raises(SkipExecution, match="本机负载超过 CPU 数"):
+        busy.pdr_must_be_found({"pdr_pps": None, "pdr_limited_by_generator": False})
