@@ -38,6 +38,7 @@ from netvirt.parsers.versions import (
     dpdk_version_from_vswitchd,
     extract_version,
 )
+from netvirt.traffic import throughput
 from netvirt.validate import Mtu, VlanId, VlanOrZero
 
 # ovs-ofctl flow syntax: fields, values, actions; nothing a shell would act on.
@@ -418,16 +419,15 @@ class OVSLibrary:
         否则让用例 SKIP。
 
         路径本身连这个速率都承载不了，限速是否生效就无从判断：这时用例以 SKIP 结束并写明测得的速率，
-        而不是 PASS 或 FAIL。 ``rate_bps`` 须以 ``rate_bps=`` 给出； ``factor`` 默认 1.5。
+        而不是 PASS 或 FAIL。 ``rate_bps`` 须以 ``rate_bps=`` 给出； ``factor`` 默认 1.5。规则与
+        `不限速吞吐量应足以检验限速` 相同（ ``netvirt.traffic.throughput.headroom`` ），结果以表格记录。
 
         Example: | 路径带宽应足以检验限速 | ${base_in} | ${base_out} | rate_bps=${rate} |
         """
-        slow = [m["mean_bps"] for m in measurements if m["mean_bps"] < factor * rate_bps]
-        if slow:
-            raise SkipExecution(
-                f"不限速时路径只有 {min(slow) / 1e6:.1f} Mbit/s，不到限速 {rate_bps / 1e6:g} Mbit/s 的 "
-                f"{factor} 倍：本实验环境无法检验限速"
-            )
+        check = throughput.headroom([m["mean_bps"] for m in measurements], rate_bps, factor)  # as TrafficLibrary's
+        check.log()
+        if check.reason:
+            raise SkipExecution(check.reason)
 
     @keyword("流表应已命中")
     def flow_should_have_packets(self, flows: list, match: str) -> None:

@@ -815,29 +815,10 @@ class TrafficLibrary:
 
         Example: | 不限速吞吐量应足以检验限速 | ${base} | 8000000 |
         """
-        if limit_bps <= 0 or factor < 1:
-            raise ValueError(f"limit_bps（{limit_bps}）应为正数，factor（{factor}）不能小于 1")
-        measured = float(unlimited["mean_bps"])
-        ok = measured >= factor * limit_bps
-        evidence.table(
-            ["不限速实测", "限速", "实测/限速", "要求", "结果"],
-            [
-                (
-                    format_bps(measured),
-                    format_bps(limit_bps),
-                    f"{measured / limit_bps:.2f}",
-                    f">= {factor:g}",
-                    "足够" if ok else "不足：无法判定",
-                )
-            ],
-            "不限速时路径能承载的吞吐量",
-            highlight=[] if ok else [(0, 4)],
-        )
-        if not ok:
-            raise SkipExecution(
-                f"无法判定：不限速时路径只有 {format_bps(measured)}（{measured:.0f} bit/s），不到限速 "
-                f"{format_bps(limit_bps)} 的 {factor:g} 倍，本次运行中路径承载不了足够的流量来检验限速（机器繁忙？）"
-            )
+        check = throughput.headroom([unlimited["mean_bps"]], limit_bps, factor)  # the rule, shared with OVSLibrary
+        check.log()
+        if check.reason:
+            raise SkipExecution(check.reason)
 
     @keyword("记录吞吐量对比图")
     def throughput_chart(self, title: str, **scenario_results: Any) -> dict:

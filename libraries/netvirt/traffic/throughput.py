@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from netvirt import validate
+from netvirt import evidence, validate
 from netvirt.ssh import CommandResult
 from netvirt.traffic.hostproc import ServerProcess
 from netvirt.traffic.units import format_bps
@@ -139,3 +140,50 @@ def run_rows(summary: dict[str, Any]) -> list[list[object]]:
 def close_to(measured: float, expected: float, tolerance_pct: float) -> bool:
     """Whether ``measured`` is within ``tolerance_pct`` percent of ``expected``."""
     return abs(measured - expected) <= abs(expected) * tolerance_pct / 100
+
+
+# -- the proof a limit's verdict needs (5.4.8.1, 5.4.8.2) ----------------------------------------------------
+HEADROOM_HEADERS = ["不限速实测", "限速", "实测/限速", "要求", "结果"]
+HEADROOM_TITLE = "不限速时路径能承载的吞吐量"
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """Whether a path measured without the limit carried ``factor`` × the limit in this run: the rule every
+    limit check follows before judging the limit (on a busy machine or a slow VM the path itself may carry
+    less, and what the limiter lets through then says nothing). ``reason`` is the inconclusive verdict with
+    the figures (None: every measurement carried it); ``rows`` the evidence table, ``short`` its rows below."""
+
+    rows: list[list[str]]
+    short: list[int]
+    reason: str | None
+
+    def log(self) -> None:
+        """The table of the measurements against the limit, the short ones marked."""
+        evidence.table(HEADROOM_HEADERS, self.rows, HEADROOM_TITLE, highlight=[(i, 4) for i in self.short])
+
+
+def headroom(measured_bps: Sequence[float], limit_bps: float, factor: float) -> Headroom:
+    """Judge the unlimited measurements ``measured_bps`` (bit/s) of a path against ``factor`` × ``limit_bps``."""
+    if limit_bps <= 0 or factor < 1:
+        raise ValueError(f"limit_bps（{limit_bps}）应为正数，factor（{factor}）不能小于 1")
+    measured = [float(m) for m in measured_bps]
+    short = [i for i, m in enumerate(measured) if m < factor * limit_bps]
+    rows = [
+        [
+            format_bps(m),
+            format_bps(limit_bps),
+            f"{m / limit_bps:.2f}",
+            f">= {factor:g}",
+            "不足：无法判定" if i in short else "足够",
+        ]
+        for i, m in enumerate(measured)
+    ]
+    reason = None
+    if short:
+        slowest = min(measured[i] for i in short)
+        reason = (
+            f"无法判定：不限速时路径只有 {format_bps(slowest)}（{slowest:.0f} bit/s），不到限速 "
+            f"{format_bps(limit_bps)} 的 {factor:g} 倍，本次运行中路径承载不了足够的流量来检验限速（机器繁忙？）"
+        )
+    return Headroom(rows, short, reason)
