@@ -587,7 +587,7 @@ class SriovLibrary:
         session = lab.session(vm)
         dev = validate.netdev_name(interface)
         if timeout is None:
-            timeout = float(lab.spec.params.get("vf_link_timeout", 10))
+            timeout = float(lab.spec.param("vf_link_timeout"))  # declared default: 10 s
 
         def show(json: bool) -> CommandResult:
             return session.run(shlex.join(["ip", *(["-j"] if json else []), "link", "show", "dev", dev]), timeout=30)

@@ -67,6 +67,7 @@ def test_the_record_lab_loads_with_every_key_declared(record_env):
     assert set(lab.params) <= set(PARAMS)
     assert lab.spec_values["pmd_cpu_mask"] == "FF00000000"
     assert lab.spec_values["vm_images"]["vm02"].endswith("hxt-centos7.5-02.qcow2")
+    assert lab.param("vf_link_timeout") == 10  # not in the description: the declared default SriovLibrary waits
 
 
 def test_every_declared_key_has_a_kind_a_requirement_and_a_chinese_meaning():
