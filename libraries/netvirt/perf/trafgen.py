@@ -303,6 +303,9 @@ class TrafgenMeasurer(Measurer):
         self.timed_ok = True  # whether trafgen's run time says how long it sent (False: its start-up varies too much)
         self.helper_dirs: dict[str, str] = {}
         self.started = False
+        # The receiver's rx_packets as the last trial's drain left it, when it is on another host than the sender
+        # (a guest): the next trial starts from it instead of a round trip of its own (seconds into a TCG guest).
+        self.rx_seen: int | None = None
 
     @property
     def tx_session(self) -> SshSession:
@@ -414,12 +417,15 @@ class TrafgenMeasurer(Measurer):
         the receiver's counters in the same round trip when it is on that host too (p2p, pvp and sriov: both ends on
         Host A), else read just before. Returns trafgen's own result (its rc, output and run time) and the counts:
         ``tx0``/``tx1`` the sender's ``tx_packets`` around the run, ``rx_before`` the receiver's ``rx_packets``
-        before, ``rx1`` after (same host only). A round trip into a TCG guest costs seconds on a busy machine;
+        before (on another host: where the last trial's drain left it, if that trial ended normally; a frame of the
+        receiver's own in between counts as received, hiding a loss of one frame at most), ``rx1`` after (same
+        host only). A round trip into a TCG guest costs seconds on a busy machine;
         a trial was six of them."""
         same = self.tx.host == self.rx.host
         counts: dict[str, int] = {}
         if not same:
-            counts["rx_before"] = self.counters(self.rx)["rx_packets"]
+            seen, self.rx_seen = self.rx_seen, None  # used once: a trial that fails leaves no reading behind
+            counts["rx_before"] = seen if seen is not None else self.counters(self.rx)["rx_packets"]
         before = [("tx0", self.tx)] + ([("rx0", self.rx)] if same else [])
         after = [("tx1", self.tx)] + ([("rx1", self.rx)] if same else [])
 
@@ -456,6 +462,7 @@ class TrafgenMeasurer(Measurer):
             result, latency = self._with_probe(argv, duration_s, frame_size)
             sent = self.counters(self.tx)["tx_packets"] - tx_before
             rx_after = None
+            self.rx_seen = None  # the probes' own frames arrive at the receiver too
         else:
             result, counts = self._run_counted(argv, duration_s)
             sent = counts["tx1"] - counts["tx0"]
@@ -469,7 +476,10 @@ class TrafgenMeasurer(Measurer):
                 f"trafgen 试验失败（{load_pps:.0f} 帧/秒，{frame_size} 字节，rc={result.rc}）："
                 f"{(result.stderr or result.stdout).strip()[:500]}"
             )
-        received = self._received(rx_after, rx_before + sent) - rx_before
+        rx_end = self._received(rx_after, rx_before + sent)
+        received = rx_end - rx_before
+        if self.tx.host != self.rx.host and not self.probe_pps:
+            self.rx_seen = rx_end
         seconds = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
         notes = [f"trafgen 在 {limit:.2f} 秒时被停止（跟不上这个负载）"] if result.rc == TIMED_OUT else []
         if not self.timed_ok:
