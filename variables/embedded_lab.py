@@ -119,7 +119,9 @@ def description(lab_id: str, nic_model: str = RECORD_NIC_MODEL, vm_arch: str = "
             "perf_pdr_loss_ratio": 0.005,
             # 2 %: the criteria below are 5-50 times under the NDRs measured, so a 1 % width only added trials.
             "perf_relative_width": 0.02,
-            "perf_min_load_pps": 500,
+            # Under the criteria's 298 frames/s: trafgen in a TCG guest beside a second lab (load 10-12) fell short
+            # of 500 frames/s, and no PDR was found for 7.3.6.
+            "perf_min_load_pps": 200,
             # The search's upper bound: what trafgen offers here (paced, one CPU: 30 kpps from Host A, benchmarks/
             # trafgen_vs_iperf3.py; ~1-1.5 kpps from a TCG guest), above the NDRs measured (p2p 9-11 kpps, pvp ~1.2,
             # sriov ~4.2, vm2vm and sriov_vm2vm ~0.65 kpps). From the line rate MLRsearch took 10-17 trials.
