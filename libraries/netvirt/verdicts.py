@@ -119,11 +119,17 @@ def _split(value: str) -> set[str]:
     return {part.strip() for part in value.replace("，", ",").split(",") if part.strip()}
 
 
-def check(output_xml: Path) -> tuple[list[Outcome], list[str], set[str], set[str]]:
-    """Compare a run with the table: outcomes of the tests the table knows, names of those it does not."""
+def check(output_xml: Path, reruns: tuple[Path, ...] = ()) -> tuple[list[Outcome], list[str], set[str], set[str]]:
+    """Compare a run with the table: outcomes of the tests the table knows, names of those it does not.
+
+    ``reruns`` are outputs of ``robot --rerunfailed`` runs of the same suites: a test they ran comes out as
+    it did in the last of them (the lab is the first run's: its metadata is read). Unlike ``rebot --merge``,
+    a SKIP in the rerun counts: an inconclusive rerun of a case that failed is inconclusive.
+    """
     from robot.api import ExecutionResult
 
     result = ExecutionResult(str(output_xml))
+    last = {test.full_name: test for path in reruns for test in ExecutionResult(str(path)).suite.all_tests}
     metadata = result.suite.metadata
     if NIC_MODEL_METADATA not in metadata or CAPABILITIES_METADATA not in metadata:
         raise ValueError(
@@ -138,6 +144,7 @@ def check(output_xml: Path) -> tuple[list[Outcome], list[str], set[str], set[str
         raise ValueError(f"{output_xml} 中的网卡型号或实验环境能力不认识：{models} {capabilities}")
     outcomes, unknown = [], []
     for test in result.suite.all_tests:
+        test = last.get(test.full_name, test)
         verdict = lookup(test.name)
         if verdict is None:
             unknown.append(test.name)
@@ -162,9 +169,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="运行的是整章：该章结果表中的每个用例都必须在运行中出现（缺少的用例算不符）",
     )
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        action="append",
+        default=[],
+        help="robot --rerunfailed 的 output.xml：重跑过的用例按（最后一次）重跑的结果判定",
+    )
     args = parser.parse_args(argv)
     try:
-        outcomes, unknown, models, capabilities = check(args.output_xml)
+        outcomes, unknown, models, capabilities = check(args.output_xml, tuple(args.rerun))
     except (ValueError, OSError, DataError) as error:
         print(f"verdicts: 读不了 {args.output_xml}：{error}", file=sys.stderr)
         return 2

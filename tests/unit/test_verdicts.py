@@ -124,3 +124,46 @@ def test_a_whole_chapter_run_must_have_every_case_of_the_table(tmp_path, capsys)
     assert "缺少  5.4.7.2 SR-IOV 支持VLAN透传" in printed
     assert "缺少  Troubleshooting OVS异常重启导致vhostuser不通" in printed
     assert "7.3.5.1" not in printed
+
+
+def test_a_rerun_decides_the_cases_it_ran_even_when_inconclusive(tmp_path, capsys):
+    """--rerun: the rerun's status replaces the first run's for the tests it ran, a SKIP too (rebot --merge
+    would keep the first FAIL); tests it did not run keep theirs."""
+    import io
+
+    import robot
+
+    def run(name: str, body: dict[str, str]) -> str:
+        suite = tmp_path / name / "run.robot"
+        suite.parent.mkdir()
+        tests = "".join(f"{test}\n    {step}\n" for test, step in body.items())
+        suite.write_text(
+            "*** Settings ***\nMetadata    网卡型号    cx4-ofed4.3\nMetadata    实验环境能力    无\n"
+            f"*** Test Cases ***\n{tests}",
+            encoding="utf-8",
+        )
+        output = tmp_path / name / "output.xml"
+        robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
+        return str(output)
+
+    first = run(
+        "first",
+        {
+            "5.4.7.1 OVS 支持VLAN透传": "Fail    主机 vm01 没有应答",
+            "5.4.8.2 SR-IOV 支持带宽分配比例设定": "Fail    主机 vm01 没有应答",
+            "5.4.9.1 OVS支持正确转发组播包": "Fail    主机 vm01 没有应答",
+        },
+    )
+    rerun = run(
+        "rerun",
+        {
+            "5.4.7.1 OVS 支持VLAN透传": "No Operation",
+            "5.4.8.2 SR-IOV 支持带宽分配比例设定": "Skip    无法判定：机器繁忙",
+        },
+    )
+    assert verdicts.main([first]) == 1
+    assert verdicts.main([first, "--rerun", rerun]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert "符合  PASS（期望 PASS，记录 PASS）  5.4.7.1 OVS 支持VLAN透传" in printed
+    assert "符合  SKIP（期望 PASS/SKIP，记录 PASS）  5.4.8.2 SR-IOV 支持带宽分配比例设定" in printed
+    assert "不符合  FAIL（期望 PASS，记录 PASS）  5.4.9.1 OVS支持正确转发组播包" in printed
