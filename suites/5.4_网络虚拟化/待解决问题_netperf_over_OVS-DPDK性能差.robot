@@ -27,9 +27,9 @@
     ...    用例一样作为回归检查）；都超过为“问题已不存在”，用例 PASS；跨越 0.387 则测量波动分不开两条路径（机器繁忙），
     ...    无法判定，用例 SKIP。结论信息给出两条路径的吞吐量、比值与判据，以及记录归咎的卸载特性在两种 VM 网卡上的状态。
     [启程]    准备五种场景
-    ${轮数}=    实验环境参数    netperf_rounds    5
-    ${对比次数}=    实验环境参数    netperf_compare_repeat    5
-    ${时长}=    实验环境参数    netperf_duration    30
+    ${轮数}=    实验环境参数    netperf_rounds
+    ${对比次数}=    实验环境参数    netperf_compare_repeat
+    ${时长}=    实验环境参数    netperf_duration
     ${direct}=    测量netperf吞吐量    hosta    hostb    5.5.4.22    repeat=${对比次数}    duration=${时长}
     ${to_vm}=    测量netperf吞吐量    hosta    vm01    5.5.5.51    repeat=${对比次数}    duration=${时长}
     ${vm2vm}=    交替测量netperf吞吐量    vm02    vm01    duration=${时长}    repeat=${轮数}
