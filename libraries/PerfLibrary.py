@@ -458,6 +458,13 @@ class PerfLibrary:
             f"用时 {result.seconds:.1f} 秒；搜索上限 {self._max_load(topo, frame_size)[1]}；{watch.note()}）",
         )
         evidence.table(report.INTERVAL_HEADERS, report.interval_rows(result), f"{title}：最终区间")
+        for goal in (NDR, PDR):
+            interval = result.interval(goal)
+            if interval.upper_pps is None and interval.lower_pps is not None:
+                logger.info(
+                    f"{title}：{goal} 达到搜索上限（{self._max_load(topo, frame_size)[1]}，该负载上满足 {goal}）："
+                    f"实际的 {goal} 不低于 {interval.lower_pps:,.0f} 帧/秒，上限以上没有测量"
+                )
         self._results[frame_size] = result
         figures = self._figures(result, topo)
         try:
