@@ -202,3 +202,10 @@ def test_ping_unreachable_neighbour_pipe_line_without_rtt():
     with_rtt = "2 packets transmitted, 2 received, 0% packet loss, time 1001ms\n"
     with_rtt += "rtt min/avg/max/mdev = 0.031/0.040/0.050/0.010 ms, pipe 2\n"
     assert traffic.parse_ping(with_rtt)["rtt"]["max"] == 0.05
+
+
+def test_busybox_ping_applet_output():
+    """BusyBox's ping (an aarch64 guest's taskset runs it): 'packets received', 'round-trip' without mdev."""
+    result = traffic.parse_ping(fixture("versions/busybox/ping-1.35-arm64.txt"))
+    assert (result["target"], result["transmitted"], result["received"], result["loss_pct"]) == ("5.5.5.52", 5, 5, 0.0)
+    assert result["rtt"] == {"min": 6.795, "avg": 8.745, "max": 14.185, "mdev": None}

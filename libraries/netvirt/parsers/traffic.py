@@ -16,10 +16,11 @@ import struct
 from typing import Any
 
 _PING_STATS_RE = re.compile(
-    r"^(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?"
+    r"^(\d+) packets transmitted, (\d+) (?:packets )?received(?:, \+(\d+) duplicates)?(?:, \+(\d+) corrupted)?"
     r"(?:, \+(\d+) errors)?, ([\d.]+(?:e[+-]?\d+)?)% packet loss(?:, time (\d+)ms)?$"
 )
-_PING_RTT_RE = re.compile(r"^rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
+# iputils: "rtt min/avg/max/mdev = ..."; BusyBox's ping applet: "round-trip min/avg/max = ..." (no mdev).
+_PING_RTT_RE = re.compile(r"^(?:rtt|round-trip) min/avg/max(?:/mdev)? = ([\d.]+)/([\d.]+)/([\d.]+)(?:/([\d.]+))? ms")
 # iputils up to s20161105 print "Message too long", later ones "message too long"; ping6 says "mtu: N".
 _PING_MTU_RE = re.compile(r"message too long, mtu[=:] ?(\d+)", re.IGNORECASE)
 _PING_TARGET_RE = re.compile(r"^--- (\S+) ping statistics ---$")
@@ -56,7 +57,7 @@ class Iperf3Error(ValueError):
 
 
 def parse_ping(text: str) -> dict[str, Any]:
-    """Parse iputils ``ping`` output.
+    """Parse iputils ``ping`` output (and BusyBox's ping applet's: its rtt has no mdev, None then).
 
     Returns ``{target, transmitted, received, duplicates, corrupted, errors, loss_pct,
     time_ms, rtt, local_mtu_error}``; ``rtt`` is ``{min, avg, max, mdev}`` in ms, or
@@ -81,7 +82,11 @@ def parse_ping(text: str) -> dict[str, Any]:
     rtt = next((found for line in lines if (found := _PING_RTT_RE.match(line))), None)
     target = next((found.group(1) for line in lines if (found := _PING_TARGET_RE.match(line))), None)
     mtu = _PING_MTU_RE.search(text)
-    rtt_ms = dict(zip(("min", "avg", "max", "mdev"), map(float, rtt.groups()), strict=True)) if rtt else None
+    rtt_ms = (
+        dict(zip(("min", "avg", "max", "mdev"), (float(v) if v else None for v in rtt.groups()), strict=True))
+        if rtt
+        else None
+    )
     return {
         "target": target,
         "transmitted": int(transmitted),
