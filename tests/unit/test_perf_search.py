@@ -206,5 +206,7 @@ def test_the_search_starts_from_what_the_device_forwarded_per_second_of_the_gene
     first, second = result.trials[0].result, result.trials[1].result
     assert first.seconds == pytest.approx(1.5) and first.received == 7875  # 5250 frames/s for 1.5 s
     assert second.load_pps == pytest.approx(5250, rel=0.02)  # not 7875: the rate, not the count in 1 s
+    # The trial is judged by the same forwarded rate, and its failure is the generator's: 5250 of 30 000 a second.
+    assert result.trials[0].search_loss_ratio == pytest.approx(1 - 5250 / 30_000) and result.trials[0].generator_limited
     ndr = result.interval("NDR")
     assert ndr.lower_pps <= 5250 <= ndr.upper_pps and len(result.trials) <= 8

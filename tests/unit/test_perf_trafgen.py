@@ -133,6 +133,9 @@ def test_a_generator_that_sends_its_count_too_slowly_falls_short_in_time():
     assert trafgen.time_shortfall(1.0, 1.08) == 0.0  # start-up jitter
     assert trafgen.time_shortfall(1.0, 1.25, slack_s=0) == pytest.approx(0.2)
     assert trafgen.time_shortfall(1.0, 1.375) == pytest.approx(0.2)
+    # The measurer's slack is the spread of its start-up samples: in a TCG guest it can be half a second, and a run
+    # longer by as much says nothing about the sending (vm2vm's 200 frames at 200 frames/s "took" 1.49 s).
+    assert trafgen.time_shortfall(1.0, 1.49, slack_s=0.5) == 0.0
     on_time = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.0, 1.2, "trafgen")
     late = TrialResult(10_000, 1, 64, 10_000, 10_000, 1.25, 1.4, "trafgen", time_shortfall=0.2)
     assert on_time.shortfall == 0 and late.shortfall == pytest.approx(0.2)

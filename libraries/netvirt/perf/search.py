@@ -146,11 +146,21 @@ class SearchResult:
         return max((t.result.offered_pps for t in self.trials), default=0.0)
 
 
+def forwarded_count(result: TrialResult) -> int:
+    """The frames the device forwarded, per intended duration: never more than were sent (a frame counted at the
+    receiver from elsewhere is no forwarded load), and scaled to the intended duration when the generator sent its
+    whole count too slowly (trafgen: the device forwarded them over the time really taken)."""
+    forwarded = min(result.received, result.sent)
+    if result.time_shortfall > 0 and result.seconds > result.duration_s:
+        forwarded = round(forwarded * result.duration_s / result.seconds)
+    return forwarded
+
+
 def search_loss_ratio(result: TrialResult, tolerance: float) -> float:
     """The loss ratio the search judges a trial by: the device's, or counting a real generator shortfall."""
     if result.shortfall > tolerance:
         intended = result.intended_count
-        return max(0, intended - result.received) / intended
+        return max(0, intended - forwarded_count(result)) / intended
     return result.loss_ratio
 
 
@@ -202,13 +212,12 @@ def mlr_search(measurer: Measurer, frame_size: int, spec: SearchSpec, on_trial: 
         def measure(self, intended_duration: float, intended_load: float) -> MeasurementResult:
             trial = recorder(intended_load, intended_duration)
             result = trial.result
-            forwarded = min(result.received, result.sent)
-            if trial.generator_limited and result.time_shortfall > 0:
-                # A generator that sends its whole count too slowly (trafgen) made the trial last ``seconds``:
-                # the DUT forwarded its frames over that time, not the intended one. MLRsearch starts its search
-                # from forwarding_count / intended duration; unscaled, a first trial at a load trafgen could not
-                # keep (30 kpps taking 1.5 s) gave 7822 frames/s for a 5250 frames/s policer, and 10 trials.
-                forwarded = round(forwarded * intended_duration / result.seconds)
+            # A generator that sends its whole count too slowly (trafgen) made the trial last ``seconds``: the DUT
+            # forwarded its frames over that time, not the intended one. MLRsearch starts its search from
+            # forwarding_count / intended duration; unscaled, a first trial at a load trafgen could not keep (30 kpps
+            # taking 1.5 s) gave 7822 frames/s for a 5250 frames/s policer, and 10 trials. The same count is what
+            # the trial's search loss ratio is judged by (search_loss_ratio), so the log and limited_at agree.
+            forwarded = forwarded_count(result) if trial.generator_limited else min(result.received, result.sent)
             return MeasurementResult(
                 intended_duration=intended_duration,
                 intended_load=intended_load,
