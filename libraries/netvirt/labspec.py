@@ -212,7 +212,12 @@ COUNT = _number(1, 100, integer=True)
 RATIO = _number(0, 1, high_open=True, unit="比例，0.005 即 0.5 %")
 PCT = _number(0, 100, low_open=True, unit="%")
 PPS = _number(0, low_open=True, unit="帧/秒")
-PCT_BY_FRAME = _mapping(FRAME, PCT, "按帧长的线速百分比")
+# A frame size as a dictionary key: JSON (a description in a .json file) has only string keys, so "64" too.
+FRAME_KEY = Rule(
+    f'{FRAME.expected}（JSON 中的键可写作 "64"）',
+    lambda v: FRAME(int(v)) if isinstance(v, str) and v.isdigit() else FRAME(v),
+)
+PCT_BY_FRAME = _mapping(FRAME_KEY, PCT, "按帧长的线速百分比")
 VM_NAME = _text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}", "虚拟机名")
 SCENARIO = _choice(*PERF_SCENARIOS)
 

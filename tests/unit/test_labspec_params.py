@@ -128,6 +128,17 @@ def test_a_value_against_its_rule_is_refused_naming_key_value_and_expected(embed
     assert re.search(message, refused(embedded))
 
 
+def test_frame_sizes_as_json_keys_load(embedded):
+    """A description read from JSON has string keys only: "64" is the frame size 64, "32" is still refused."""
+    import json
+
+    embedded["params"]["perf_ndr_criteria"] = {"p2p": {64: 1, 1518: 10}}
+    embedded["params"]["perf_ndr_min_pct_line_rate"] = {64: 1}
+    assert load_lab(json.loads(json.dumps(embedded))).param("perf_ndr_criteria") == {"p2p": {"64": 1, "1518": 10}}
+    embedded["params"]["perf_ndr_min_pct_line_rate"] = {"32": 1}
+    assert re.search(r"perf_ndr_min_pct_line_rate 中的键 '32' 不合要求", refused(embedded))
+
+
 def test_per_vm_parameters_name_only_the_labs_vms(embedded):
     embedded["params"]["vm_images"] = {"vm03": "/var/lib/libvirt/images/vm03.qcow2"}
     assert "lab.params.vm_images 中的 'vm03' 不是本实验环境的虚拟机（现有：vm01, vm02）" in refused(embedded)
