@@ -590,10 +590,10 @@ def chapter_of(number: str) -> str:
 def setup_rounds(setup: Keyword) -> list[list[object]]:
     """The setup's top-level steps, one list per process that ran them.
 
-    pabot merges the suite setups of all its processes into one keyword, appending their steps. In
-    one process a step starts after the previous one ended; a step that started earlier was run by
-    another process at the same time. (Processes that ran one after the other are not told apart:
-    their setups show one after the other.)
+    pabot merges the suite setups of all its processes into one keyword, appending their steps. A step
+    that started before the previous one ended was run by another process at the same time. Processes
+    that ran one after the other are told apart by their steps: the same sequence of keywords (two or
+    more steps, the same arguments) over again.
     """
     rounds: list[list[object]] = []
     previous_end = None
@@ -603,7 +603,20 @@ def setup_rounds(setup: Keyword) -> list[list[object]]:
             rounds.append([])
         rounds[-1].append(step)
         previous_end = getattr(step, "end_time", None) or previous_end
-    return rounds
+    return [part for steps in rounds for part in _repeats(steps)]
+
+
+def _repeats(steps: list[object]) -> list[list[object]]:
+    """``steps`` split where its first step comes again, if that makes rounds of one same sequence."""
+
+    def key(step: object) -> tuple:
+        return getattr(step, "name", None), tuple(getattr(step, "args", ()))
+
+    starts = [i for i, step in enumerate(steps) if key(step) == key(steps[0])]
+    parts = [steps[a:b] for a, b in zip(starts, [*starts[1:], len(steps)], strict=True)]
+    if len(parts) > 1 and len(parts[0]) >= 2 and all([key(s) for s in p] == [key(s) for s in parts[0]] for p in parts):
+        return parts
+    return [steps]
 
 
 class RecordWriter:
