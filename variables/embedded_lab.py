@@ -102,11 +102,11 @@ def description(lab_id: str, nic_model: str = RECORD_NIC_MODEL, vm_arch: str = "
             # trials, four frame sizes and a 1 % search width keep the chapter to a few minutes on 2 shared
             # cores. The p2p path carries jumbo frames: this lab's dpdk ports are virtio-user into the
             # emulated NICs' vhost-user ports (up to MTU 9216), so the path's MTU is the record's 9000.
-            # 待解决问题 netperf: 2 s runs, the two judged paths alternated for 5 rounds so the machine's load
+            # 待解决问题 netperf: 2 s runs, the two judged paths alternated for 4 rounds so the machine's load
             # falls on both alike (the record's 30 s runs would add 4 minutes to the chapter).
             "netperf_duration": 2,
-            "netperf_rounds": 5,
-            "netperf_compare_repeat": 2,
+            "netperf_rounds": 4,
+            "netperf_compare_repeat": 1,
             # 5.4.2.1: how long a guest's VF link is watched for the PF's link change. The emulated NIC passes
             # it to the guest at once (libvirt's link state of the VF's NIC); a real NIC's firmware takes
             # a second or so, so a real lab waits 10 s (the keyword's default).
