@@ -1,6 +1,10 @@
 """The record's verdict table (netvirt.verdicts): what each case should end as on a given lab."""
 
+import io
+from pathlib import Path
+
 import pytest
+import robot
 
 from netvirt import verdicts
 from netvirt.verdicts import expected, lookup
@@ -53,27 +57,32 @@ def test_rows_name_only_known_behaviours_and_capabilities():
             assert row.needs in verdicts.CAPABILITIES
 
 
+LAB_METADATA = "*** Settings ***\nMetadata    网卡型号    cx4-ofed4.3\nMetadata    实验环境能力    无\n"
+
+
+def run(directory: Path, tests: dict[str, str], settings: str = LAB_METADATA) -> str:
+    """Run a suite of ``{test name: its one step}`` on the record's NIC model; return its output.xml."""
+    directory.mkdir(exist_ok=True)
+    suite = directory / "run.robot"
+    body = "".join(f"{name}\n    {step}\n" for name, step in tests.items())
+    suite.write_text(f"{settings}*** Test Cases ***\n{body}", encoding="utf-8")
+    output = directory / "output.xml"
+    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
+    return str(output)
+
+
 def test_a_run_is_checked_against_the_table(tmp_path, capsys):
     """A run on the record's NIC where 5.4.7.2 passed: the checker names it and exits 1."""
-    import io
-
-    import robot
-
-    suite = tmp_path / "run.robot"
-    suite.write_text(
-        "*** Settings ***\n"
-        "Metadata    网卡型号    cx4-ofed4.3\n"
-        "Metadata    实验环境能力    无\n"
-        "*** Test Cases ***\n"
-        "5.4.7.1 OVS 支持VLAN透传\n    No Operation\n"
-        "5.4.7.2 SR-IOV 支持VLAN透传\n    No Operation\n"
-        "5.4.2.1 SR-IOV链路状态感知测试 测试link down\n    Fail    VF 没有跟随 PF 断开\n"
-        "9.9 新用例\n    No Operation\n",
-        encoding="utf-8",
+    output = run(
+        tmp_path,
+        {
+            "5.4.7.1 OVS 支持VLAN透传": "No Operation",
+            "5.4.7.2 SR-IOV 支持VLAN透传": "No Operation",
+            "5.4.2.1 SR-IOV链路状态感知测试 测试link down": "Fail    VF 没有跟随 PF 断开",
+            "9.9 新用例": "No Operation",
+        },
     )
-    output = tmp_path / "output.xml"
-    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
-    assert verdicts.main([str(output)]) == 1
+    assert verdicts.main([output]) == 1
     printed = capsys.readouterr().out
     assert "不符合  PASS（期望 FAIL，记录 FAIL）  5.4.7.2 SR-IOV 支持VLAN透传" in printed
     assert "符合  FAIL（期望 FAIL，记录 FAIL）  5.4.2.1" in printed
@@ -82,14 +91,8 @@ def test_a_run_is_checked_against_the_table(tmp_path, capsys):
 
 
 def test_a_run_without_the_labs_metadata_is_refused(tmp_path, capsys):
-    import io
-
-    import robot
-
-    suite = tmp_path / "run.robot"
-    suite.write_text("*** Test Cases ***\n5.4.7.2 SR-IOV 支持VLAN透传\n    No Operation\n", encoding="utf-8")
-    robot.run(suite, output=tmp_path / "output.xml", log=None, report=None, stdout=io.StringIO(), console="none")
-    assert verdicts.main([str(tmp_path / "output.xml")]) == 2
+    output = run(tmp_path, {"5.4.7.2 SR-IOV 支持VLAN透传": "No Operation"}, settings="")
+    assert verdicts.main([output]) == 2
     assert "不知道这次运行的实验环境" in capsys.readouterr().err
 
 
@@ -103,23 +106,9 @@ def test_an_unreadable_output_is_named(tmp_path, capsys, content):
 
 def test_a_whole_chapter_run_must_have_every_case_of_the_table(tmp_path, capsys):
     """With --complete, a case of the chapter that the run left out is named; other chapters are not asked for."""
-    import io
-
-    import robot
-
-    suite = tmp_path / "run.robot"
-    suite.write_text(
-        "*** Settings ***\n"
-        "Metadata    网卡型号    cx4-ofed4.3\n"
-        "Metadata    实验环境能力    无\n"
-        "*** Test Cases ***\n"
-        "5.4.7.1 OVS 支持VLAN透传\n    No Operation\n",
-        encoding="utf-8",
-    )
-    output = tmp_path / "output.xml"
-    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
-    assert verdicts.main([str(output)]) == 0
-    assert verdicts.main([str(output), "--complete"]) == 1
+    output = run(tmp_path, {"5.4.7.1 OVS 支持VLAN透传": "No Operation"})
+    assert verdicts.main([output]) == 0
+    assert verdicts.main([output, "--complete"]) == 1
     printed = capsys.readouterr().out
     assert "缺少  5.4.7.2 SR-IOV 支持VLAN透传" in printed
     assert "缺少  Troubleshooting OVS异常重启导致vhostuser不通" in printed
@@ -129,25 +118,8 @@ def test_a_whole_chapter_run_must_have_every_case_of_the_table(tmp_path, capsys)
 def test_a_rerun_decides_the_cases_it_ran_even_when_inconclusive(tmp_path, capsys):
     """--rerun: the rerun's status replaces the first run's for the tests it ran, a SKIP too (rebot --merge
     would keep the first FAIL); tests it did not run keep theirs."""
-    import io
-
-    import robot
-
-    def run(name: str, body: dict[str, str]) -> str:
-        suite = tmp_path / name / "run.robot"
-        suite.parent.mkdir()
-        tests = "".join(f"{test}\n    {step}\n" for test, step in body.items())
-        suite.write_text(
-            "*** Settings ***\nMetadata    网卡型号    cx4-ofed4.3\nMetadata    实验环境能力    无\n"
-            f"*** Test Cases ***\n{tests}",
-            encoding="utf-8",
-        )
-        output = tmp_path / name / "output.xml"
-        robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
-        return str(output)
-
     first = run(
-        "first",
+        tmp_path / "first",
         {
             "5.4.7.1 OVS 支持VLAN透传": "Fail    主机 vm01 没有应答",
             "5.4.8.2 SR-IOV 支持带宽分配比例设定": "Fail    主机 vm01 没有应答",
@@ -155,7 +127,7 @@ def test_a_rerun_decides_the_cases_it_ran_even_when_inconclusive(tmp_path, capsy
         },
     )
     rerun = run(
-        "rerun",
+        tmp_path / "rerun",
         {
             "5.4.7.1 OVS 支持VLAN透传": "No Operation",
             "5.4.8.2 SR-IOV 支持带宽分配比例设定": "Skip    无法判定：机器繁忙",
