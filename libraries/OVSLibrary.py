@@ -290,17 +290,29 @@ class OVSLibrary:
 
         Example: | 设置接口MTU请求 | dpdkvhostuser0 | 4000 |
         """
+        self.set_mtu_requests(mtu, interface)
+
+    @keyword("设置多个接口MTU请求")
+    def set_mtu_requests(self, mtu: Mtu, *interfaces: str) -> None:
+        """把 ``interfaces`` 中每个接口的 ``mtu_request`` 都设为 ``mtu`` ：一个 OVSDB 事务（等同于一条用 ``--``
+        连接的 ovs-vsctl 命令），再同时检查每个接口，检查内容同 `设置接口MTU请求` 。
+
+        记录 5.4.6.1 对网桥、物理口和两个 vhost-user 口逐个设置；一起设置只等一次端口重新配置，结果相同。
+        任何一个接口出问题时，全部接口的 ``mtu_request`` 都恢复原值，消息写明每个出问题的接口。
+
+        Example: | 设置多个接口MTU请求 | 4000 | ovsbr0 | dpdkp1 | dpdkvhostuser0 | dpdkvhostuser1 |
+        """
         lab = seam.current()
         size = self._hv("stat", "-c", "%s", lab.ovs_log_path, check=False)
         offset = int(size.stdout.strip()) if size.ok and size.stdout.strip().isdigit() else None
         try:
-            self._change(self.ovs.set_mtu_request, interface, mtu)
+            self._change(self.ovs.set_mtu_requests, interfaces, mtu)
         except OvsError as err:
-            raise OvsError(f"{err}。{self._log_since(offset, interface, lab.ovs_log_path)}") from None
+            raise OvsError(f"{err}。{self._log_since(offset, interfaces, lab.ovs_log_path)}") from None
 
-    def _log_since(self, offset: int | None, interface: str, path: str) -> str:
-        """ovs-vswitchd's warnings and errors since byte ``offset`` of its log that concern ``interface``
-        or an MTU / frame size, for an error message."""
+    def _log_since(self, offset: int | None, interfaces: tuple[str, ...], path: str) -> str:
+        """ovs-vswitchd's warnings and errors since byte ``offset`` of its log that concern one of
+        ``interfaces`` or an MTU / frame size, for an error message."""
         if offset is None:
             return f"读不到 ovs-vswitchd 日志 {path}（实验环境参数 ovs_log）"
         result = self._hv("tail", "-c", f"+{offset + 1}", path, check=False)
@@ -309,7 +321,7 @@ class OVSLibrary:
             for line in result.stdout.splitlines()
             if re.search(r"\|(WARN|ERR|EMER)\|", line)
             and "not configurable" not in line  # n_rxq on a vhost-user port, logged on every change
-            and (interface in line or re.search(r"mtu|frame size", line, re.IGNORECASE))
+            and (any(name in line for name in interfaces) or re.search(r"mtu|frame size", line, re.IGNORECASE))
         ]
         if not lines:
             return f"ovs-vswitchd 日志 {path} 中没有相关的告警或错误行"

@@ -699,46 +699,74 @@ class Ovs:
         the link down or an ``error``. A port whose link was down before (a vhost-user port without its
         VM) is judged on ``mtu`` and ``error`` only.
         """
-        row = self.interface(interface)
-        limit = validate.OVS_DPDK_MTU if row["type"].startswith("dpdk") else validate.KERNEL_MTU
-        mtu = validate.mtu(mtu, limit, f"接口 {interface} 的 mtu_request")
-        before, previous = row["link_state"], row["mtu_request"]
-        self.set_interface(interface, mtu_request=mtu)
-        problem = self._mtu_problem(interface, mtu, before, timeout, settle)
-        if not problem:
-            return
-        if isinstance(previous, int):
-            self.set_interface(interface, mtu_request=previous)
-            undone = f"已把 mtu_request 恢复为 {previous}"
-        else:
-            self._commit(
-                vsctl("clear", "Interface", interface, "mtu_request"),
-                [self.api.db_clear("Interface", interface, "mtu_request")],
-            )
-            undone = "已清除 mtu_request"
-        raise OvsError(f"{problem}；{undone}")
+        self.set_mtu_requests([interface], mtu, timeout, settle)
 
-    def _mtu_problem(self, interface: str, mtu: int, before: object, timeout: float, settle: float) -> str:
-        """What went wrong after ``mtu_request=mtu`` on ``interface`` ("" when nothing did)."""
+    def set_mtu_requests(self, interfaces: Iterable[str], mtu: int, timeout: float = 5, settle: float = 2.0) -> None:
+        """``set_mtu_request`` for several interfaces in one transaction, watched side by side (one settle
+        window for all, not one each). If any of them goes wrong, every one gets its previous
+        ``mtu_request`` back and the error names each that went wrong."""
+        interfaces = list(dict.fromkeys(interfaces))
+        if not interfaces:
+            raise OvsError("没有给出要设置 mtu_request 的接口")
+        self.require_columns("Interface", "mtu_request", what=f"设置接口 {'、'.join(interfaces)} 的 mtu_request")
+        rows = {name: self.interface(check_name("接口", name)) for name in interfaces}
+        for name, row in rows.items():
+            limit = validate.OVS_DPDK_MTU if row["type"].startswith("dpdk") else validate.KERNEL_MTU
+            mtu = validate.mtu(mtu, limit, f"接口 {name} 的 mtu_request")
+        words = [w for name in interfaces for w in ("--", "set", "Interface", name, f"mtu_request={mtu}")][1:]
+        self._commit(vsctl(*words), [self.api.db_set("Interface", name, ("mtu_request", mtu)) for name in interfaces])
+        before = {name: row["link_state"] for name, row in rows.items()}
+        problems = self._mtu_problems(mtu, before, timeout, settle)
+        if not problems:
+            return
+        undone, undo, words = [], [], []
+        for name, row in rows.items():
+            previous = row["mtu_request"]
+            if isinstance(previous, int):
+                undo.append(self.api.db_set("Interface", name, ("mtu_request", previous)))
+                words += ["--", "set", "Interface", name, f"mtu_request={previous}"]
+                undone.append(f"已把 {name} 的 mtu_request 恢复为 {previous}")
+            else:
+                undo.append(self.api.db_clear("Interface", name, "mtu_request"))
+                words += ["--", "clear", "Interface", name, "mtu_request"]
+                undone.append(f"已清除 {name} 的 mtu_request")
+        self._commit(vsctl(*words[1:]), undo)
+        raise OvsError("；".join(problems.values()) + "；" + "，".join(undone))
+
+    def _mtu_problems(self, mtu: int, before: dict[str, object], timeout: float, settle: float) -> dict[str, str]:
+        """What went wrong, per interface, after ``mtu_request=mtu`` on each of ``before``'s interfaces
+        (their link states before); empty when nothing did."""
         deadline = time.monotonic() + timeout
-        while (row := self.interface(interface))["mtu"] != mtu:
-            if row["error"]:
-                return f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}"
-            if time.monotonic() > deadline:
-                return f"接口 {interface} 的 mtu_request={mtu} 没有生效（mtu 仍为 {row['mtu']}）"
-            time.sleep(0.1)
-        # The datapath reconfigures the port after the column shows the MTU: watch it settle.
-        applied = time.monotonic()
-        while True:
-            row = self.interface(interface)
-            if row["error"]:
-                return f"接口 {interface} 的 mtu_request={mtu} 使端口失效：{row['error']}"
-            if row["mtu"] != mtu:
-                return f"接口 {interface} 的 mtu_request={mtu} 没有保持（mtu 变为 {row['mtu']}）"
-            link_ok = before != "up" or row["link_state"] == "up"
-            elapsed = time.monotonic() - applied
-            if link_ok and elapsed >= settle / 2:
-                return ""
-            if elapsed > settle:
-                return f"接口 {interface} 的 mtu_request={mtu} 后链路断开（link_state 由 up 变为 {row['link_state']}）"
-            time.sleep(0.1)
+        shown: dict[str, float] = {}  # when each interface's mtu column first showed the MTU
+        problems: dict[str, str] = {}
+        pending = list(before)
+        while pending:
+            now = time.monotonic()
+            for name in list(pending):
+                row = self.interface(name)
+                problem = ""
+                if row["error"]:
+                    problem = f"接口 {name} 的 mtu_request={mtu} 使端口失效：{row['error']}"
+                elif name not in shown:
+                    if row["mtu"] == mtu:
+                        shown[name] = now
+                    elif now > deadline:
+                        problem = f"接口 {name} 的 mtu_request={mtu} 没有生效（mtu 仍为 {row['mtu']}）"
+                # The datapath reconfigures the port after the column shows the MTU: watch it settle.
+                elif row["mtu"] != mtu:
+                    problem = f"接口 {name} 的 mtu_request={mtu} 没有保持（mtu 变为 {row['mtu']}）"
+                else:
+                    link_ok = before[name] != "up" or row["link_state"] == "up"
+                    elapsed = now - shown[name]
+                    if link_ok and elapsed >= settle / 2:
+                        pending.remove(name)
+                    elif elapsed > settle:
+                        problem = (
+                            f"接口 {name} 的 mtu_request={mtu} 后链路断开（link_state 由 up 变为 {row['link_state']}）"
+                        )
+                if problem:
+                    problems[name] = problem
+                    pending.remove(name)
+            if pending:
+                time.sleep(0.1)
+        return problems

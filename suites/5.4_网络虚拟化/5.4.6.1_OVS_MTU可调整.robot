@@ -20,9 +20,7 @@
     [标签]    ovs    dpdk    vm    traffic
     [启程]    添加业务物理口
     获取数据通路信息
-    FOR    ${iface}    IN    ovsbr0    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
-        设置接口MTU请求    ${iface}    4000
-    END
+    设置多个接口MTU请求    4000    ovsbr0    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
     数据通路端口MTU应为    4000    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
     配置业务地址    vm01    eth1    5.5.5.51/24
     配置业务地址    vm02    eth1    5.5.5.52/24
@@ -34,9 +32,7 @@
     设置VM业务口MTU    9000
     最大不分片载荷应为    vm01    5.5.5.52    3976
     最大不分片载荷应为    vm01    5.5.5.10    3976
-    FOR    ${iface}    IN    ovsbr0    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
-        设置接口MTU请求    ${iface}    9000
-    END
+    设置多个接口MTU请求    9000    ovsbr0    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
     数据通路端口MTU应为    9000    dpdkp1    dpdkvhostuser0    dpdkvhostuser1
     最大不分片载荷应为    vm01    5.5.5.10    8972
     [终程]    恢复MTU
@@ -54,8 +50,6 @@
     设置VM业务口MTU    1500
     设置接口MTU    hosta    enP5p1s0    1500
     清除接口地址    hosta    enP5p1s0
-    FOR    ${iface}    IN    ovsbr0    dpdkvhostuser0    dpdkvhostuser1
-        设置接口MTU请求    ${iface}    1500
-    END
+    设置多个接口MTU请求    1500    ovsbr0    dpdkvhostuser0    dpdkvhostuser1
     删除业务物理口
     清除VM业务地址

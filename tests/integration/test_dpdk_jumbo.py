@@ -85,8 +85,8 @@ def test_dpdkp1_is_virtio_user_into_the_emulated_nic(lab):
 
 def test_jumbo_frames_cross_dpdkp1_at_the_requested_mtu(lab):
     lab, ovs, _ = lab
-    ovs.set_mtu_request("ovsbr0", 9000)
-    ovs.set_mtu_request("dpdkp1", 9000)
+    ovs.set_mtu_requests(["ovsbr0", "dpdkp1"], 9000)  # one transaction, both watched side by side
+    assert ovs.interface("ovsbr0")["mtu"] == 9000 and ovs.interface("dpdkp1")["mtu"] == 9000
     assert df_ping(lab, 56)
     assert df_ping(lab, 8972)
     assert not df_ping(lab, 8973)  # Host B's MTU 9000 refuses it ("message too long")
@@ -125,8 +125,21 @@ def test_mtu_the_port_cannot_take_fails_within_seconds_with_the_log_line(lab):
     assert re.search(r"接口 dpdkp1 的 mtu_request=9702 (后链路断开|使端口失效|没有生效)", message), message
     assert "MTU (9702) setup error" in message.split(lab.ovs_log_path, 1)[1]
     # The request is taken back, and the port keeps working at its MTU before.
-    assert "已把 mtu_request 恢复为 9000" in message
+    assert "已把 dpdkp1 的 mtu_request 恢复为 9000" in message
     assert ovs.interface("dpdkp1")["mtu_request"] == 9000 and ovs.interface("dpdkp1")["mtu"] == 9000
+    assert df_ping(lab, 8972)
+    # Several at once: when one of them cannot take it, every one gets its request before back.
+    bridge_before = ovs.interface("ovsbr0")["mtu_request"]
+    library = OVSLibrary()
+    try:
+        with pytest.raises(OvsError) as failure:
+            library.set_mtu_requests(9702, "ovsbr0", "dpdkp1")
+    finally:
+        library.disconnect()
+    problems = str(failure.value).split("ovs-vswitchd 日志")[0]
+    assert "接口 dpdkp1 的 mtu_request=9702" in problems and "接口 ovsbr0" not in problems, problems
+    assert "已把 dpdkp1 的 mtu_request 恢复为 9000" in problems
+    assert ovs.interface("ovsbr0")["mtu_request"] == bridge_before and ovs.interface("dpdkp1")["mtu"] == 9000
     assert df_ping(lab, 8972)
 
 
