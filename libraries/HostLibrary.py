@@ -98,22 +98,23 @@ class HostLibrary:
         self.run_on_host(host, "uname -r", timeout=30)
 
     @keyword("设置接口地址")
-    def set_address(self, host: str, interface: str, address: Ipv4Interface) -> None:
+    def set_address(self, host: str, interface: str, address: Ipv4Interface, flush: bool = False) -> None:
         """给主机 ``host`` 上的接口 ``interface`` 配置 IPv4 地址 ``address`` （带前缀，如 5.5.5.51/24），
         并把接口设为 up。
 
         执行 ``ip addr replace <地址> dev <接口> && ip link set <接口> up`` ，对应记录中“配置 vm01 的接口 IP”。
-        命令失败时关键字失败。
+        ``flush`` 为真时先删除该接口上已有的全部 IPv4 地址（ ``ip -4 addr flush dev <接口>`` ，与上面在同一条命令中，
+        只需一次往返）。命令失败时关键字失败。
 
         Example: | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 |
+        | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 | flush=True |
         """
         validate.netdev_name(interface)
         address = validate.ipv4_interface(address).with_prefixlen
-        self.run_on_host(
-            host,
-            f"{shlex.join(['ip', 'addr', 'replace', address, 'dev', interface])}"
-            f" && {shlex.join(['ip', 'link', 'set', interface, 'up'])}",
-        )
+        steps = [["ip", "addr", "replace", address, "dev", interface], ["ip", "link", "set", interface, "up"]]
+        if flush:
+            steps.insert(0, ["ip", "-4", "addr", "flush", "dev", interface])
+        self.run_on_host(host, " && ".join(shlex.join(step) for step in steps))
 
     @keyword("清除接口地址")
     def flush_addresses(self, host: str, interface: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -209,6 +210,46 @@ class TrafficLibrary:
         if summary["received"]:
             raise AssertionError(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
         return summary
+
+    @keyword("两台主机应能互相Ping通")
+    def should_reach_each_other(self, a: str, a_address: IpAddress, b: str, b_address: IpAddress) -> None:
+        """双向 ping： ``a`` ping ``b_address`` ， ``b`` ping ``a_address`` ，两个方向同时进行（各 3 次，间隔 0.2 秒），
+        每个方向都应全部应答；否则失败，消息写明每个不通的方向的发送、收到和丢包率。两条 ping 命令都记入日志。
+
+        Example: | 两台主机应能互相Ping通 | vm01 | 5.5.5.51 | vm02 | 5.5.5.52 |
+        """
+        self._ping_both_ways(a, str(a_address), b, str(b_address), reach=True)
+
+    @keyword("两台主机应不能互相Ping通")
+    def should_not_reach_each_other(self, a: str, a_address: IpAddress, b: str, b_address: IpAddress) -> None:
+        """双向 ping，两个方向同时进行，都应没有任何应答（如记录 5.4.5 中隔离的两个网络）；任一方向收到应答则失败。
+
+        Example: | 两台主机应不能互相Ping通 | vm01 | 5.5.5.100 | vm02 | 5.5.5.200 |
+        """
+        self._ping_both_ways(a, str(a_address), b, str(b_address), reach=False)
+
+    @staticmethod
+    def _ping_both_ways(a: str, a_address: str, b: str, b_address: str, reach: bool) -> None:
+        # The two directions share no host: one worker each; the log is written here, in Robot's thread.
+        runs = [(a, b_address, _session(a), ping_argv(b_address)), (b, a_address, _session(b), ping_argv(a_address))]
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ping-both") as pool:
+            futures = [pool.submit(run_ping, session, argv) for _, _, session, argv in runs]
+            outcomes = [future.result() for future in futures]
+        problems = []
+        for (source, destination, _, _), outcome in zip(runs, outcomes, strict=True):
+            evidence.command(outcome.result)
+            summary = outcome.summary
+            if summary is None:
+                problems.append(f"{source} ping {destination} 没有统计结果：{outcome.error}")
+            elif reach and (summary["received"] != summary["transmitted"] or not summary["transmitted"]):
+                problems.append(
+                    f"{source} ping {destination}：发送 {summary['transmitted']}，"
+                    f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
+                )
+            elif not reach and summary["received"]:
+                problems.append(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
+        if problems:
+            raise AssertionError("；".join(problems))
 
     # -- connectivity matrix -----------------------------------------------------------------------
     @keyword("获取连通性矩阵")

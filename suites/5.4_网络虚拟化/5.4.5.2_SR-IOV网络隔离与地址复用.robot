@@ -21,8 +21,7 @@
     设置VF    enP5p1s0    1    vlan=101
     VF设置应为    enP5p1s0    0    vlan=100
     VF设置应为    enP5p1s0    1    vlan=101
-    应不能Ping通    vm01    5.5.5.200
-    应不能Ping通    vm02    5.5.5.100
+    两台主机应不能互相Ping通    vm01    5.5.5.100    vm02    5.5.5.200
     设置VF    enP5p1s0    1    vlan=100
     两台主机应能互相Ping通    vm01    5.5.5.100    vm02    5.5.5.200
     [终程]    恢复SR-IOV测试环境

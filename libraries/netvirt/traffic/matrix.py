@@ -4,9 +4,10 @@ An endpoint is ``host=address`` (``hosta=5.5.5.11``): the host pings from that a
 (``ping -I address``), so two endpoints on one host are two sources, as the record's
 ``5.5.5.22(host)`` and a VM are. Cells read ``Y``, ``N`` or ``self`` (the diagonal).
 
-Pings run concurrently, one worker thread per source host (each with its own SSH
-session), each worker pinging its destinations one after another; the workers hand
-their outcomes back and only the keyword's thread logs them.
+Pings run concurrently, one worker thread per cell (a source host's pings share its SSH
+connection, one channel each), so a matrix takes about as long as its slowest ping (an
+unreachable cell waits out the ping deadline) instead of the sum of each source's row;
+the workers hand their outcomes back and only the keyword's thread logs them.
 """
 
 from __future__ import annotations
@@ -95,26 +96,20 @@ def measure(
     deadline: int = 2,
     pinger: Callable[[SshSession, list[str]], PingOutcome] = run_ping,
 ) -> dict[Cell, PingOutcome]:
-    """Ping every pair, one worker per source host; returns the outcome of each cell.
+    """Ping every pair, all at once (one worker per cell); returns the outcome of each cell.
 
     ``sessions`` maps each endpoint's host to its SSH session (opened by the caller, so
     an unknown or unreachable host fails before any thread starts).
     """
-    by_host: dict[str, list[Cell]] = {}
-    for cell in pairs(endpoints):
-        by_host.setdefault(endpoints[cell[0]].host, []).append(cell)
+    cells = pairs(endpoints)
 
-    def worker(host: str) -> list[tuple[Cell, PingOutcome]]:
-        results = []
-        for r, c in by_host[host]:
-            argv = ping_argv(endpoints[c].address, count, source=endpoints[r].address, deadline=deadline)
-            results.append(((r, c), pinger(sessions[host], argv)))
-        return results
+    def worker(cell: Cell) -> PingOutcome:
+        r, c = cell
+        argv = ping_argv(endpoints[c].address, count, source=endpoints[r].address, deadline=deadline)
+        return pinger(sessions[endpoints[r].host], argv)
 
-    with ThreadPoolExecutor(max_workers=len(by_host), thread_name_prefix="ping-matrix") as pool:
-        futures = [pool.submit(worker, host) for host in by_host]
-        outcomes = dict(item for future in futures for item in future.result())
-    return {cell: outcomes[cell] for cell in pairs(endpoints)}
+    with ThreadPoolExecutor(max_workers=len(cells), thread_name_prefix="ping-matrix") as pool:
+        return dict(zip(cells, pool.map(worker, cells), strict=True))
 
 
 def to_matrix(size: int, outcomes: dict[Cell, PingOutcome]) -> list[list[str]]:
