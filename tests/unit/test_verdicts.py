@@ -139,3 +139,34 @@ def test_a_rerun_decides_the_cases_it_ran_even_when_inconclusive(tmp_path, capsy
     assert "符合  PASS（期望 PASS，记录 PASS）  5.4.7.1 OVS 支持VLAN透传" in printed
     assert "符合  SKIP（期望 PASS/SKIP，记录 PASS）  5.4.8.2 SR-IOV 支持带宽分配比例设定" in printed
     assert "不符合  FAIL（期望 PASS，记录 PASS）  5.4.9.1 OVS支持正确转发组播包" in printed
+
+
+def test_an_expected_status_for_another_reason_departs(tmp_path, capsys):
+    """The record's FAIL must be for the record's reason, a SKIP for a missing capability must name it, and
+    a verdict on emulated behaviour (tag emulated-...) must say so: otherwise the status alone does not count."""
+    output = run(
+        tmp_path,
+        {
+            "5.4.2.1 SR-IOV链路状态感知测试 测试link down": "Fail    主机 vm01 没有应答",
+            "5.4.7.2 SR-IOV 支持VLAN透传": "Fail    网卡的表现：不支持 QinQ",
+            "5.4.4 支持vNIC多队列": "Skip    无法判定：机器繁忙",
+            "待解决问题 VM同时添加sriov和vhost-user导致OVS崩溃重启": "Skip    （实验环境不具备 sriov_passthrough）",
+            "5.4.3 SR-IOV网卡的桥接功能": "Set Tags    emulated-nic",
+        },
+    )
+    assert verdicts.main([output]) == 1
+    printed = capsys.readouterr().out
+    assert (
+        "不符合  FAIL（期望 FAIL，记录 FAIL）  5.4.2.1 SR-IOV链路状态感知测试 测试link down：FAIL 的原因不是记录的"
+        in printed
+    )
+    assert "\n符合  FAIL（期望 FAIL，记录 FAIL）  5.4.7.2" in printed
+    assert (
+        "不符合  SKIP（期望 SKIP，记录 PASS）  5.4.4 支持vNIC多队列：SKIP 的原因不是缺少能力 msix_interrupts" in printed
+    )
+    assert "\n符合  SKIP（期望 SKIP，记录 PASS）  待解决问题 VM同时添加sriov" in printed
+    assert (
+        "不符合  PASS（期望 PASS，记录 PASS）  5.4.3 SR-IOV网卡的桥接功能：判定依赖模拟行为（标签 emulated-nic）"
+        in printed
+    )
+    assert "3 个用例的结果与记录的结果表不符" in printed
