@@ -16,6 +16,9 @@ from netvirt.perf import frames
 from netvirt.perf.latency import LatencyStats
 from netvirt.ssh import CommandResult
 
+# How much shorter than its duration a trial may have sent before the generator counts as having run fast.
+FAST_TOLERANCE = 0.05
+
 
 @dataclass(frozen=True)
 class TrialResult:
@@ -35,6 +38,9 @@ class TrialResult:
     # A generator that sends a fixed count (trafgen -n) falls behind in time, not in count: the share of
     # the trial's time it overran (0.05: it needed 5 % longer than the trial's duration).
     time_shortfall: float = 0.0
+    # Whether ``seconds`` measured the sending (False: trafgen in an emulated guest, whose start-up varies by
+    # seconds: its run time says nothing about how fast it sent).
+    timed: bool = True
 
     @property
     def intended_count(self) -> int:
@@ -59,6 +65,12 @@ class TrialResult:
         intended = self.intended_count
         count = (intended - self.sent) / intended if intended else 0.0
         return max(count, self.time_shortfall) if self.time_shortfall > 0 else count
+
+    @property
+    def ran_fast(self) -> bool:
+        """Whether the generator sent its count in clearly less time than the trial's duration (a rate above the
+        one asked: trafgen's gap less its estimated per-frame cost came out too short)."""
+        return self.timed and 0 < self.seconds < self.duration_s * (1 - FAST_TOLERANCE)
 
     @property
     def offered_pps(self) -> float:

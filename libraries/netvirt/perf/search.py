@@ -149,9 +149,9 @@ class SearchResult:
 def forwarded_count(result: TrialResult) -> int:
     """The frames the device forwarded, per intended duration: never more than were sent (a frame counted at the
     receiver from elsewhere is no forwarded load), and scaled to the intended duration when the generator sent its
-    whole count too slowly (trafgen: the device forwarded them over the time really taken)."""
+    whole count too slowly or too fast (trafgen: the device forwarded them over the time really taken)."""
     forwarded = min(result.received, result.sent)
-    if result.time_shortfall > 0 and result.seconds > result.duration_s:
+    if (result.time_shortfall > 0 and result.seconds > result.duration_s) or result.ran_fast:
         forwarded = round(forwarded * result.duration_s / result.seconds)
     return forwarded
 
@@ -217,7 +217,10 @@ def mlr_search(measurer: Measurer, frame_size: int, spec: SearchSpec, on_trial: 
             # forwarding_count / intended duration; unscaled, a first trial at a load trafgen could not keep (30 kpps
             # taking 1.5 s) gave 7822 frames/s for a 5250 frames/s policer, and 10 trials. The same count is what
             # the trial's search loss ratio is judged by (search_loss_ratio), so the log and limited_at agree.
-            forwarded = forwarded_count(result) if trial.generator_limited else min(result.received, result.sent)
+            # Likewise a trial trafgen sent faster than asked (the first one, at the search's upper bound: 30 kpps
+            # asked, 30000 frames in 0.66-0.88 s by trafgen's own clock): its forwarding rate is over that time.
+            scaled = trial.generator_limited or result.ran_fast
+            forwarded = forwarded_count(result) if scaled else min(result.received, result.sent)
             return MeasurementResult(
                 intended_duration=intended_duration,
                 intended_load=intended_load,
