@@ -30,6 +30,19 @@ FRAME_ROWS_LOGGED = 50
 logging.getLogger("paramiko.transport.sftp").setLevel(logging.WARNING)
 
 
+def _reach_problem(source: str, destination: str, summary: dict, reach: bool) -> str:
+    """What is wrong with a ping's statistics for the expectation ``reach`` (every request answered, or none);
+    "" when nothing is."""
+    if reach and (summary["received"] != summary["transmitted"] or not summary["transmitted"]):
+        return (
+            f"{source} ping {destination}：发送 {summary['transmitted']}，"
+            f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
+        )
+    if not reach and summary["received"]:
+        return f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通"
+    return ""
+
+
 def _session(host: str):
     return seam.current().session(host)
 
@@ -179,11 +192,8 @@ class TrafficLibrary:
         Example: | 应能Ping通 | vm01 | 5.5.5.52 |
         """
         summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
-        if summary["received"] != summary["transmitted"] or not summary["transmitted"]:
-            raise AssertionError(
-                f"{source} ping {destination}：发送 {summary['transmitted']}，"
-                f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
-            )
+        if problem := _reach_problem(source, destination, summary, reach=True):
+            raise AssertionError(problem)
         return summary
 
     @keyword("应不能Ping通")
@@ -207,8 +217,8 @@ class TrafficLibrary:
         Example: | 应不能Ping通 | vm02 | 5.5.5.51 |
         """
         summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
-        if summary["received"]:
-            raise AssertionError(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
+        if problem := _reach_problem(source, destination, summary, reach=False):
+            raise AssertionError(problem)
         return summary
 
     @keyword("两台主机应能互相Ping通")
@@ -238,16 +248,10 @@ class TrafficLibrary:
         problems = []
         for (source, destination, _, _), outcome in zip(runs, outcomes, strict=True):
             evidence.command(outcome.result)
-            summary = outcome.summary
-            if summary is None:
+            if outcome.summary is None:
                 problems.append(f"{source} ping {destination} 没有统计结果：{outcome.error}")
-            elif reach and (summary["received"] != summary["transmitted"] or not summary["transmitted"]):
-                problems.append(
-                    f"{source} ping {destination}：发送 {summary['transmitted']}，"
-                    f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
-                )
-            elif not reach and summary["received"]:
-                problems.append(f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通")
+            elif problem := _reach_problem(source, destination, outcome.summary, reach):
+                problems.append(problem)
         if problems:
             raise AssertionError("；".join(problems))
 
