@@ -41,14 +41,25 @@ def test_a_healthy_lab_has_no_problems(lab):
     assert health.problems(lab) is None
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs: a killed child of this process stays a zombie (state Z) until it is reaped,
+    and its /proc entry with it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_a_dead_vswitchd_is_named_with_its_last_log_lines(lab):
     pidfile = Path(lab.spec.ovs_rundir) / "ovs-vswitchd.pid"
     pid = procs.read_pid(pidfile)
     assert pid and "ovs-vswitchd" in Path(f"/proc/{pid}/cmdline").read_text()
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert not alive(pid)
     found = health.problems(lab)
     assert found is not None and found.startswith("实验环境状态：hostb 的 ovs-vswitchd：没有回应")
     assert "ovs-vswitchd.log 最后 5 行" in found
