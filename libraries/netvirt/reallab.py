@@ -218,18 +218,22 @@ class SshLab(seam.Lab):
 # -- ownership of a real lab ------------------------------------------------------------------------
 OWNER_LOCK = "/run/netvirt-robot.lock"  # tmpfs: a reboot of the hypervisor frees it too
 LOCK_TIMEOUT = 30.0
+UNKNOWN_OWNER_RETRIES = 4
+UNKNOWN_OWNER_HINT = "（反复几次仍是如此：锁被一个没有写下自己的进程持有）"
 
 # Run on the hypervisor as ``sh -c LOCK_SCRIPT netvirt-lock <lock file> <owner line>``: an exclusive flock
-# (util-linux, on CentOS 7 as on any Linux) held by this shell and its ``cat`` for as long as the SSH
-# channel is open. Closing the channel (the teardown's end, or the owner's connection dropping when its
-# process is killed) ends ``cat``, and with it the lock: a killed owner's lock goes with its connection,
-# as the embedded lab's flock goes with its process. The lock file holds the owner's line while owned.
+# (util-linux, on CentOS 7 as on any Linux) held by this shell for as long as the SSH channel is open: its
+# ``cat`` waits for the channel to close and does not hold the lock itself (``9>&-``; a ``cat`` that outlived
+# a shell killed by sshd's SIGHUP kept the lock a moment longer, and the next run found it busy). Closing the
+# channel (the teardown's end, or the owner's connection dropping when its process is killed) ends the shell,
+# and with it the lock: a killed owner's lock goes with its connection, as the embedded lab's flock goes with
+# its process. The lock file holds the owner's line while owned.
 LOCK_SCRIPT = """\
 exec 9>>"$1"
 if ! flock -n 9; then echo BUSY; cat "$1"; exit 75; fi
 printf '%s\\n' "$2" > "$1"
 echo OWNED
-cat > /dev/null
+cat > /dev/null 9>&-
 : > "$1"
 """
 
@@ -267,7 +271,21 @@ class OwnerLock:
         return self._channel is not None and not self._channel.exit_status_ready() and not self._channel.closed
 
     def take(self, lab_name: str, timeout: float = LOCK_TIMEOUT) -> None:
-        """Own the lab, or raise ``LabInUseError`` naming the owner (nothing changed)."""
+        """Own the lab, or raise ``LabInUseError`` naming the owner (nothing changed).
+
+        A lock held with no owner written is an owner starting or one finishing (its file already emptied): asked
+        again after a moment (up to ``UNKNOWN_OWNER_RETRIES`` times) it is free, or names its owner.
+        """
+        for attempt in range(UNKNOWN_OWNER_RETRIES + 1):
+            try:
+                self._take(lab_name, timeout)
+                return
+            except seam.LabInUseError as err:
+                if not err.args[0].endswith(UNKNOWN_OWNER_HINT) or attempt == UNKNOWN_OWNER_RETRIES:
+                    raise
+                time.sleep(0.5)
+
+    def _take(self, lab_name: str, timeout: float) -> None:
         if self.held:
             return
         command = shlex.join(["sh", "-c", LOCK_SCRIPT, "netvirt-lock", self.path, self.owner])
@@ -283,11 +301,13 @@ class OwnerLock:
             return
         channel.close()
         if said and said[0] == "BUSY":
-            owner = " ".join(said[1:]).strip() or "所有者未知（它刚取得锁，还没有写下自己）"
-            raise seam.LabInUseError(
-                f"实验环境 {lab_name} 正被另一次运行使用（{self.session.name} 上的锁 {self.path}：{owner}）："
-                "本次运行没有改动它。等那次运行结束，或换一个实验环境"
+            owner = " ".join(said[1:]).strip()
+            text = (
+                f"实验环境 {lab_name} 正被另一次运行使用（{self.session.name} 上的锁 {self.path}："
+                f"{owner or '所有者未知（它刚取得锁还没有写下自己，或正在释放）'}）：本次运行没有改动它。"
+                "等那次运行结束，或换一个实验环境"
             )
+            raise seam.LabInUseError(text + ("" if owner else UNKNOWN_OWNER_HINT))
         raise HostConnectionError(
             f"{self.session.name}：无法取得实验环境的所有权锁 {self.path}"
             f"（{' '.join(said) or f'{timeout:g} 秒内没有回应'}）"

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -215,3 +216,27 @@ def test_the_lock_is_on_the_hypervisor_at_the_lab_parameter_or_the_default(recor
     params = dict(record.params, owner_lock="/var/lock/lab.lock")
     lab = RealLab(dataclasses.replace(record, params=params), progress=lambda m: None)
     assert (lab.lock.path, lab.lock.session.name) == ("/var/lock/lab.lock", "hostb")
+
+
+def test_a_lock_held_with_no_owner_written_is_asked_again(lock_path):
+    """An owner starting or finishing holds the lock with its file empty: asked again a moment later, the lock is
+    free (here a holder that writes nothing lets go after 0.7 s); one that keeps it is named as unknown."""
+    holder = subprocess.Popen(["flock", lock_path, "sleep", "0.7"])
+    try:
+        deadline = time.monotonic() + 5
+        while not Path(lock_path).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waiting = OwnerLock(LocalSession(), lock_path, owner("next"))
+        waiting.take("record")
+        assert waiting.held
+        waiting.release()
+    finally:
+        holder.wait(5)
+    stuck = subprocess.Popen(["flock", lock_path, "sleep", "10"])
+    try:
+        time.sleep(0.2)
+        with pytest.raises(seam.LabInUseError, match="所有者未知.*反复几次仍是如此"):
+            OwnerLock(LocalSession(), lock_path, owner("other")).take("record")
+    finally:
+        stuck.kill()
+        stuck.wait(5)
