@@ -376,9 +376,7 @@ class TrafgenMeasurer(Measurer):
         argv = trafgen_argv(self.tx.interface, CALIBRATION_FRAMES, 1000.0, packet, frames.MIN_FRAME)
         result = self.tx_session.run(timed(self.tx.argv(*argv)), timeout=60)
         if result.ok:
-            spent = parse_send_time(result.stdout)
-            if spent is None:
-                spent = parse_elapsed(result.stdout) - self.overhead_s
+            spent, _ = self._send_seconds(result.stdout)
             self.overshoot_ns = max(0.0, spent / CALIBRATION_FRAMES * 1e9 - 1e6)
         self.started = True
 
@@ -429,6 +427,15 @@ class TrafgenMeasurer(Measurer):
                 break
             last = now
         return last
+
+    def _send_seconds(self, stdout: str, own_clock: bool = True) -> tuple[float, bool]:
+        """How long trafgen sent, and whether by its own clock: its exit statistics (precise: a rate 2 % short
+        shows), else (or with ``own_clock`` false) its run time less its start-up (which varies by tens of
+        milliseconds)."""
+        own = parse_send_time(stdout) if own_clock else None
+        if own is not None:
+            return max(own, 1e-6), True
+        return max(parse_elapsed(stdout) - self.overhead_s, 1e-6), False
 
     def trial_argv(self, load_pps: float | None, count: int, frame_size: int, limit_s: float = 0.0) -> list[str]:
         """trafgen's command for the sending end; with ``limit_s`` it is stopped (SIGINT) after that many seconds."""
@@ -506,17 +513,12 @@ class TrafgenMeasurer(Measurer):
         received = rx_end - rx_before
         if self.tx.host != self.rx.host and not self.probe_pps:
             self.rx_seen = rx_end
-        # How long it sent: trafgen's own time (precise: a rate 1 % short shows), else its run time less its
-        # start-up (which varies by tens of milliseconds: only a shortfall beyond that shows).
-        # In an emulated guest (a slow, unsteady start-up) neither: the gap stays the whole interval (the rate never
-        # above the one asked) and nothing is corrected (a closer gap let trafgen load a TCG guest until its sshd
-        # stopped answering, in 7.3's sriov_vm2vm).
-        own_time = parse_send_time(result.stdout) if self.timed_ok else None
-        if own_time is not None:
-            seconds, slack = max(own_time, 1e-6), PACING_PRECISION * duration_s
-        else:
-            seconds, slack = max(parse_elapsed(result.stdout) - self.overhead_s, 1e-6), self.start_jitter_s
+        # In an emulated guest (a slow, unsteady start-up) the sending time is not used: the gap stays the whole
+        # interval (the rate never above the one asked) and nothing is corrected (a closer gap let trafgen load a
+        # TCG guest until its sshd stopped answering, in 7.3's sriov_vm2vm).
         timed_here = self.timed_ok
+        seconds, own = self._send_seconds(result.stdout, own_clock=timed_here)
+        slack = PACING_PRECISION * duration_s if own else self.start_jitter_s
         notes = [f"trafgen 在 {limit:.2f} 秒时被停止（跟不上这个负载）"] if result.rc == TIMED_OUT else []
         if not timed_here:
             notes.append(f"发送时长不可测（trafgen 启动开销 {self.overhead_s:.2f} 秒且不稳定）：只按帧数判断发生器缺口")
@@ -559,8 +561,7 @@ class TrafgenMeasurer(Measurer):
             raise TrafgenError(f"trafgen 失败（rc={result.rc}）：{(result.stderr or result.stdout).strip()[:500]}")
         sent = self.counters(self.tx)["tx_packets"] - tx_before
         received = self._received() - rx_before
-        own_time = parse_send_time(result.stdout)
-        seconds = max(own_time if own_time is not None else parse_elapsed(result.stdout) - self.overhead_s, 1e-6)
+        seconds, _ = self._send_seconds(result.stdout)
         return TrialResult(
             load_pps=sent / seconds,
             duration_s=seconds,
