@@ -19,9 +19,10 @@ On a veth the far end's receive path runs in the sender's softirq, on the sender
 does with a frame is paid by the generator. Frames to the far end's address go up its UDP stack (a port
 lookup that misses, an ICMP reply the rate limit mostly drops). So trafgen is also measured towards an L2
 sink: the same frames to an Ethernet address the far end does not own (``02:00:00:00:00:99``), counted at
-the far port (``rx_packets``) and dropped by its stack before IP, as a wire to a switch port would take
-them. iperf3 cannot be given that sink (its server must receive on a socket), so its figures stay those of
-the socket path; the table prints both of trafgen's, and the summary says which one it compares.
+the far port (``rx_packets``) and dropped by its stack before IP (a frame for another host, as a NIC
+would drop it). The measurer's own trials keep the far end's address: they must reach it through OVS.
+iperf3 cannot be given that sink (its server must receive on a socket), so its figures stay those of the
+socket path; the table prints both of trafgen's, and the summary says which one it compares.
 Tried and not kept (no gain measured on this machine, 400 000 frames of 64 B): ``-S 16MiB`` (a larger
 TX ring: 222 vs 224 kpps), ``-q`` (the qdisc path: 234 vs 224 kpps, within the rounds' spread).
 
