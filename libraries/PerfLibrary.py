@@ -9,7 +9,7 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from netvirt import evidence, seam, validate
+from netvirt import emulation, evidence, seam, validate
 from netvirt.perf import frames, generators, judge, quality, report, topology
 from netvirt.perf.generators import Generator, GeneratorUnavailable, Iperf3Measurer
 from netvirt.perf.measurer import Measurer
@@ -165,6 +165,9 @@ class PerfLibrary:
         self._measurer: Measurer | None = None
         self._results: dict[int, SearchResult] = {}
         self._quality: tuple[int, float] | None = None  # the last quality measurement's frame size and seconds
+        # What the path's build drove that the lab emulates (an emulated NIC's VFs): every test measuring the path
+        # rests on it too, also a test after the one that built it.
+        self._path_emulation: dict[str, list[str]] = {}
         # Each search's figures in this run by (scenario, frame size), with the test that measured them and when.
         self._searched: dict[tuple[str, int], tuple[dict, str, str]] = {}
 
@@ -249,6 +252,7 @@ class PerfLibrary:
             topology.restore(lab, topo)
             raise
         self._topology, self._measurer, self._results = topo, measurer, {}
+        self._path_emulation = emulation.current()
         summary = topo.summary()
         summary["generator"] = measurer.name
         evidence.table(
@@ -348,6 +352,7 @@ class PerfLibrary:
             self._measurer = None
         if self._topology is not None:
             topo, self._topology = self._topology, None
+            self._path_emulation = {}
             start = len(topo.commands)
             failed = topology.restore(seam.current(), topo)
             for result in topo.commands[start:]:
@@ -359,6 +364,7 @@ class PerfLibrary:
     def _ready(self) -> tuple[Topology, Measurer]:
         if self._topology is None or self._measurer is None:
             raise RuntimeError("还没有转发性能拓扑：先调用 准备转发性能拓扑")
+        emulation.again(self._path_emulation)
         return self._topology, self._measurer
 
     @keyword("性能测试参数")

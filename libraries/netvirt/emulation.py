@@ -38,6 +38,22 @@ def begin() -> None:
     _used.clear()
 
 
+def current() -> dict[str, list[str]]:
+    """What the running test has used so far, by tag (a copy; the record is kept).
+
+    For state that outlives a test: a forwarding path built over an emulated NIC is measured again by later
+    tests, which must say so too (``PerfLibrary`` keeps this and gives it to ``again``).
+    """
+    return {tag: list(whats) for tag, whats in _used.items()}
+
+
+def again(found: dict[str, list[str]]) -> None:
+    """The running test uses what ``found`` (from ``current``) lists: e.g. it measures a path built before it."""
+    for tag, whats in found.items():
+        for what in whats:
+            used(tag, what)
+
+
 def take() -> dict[str, list[str]]:
     """What the test that ends used, by tag; the record starts empty again."""
     found = {tag: list(whats) for tag, whats in _used.items()}

@@ -9,9 +9,9 @@ import pytest
 from robot.api import SkipExecution
 from test_perf_search import PolicedPath
 
-from netvirt import seam
+from netvirt import emulation, seam
 from netvirt.perf import frames
-from netvirt.perf.generators import Endpoint
+from netvirt.perf.generators import Endpoint, Generator
 from netvirt.perf.topology import Scenario, Topology
 from netvirt.validate import InvalidValue
 from PerfLibrary import PerfLibrary
@@ -164,3 +164,32 @@ def test_keywords_without_a_path_say_what_to_call_first(params):
     with pytest.raises(InvalidValue, match="mtu 20000 超出范围 68..9702"):
         PerfLibrary().prepare(Scenario.p2p, mtu=20000)
     PerfLibrary().teardown()  # nothing built: nothing to do
+
+
+def test_every_test_measuring_a_path_built_on_an_emulated_nic_says_so(params, monkeypatch):
+    """7.3's path is built by the first test of a scenario and measured by the next ones (7.3.6.1 after 7.3.5.1):
+    each of them rests on the emulated NIC the path crosses, not only the one that built it."""
+    params.update(perf_min_load_pps=500, perf_relative_width=0.01)
+    tx, rx = Endpoint("hostb", "enp4s0", "198.19.1.1"), Endpoint("hostb", "enp5s0", "198.19.1.2", 7)
+
+    def build(lab, scenario, mtu, vm_interfaces=None):
+        emulation.used("emulated-nic", "SR-IOV 网卡的 eswitch 与 VF 为模拟")
+        return Topology(scenario, tx, rx, mtu, 10_000)
+
+    monkeypatch.setattr("PerfLibrary.topology.build", build)
+    monkeypatch.setattr("PerfLibrary.topology.restore", lambda lab, topo: [])
+    monkeypatch.setattr(PerfLibrary, "_start_measurer", lambda self, lab, topo: PolicedPath(5000))
+    library = PerfLibrary()
+    library._generator = Generator.trafgen
+    emulation.begin()  # 7.3.5.1 sriov 64B: builds the path and searches
+    library.prepare(Scenario.sriov)
+    library.search(64)
+    assert list(emulation.take()) == ["emulated-nic"]
+    emulation.begin()  # 7.3.6.1 sriov 64B: the same path, the search's figures taken over
+    library.searched_or_search(64)
+    assert emulation.take() == {"emulated-nic": ["SR-IOV 网卡的 eswitch 与 VF 为模拟"]}
+    library.teardown()
+    emulation.begin()  # the next scenario's test: the path is gone, and with it the emulated NIC
+    with pytest.raises(RuntimeError, match="先调用 准备转发性能拓扑"):
+        library.search(64)
+    assert emulation.take() == {}
