@@ -11,6 +11,7 @@ APT_PACKAGES=(
   iperf3 tcpdump ethtool iputils-ping iproute2 procps kmod busybox-static cpio
   libvirt-clients libvirt-dev pkg-config gcc python3-dev python3-venv libxml2-utils
   netsniff-ng # trafgen: 7.3's frame generator (fixed-size frames at a set packet rate)
+  iptables    # benchmarks/trafgen_vs_iperf3.py: the far end that drops both generators' frames alike
 )
 
 if [ "$(id -u)" != 0 ]; then
