@@ -281,7 +281,7 @@ class PerfLibrary:
                 logger.info(
                     f"{topo.scenario.value}：trafgen 从 {topo.tx} 发送定长帧，"
                     f"启动开销 {measurer.overhead_s * 1000:.1f} ms，"
-                    f"每帧间隔的额外开销 {measurer.overshoot_ns / 1000:.0f} µs，"
+                    f"每帧间隔之外的开销 {measurer.overshoots.describe()}，"
                     f"目的 MAC {measurer.dst_mac}（下一跳 {measurer.next_hop}）；收发计数取自两端接口的 /proc/net/dev"
                 )
                 return measurer

@@ -363,3 +363,21 @@ def test_trafgens_own_sending_time_is_read_from_its_exit_statistics():
     assert trafgen.parse_send_time(two) == pytest.approx(1.062466)  # several CPUs: the longest
     assert trafgen.parse_send_time("        5000 packets outgoing\n") is None  # run with -C: no time printed
     assert trafgen.parse_trafgen_sent(TRAFGEN_EXIT) == 5000
+
+
+def test_overshoot_is_kept_by_interval_band_and_interpolated_between_them():
+    """Measured on an idle machine: ~10 µs beyond a 10 µs gap (20 µs interval), ~26 µs beyond a 1 ms gap; one value
+    for both made trials at 50 kpps run 20-30 % fast (the 1 ms value ate the 20 µs interval)."""
+    over = trafgen.Overshoots()
+    assert over.at(50_000) == 0.0 and over.describe() == "未测"
+    over.observe(20_000, 10_000)  # band 14 (16-32 µs)
+    over.observe(1_026_000, 26_000)  # band 20 (1 ms)
+    assert over.at(50_000) == 10_000 and over.at(1000) == 26_000
+    assert over.at(1_000_000) == 10_000 and over.at(100) == 26_000  # beyond the ends: the nearest band
+    assert over.at(8000) == pytest.approx(10_000 + 16_000 * 3 / 6)  # 125 µs: band 17, halfway
+    assert trafgen.gap_ns(50_000, over.at(50_000)) == 10_000
+    over.observe(20_000, 14_000)  # a trial in band 14: half old, half new
+    assert over.at(50_000) == 12_000 and over.at(1000) == 26_000
+    over.observe(20_000, -500)  # a trial faster than its gap: no negative overshoot
+    assert over.at(50_000) == 6_000
+    assert over.describe() == "16.4 µs 间隔 6.0 µs，1.05 ms 间隔 26.0 µs"

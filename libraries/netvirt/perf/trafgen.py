@@ -7,14 +7,17 @@ Not ``-b <rate>pps``: trafgen 0.6.8 keeps that rate on average but sends in burs
 embedded lab's p2p path at 500 frames/s: 250-320 of 500 frames arrived with ``-b``, all 500 with
 ``-t 2ms``, and iperf3's 500 as well), and a burst overflows the first socket buffer on the path.
 trafgen sleeps after each frame, so the gap is the frame interval less the time one frame and one
-sleep cost beyond the gap (measured at ``start()`` with 200 frames at 1 ms: the "overshoot", then
-updated after every trial from what the trial took, half old and half new, as it changes with the
-gap and the machine's load; the process's timer slack is set to 1 ns where the kernel has
-``/proc/<pid>/timerslack_ns``). A trial that still ran faster than its rate is noted. The gap
-stays at least a quarter of the interval (trafgen then falls behind, a time shortfall, instead of
-bursting); only a rate above 1 Mpps is sent without a gap, as fast as trafgen goes. Without a
-rate it sends as fast as its TX ring lets it (the generator's maximum, see
-``benchmarks/trafgen_vs_iperf3.py``).
+sleep cost beyond the gap: the "overshoot". It grows with the gap (measured on an idle machine: ~10 µs
+at 20-100 µs intervals, ~26 µs at 1 ms; one value for all made trials at 50 kpps run 20-30 % fast), so
+it is kept by interval band (``Overshoots``: each power of two of the interval in ns), measured at
+``start()`` at four gaps (1 ms, 200, 50 and 10 µs; ``CALIBRATION``), and after every trial
+updated in the trial's band from what the trial took, half old and half new, as it changes with the
+machine's load; a band not measured yet takes the value between its measured neighbours. The
+process's timer slack is set to 1 ns where the kernel has ``/proc/<pid>/timerslack_ns``. A trial
+that still ran faster than its rate is noted. The gap stays at least a quarter of the interval
+(trafgen then falls behind, a time shortfall, instead of bursting); only a rate above 1 Mpps is sent
+without a gap, as fast as trafgen goes. Without a rate it sends as fast as its TX ring lets it (the
+generator's maximum, see ``benchmarks/trafgen_vs_iperf3.py``).
 It never touches the machine's settings: ``--no-sock-mem`` (no core socket memory sysctls) and
 ``-Q`` (no IRQ affinity); ``-H`` raises its own priority (nice -20) as a generator's dedicated core
 would (measured under load 18 on 2 cores: 5000 frames 150 µs apart took 1.9-2.0 s without, 0.9 s with).
@@ -57,6 +60,7 @@ sending end has no trafgen, and the caller falls back to iperf3, saying so.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
 import struct
@@ -84,7 +88,8 @@ START_JITTER_S = 0.1  # how much trafgen's start-up varies on a busy machine (me
 # up to this much longer than its duration kept the rate; beyond it the generator fell short.
 PACING_PRECISION = 0.02
 TIMED_OUT = 124  # timeout's exit status when it stopped the command
-CALIBRATION_FRAMES = 200
+# The overshoot's calibration at start(): frames and trafgen's gap (ns), from 1 ms down to 10 µs (0.4 s of sending).
+CALIBRATION = ((200, 1_000_000), (500, 200_000), (1000, 50_000), (2000, 10_000))
 UNTIMED_OVERHEAD_S = 0.5  # a start-up this slow (trafgen in an emulated guest: seconds) hides the sending time
 MIN_GAP_INTERVAL_NS = 1000  # above 1 Mpps trafgen sends without a gap (no user-space sleep is that short)
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -203,6 +208,51 @@ def gap_ns(rate_pps: float, overshoot_ns: float) -> int:
     return round(max(interval / 4, interval - overshoot_ns))
 
 
+class Overshoots:
+    """What one frame and one sleep cost trafgen beyond its gap (ns), by the band of the frame interval (its power
+    of two in ns: 14 for 16-32 µs, 20 for 1 ms): the overshoot grows with the sleep.
+
+    ``observe`` folds a measurement into its band (half old, half new; the first one as it is); ``at`` gives a
+    rate's overshoot: its band's, else interpolated between the nearest measured bands below and above it (the
+    nearest one beyond the ends), 0 when nothing was measured.
+    """
+
+    def __init__(self) -> None:
+        self.by_band: dict[int, float] = {}
+
+    @staticmethod
+    def band(interval_ns: float) -> int:
+        return round(math.log2(max(interval_ns, 1.0)))
+
+    def at(self, rate_pps: float) -> float:
+        if not self.by_band:
+            return 0.0
+        band = self.band(1e9 / rate_pps)
+        if band in self.by_band:
+            return self.by_band[band]
+        below = [b for b in self.by_band if b < band]
+        above = [b for b in self.by_band if b > band]
+        if not below or not above:
+            return self.by_band[max(below) if below else min(above)]
+        lo, hi = max(below), min(above)
+        return self.by_band[lo] + (self.by_band[hi] - self.by_band[lo]) * (band - lo) / (hi - lo)
+
+    def observe(self, interval_ns: float, overshoot_ns: float) -> None:
+        band, value = self.band(interval_ns), max(0.0, overshoot_ns)
+        old = self.by_band.get(band)
+        self.by_band[band] = value if old is None else 0.5 * old + 0.5 * value
+
+    def describe(self) -> str:
+        """``20 µs 间隔 10 µs，1 ms 间隔 26 µs`` (by band, shortest first), or ``未测``."""
+
+        def interval(band: int) -> str:
+            ns = 2**band
+            return f"{ns / 1e6:.3g} ms" if ns >= 1e6 else f"{ns / 1e3:.3g} µs"
+
+        parts = [f"{interval(b)} 间隔 {v / 1000:.1f} µs" for b, v in sorted(self.by_band.items())]
+        return "，".join(parts) or "未测"
+
+
 def trafgen_argv(
     interface: str,
     count: int,
@@ -319,7 +369,7 @@ class TrafgenMeasurer(Measurer):
         self.next_hop = ""
         self.overhead_s = 0.0
         self.start_jitter_s = START_JITTER_S
-        self.overshoot_ns = 0.0
+        self.overshoots = Overshoots()
         self.timed_ok = True  # whether trafgen's run time says how long it sent (False: its start-up varies too much)
         self.helper_dirs: dict[str, str] = {}
         self.started = False
@@ -371,13 +421,14 @@ class TrafgenMeasurer(Measurer):
         if not self.timed_ok:  # an emulated guest: no overshoot, no timing (see _trial)
             self.started = True
             return
-        # What one frame and one sleep cost beyond the gap: 200 frames 1 ms apart, timed by trafgen itself (or,
+        # What one frame and one sleep cost beyond the gap, at a long and a short gap, timed by trafgen itself (or,
         # where it prints no time, by its run time less its start-up).
-        argv = trafgen_argv(self.tx.interface, CALIBRATION_FRAMES, 1000.0, packet, frames.MIN_FRAME)
-        result = self.tx_session.run(timed(self.tx.argv(*argv)), timeout=60)
-        if result.ok:
-            spent, _ = self._send_seconds(result.stdout)
-            self.overshoot_ns = max(0.0, spent / CALIBRATION_FRAMES * 1e9 - 1e6)
+        for count, gap in CALIBRATION:
+            argv = trafgen_argv(self.tx.interface, count, 1e9 / gap, packet, frames.MIN_FRAME)
+            result = self.tx_session.run(timed(self.tx.argv(*argv)), timeout=60)
+            if result.ok:
+                spent, _ = self._send_seconds(result.stdout)
+                self.overshoots.observe(spent / count * 1e9, spent / count * 1e9 - gap)
         self.started = True
 
     def _neighbour(self) -> str:
@@ -440,7 +491,9 @@ class TrafgenMeasurer(Measurer):
     def trial_argv(self, load_pps: float | None, count: int, frame_size: int, limit_s: float = 0.0) -> list[str]:
         """trafgen's command for the sending end; with ``limit_s`` it is stopped (SIGINT) after that many seconds."""
         packet = trafgen_packet(self._frame(frame_size))
-        argv = trafgen_argv(self.tx.interface, count, load_pps, packet, frame_size, self.overshoot_ns)
+        argv = trafgen_argv(
+            self.tx.interface, count, load_pps, packet, frame_size, self.overshoots.at(load_pps) if load_pps else 0.0
+        )
         if limit_s:
             argv = ["timeout", "-s", "INT", "-k", "5", f"{limit_s:.2f}", *argv]
         return self.tx.argv(*argv)
@@ -522,10 +575,9 @@ class TrafgenMeasurer(Measurer):
         notes = [f"trafgen 在 {limit:.2f} 秒时被停止（跟不上这个负载）"] if result.rc == TIMED_OUT else []
         if not timed_here:
             notes.append(f"发送时长不可测（trafgen 启动开销 {self.overhead_s:.2f} 秒且不稳定）：只按帧数判断发生器缺口")
-        gap = gap_ns(load_pps, self.overshoot_ns)
+        gap = gap_ns(load_pps, self.overshoots.at(load_pps))
         if gap > 0 and result.rc == 0 and count > 1 and timed_here:
-            observed = seconds / count * 1e9 - gap
-            self.overshoot_ns = 0.5 * self.overshoot_ns + 0.5 * max(0.0, observed)
+            self.overshoots.observe(seconds / count * 1e9, seconds / count * 1e9 - gap)
         if seconds < duration_s * (1 - FAST_TOLERANCE) and timed_here:
             notes.append(f"trafgen 发得比设定快：{count} 帧用了 {seconds:.3f} 秒（设定 {duration_s:g} 秒）")
         own = parse_trafgen_sent(result.stdout)
