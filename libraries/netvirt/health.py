@@ -4,7 +4,9 @@ A failed ping says "丢包 100%" whether the datapath is broken or ovs-vswitchd 
 needs to know which. ``survey`` asks every part of a lab, each with a short timeout: the hosts'
 and guests' sshd (a command over SSH), ovs-vswitchd and ovsdb-server on the hypervisor
 (``ovs-appctl version``, and the vswitchd log's last lines when it does not answer), libvirtd and
-each VM's domain state. It changes nothing. ``LabLibrary`` runs it when a test fails and appends
+each VM's domain state, with the last lines of libvirt's QEMU log of a VM that stopped or does not
+answer (the lab's teardown may remove it: a TCG guest lost mid-chapter left nothing to read). It
+changes nothing. ``LabLibrary`` runs it when a test fails and appends
 the parts that did not answer to the test's message.
 """
 
@@ -19,6 +21,7 @@ from typing import TypeVar
 T = TypeVar("T")
 TIMEOUT = 10.0
 LOG_LINES = 5
+QEMU_LOG_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,37 @@ def _domains(lab) -> list[Part]:
     return [Part(f"虚拟机 {vm}", state == "running", f"域{state}") for vm, state in found.items()]
 
 
+def _with_qemu_log(lab, part: Part, vm) -> Part:
+    """``part`` (a VM that stopped or does not answer) with the last lines of its QEMU log on the hypervisor."""
+    path = lab.qemu_log_path(vm)
+    try:
+        tail = lab.session(lab.spec.hypervisor).run(shlex.join(["tail", "-n", str(QEMU_LOG_LINES), path]), TIMEOUT)
+    except Exception:  # noqa: BLE001 - the part's own finding stands
+        return part
+    if not tail.ok or not tail.stdout.strip():
+        return part
+    lines = " | ".join(tail.stdout.strip().splitlines())
+    return Part(part.name, part.ok, f"{part.detail}；{path} 最后 {QEMU_LOG_LINES} 行：{lines}")
+
+
 def survey(lab) -> list[Part]:
     """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only."""
     parts = [_ssh(lab, host.name) for host in lab.spec.hosts]
     hypervisor_up = next(p.ok for p in parts if p.name.startswith(f"{lab.spec.hypervisor} "))
     if hypervisor_up:
         parts += [_ovs_daemon(lab, "ovs-vswitchd"), _ovs_daemon(lab, "ovsdb-server")]
-    domains = _domains(lab)
-    parts += domains
-    running = {p.name.removeprefix("虚拟机 ") for p in domains if p.ok}
-    parts += [_ssh(lab, vm.name) for vm in lab.spec.vms if vm.name in running]
-    return parts
+    domains = {p.name.removeprefix("虚拟机 "): p for p in _domains(lab)}
+    guests = []
+    for vm in lab.spec.vms:
+        domain = domains.get(vm.name)
+        guest = _ssh(lab, vm.name) if domain is not None and domain.ok else None
+        # The QEMU log goes with the part that failed: the domain that stopped, or the running guest that is silent.
+        if hypervisor_up and domain is not None and not domain.ok:
+            domains[vm.name] = _with_qemu_log(lab, domain, vm)
+        elif hypervisor_up and guest is not None and not guest.ok:
+            guest = _with_qemu_log(lab, guest, vm)
+        guests += [guest] if guest is not None else []
+    return parts + list(domains.values()) + guests
 
 
 def problems(lab) -> str | None:

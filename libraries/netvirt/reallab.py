@@ -172,6 +172,9 @@ class SshLab(seam.Lab):
     def domain_name(self, vm: Vm) -> str:
         return vm.name
 
+    def qemu_log_path(self, vm: Vm) -> str:
+        return f"/var/log/libvirt/qemu/{self.domain_name(vm)}.log"  # libvirt's qemu driver, every version
+
     def domain_profile(self, vm: Vm) -> DomainProfile:
         """How ``vm`` boots, from the lab parameters: ``qemu_emulator``, ``vm_arch``, ``vm_machine``,
         ``vm_gic_version``, ``vm_loader`` and ``vm_nvram_template`` (UEFI), ``vm_images`` (a disk per VM),

@@ -126,6 +126,10 @@ class Lab(ABC):
         """The libvirt domain name of ``vm``."""
 
     @abstractmethod
+    def qemu_log_path(self, vm: Vm) -> str:
+        """libvirt's log of ``vm``'s QEMU on the hypervisor (its command line, and why it stopped)."""
+
+    @abstractmethod
     def domain_profile(self, vm: Vm) -> DomainProfile:
         """How ``vm`` boots on this lab."""
 

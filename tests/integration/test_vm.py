@@ -2,6 +2,9 @@
 SSH, given a NIC live and relieved of it, then destroyed and undefined."""
 
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from vmlab import ovs_lab, running_vm01
@@ -82,3 +85,22 @@ def test_qemu_capabilities_probed_for_vm01_are_kept_for_the_next_lab(lab, vm01):
         (kept / name).read_bytes() == (lab.builder.root / "libvirt/cache/qemu/capabilities" / name).read_bytes()
         for name in probed
     )
+
+
+def test_a_lost_guest_is_named_with_the_last_lines_of_its_qemu_log(lab, vm01):
+    """A TCG guest lost mid-chapter (its QEMU gone) left nothing to read once the lab was torn down: the survey of a
+    failed test now quotes libvirt's QEMU log of a VM that stopped. Last in this module: vm01's QEMU is killed."""
+    from netvirt import health
+
+    log = lab.qemu_log_path(lab.spec.vm("vm01"))
+    assert log.endswith("/libvirt/log/qemu/nvtv-vm01.log") and "-name" in Path(log).read_text()
+    pid = procs.read_pid(lab.builder.root / "libvirt/run/qemu/nvtv-vm01.pid")
+    assert pid and "qemu-system" in Path(f"/proc/{pid}/cmdline").read_text()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while vm01.hypervisor.is_active("nvtv-vm01") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    found = health.problems(lab)
+    assert found is not None and "虚拟机 vm01：域状态" in found, found
+    assert f"{log} 最后 {health.QEMU_LOG_LINES} 行：" in found, found
+    assert "hostb 的" not in found  # only the guest is named

@@ -60,6 +60,10 @@ class EmbeddedLab(SshLab):
     def domain_name(self, vm: Vm) -> str:
         return self.builder.domain_name(vm)
 
+    def qemu_log_path(self, vm: Vm) -> str:
+        # The lab's libvirtd has its own /var/log/libvirt (a bind mount of the lab directory's libvirt/log).
+        return str(self.builder.root / "libvirt" / "log" / "qemu" / f"{self.domain_name(vm)}.log")
+
     @property
     def guest_arch(self):
         """The guests' architecture (``params.vm_arch``: x86_64, the default, or aarch64): a ``GuestArch``."""
