@@ -5,9 +5,10 @@ needs to know which. ``survey`` asks every part of a lab, each with a short time
 and guests' sshd (a command over SSH), ovs-vswitchd and ovsdb-server on the hypervisor
 (``ovs-appctl version``, and the vswitchd log's last lines when it does not answer), libvirtd and
 each VM's domain state, with the last lines of libvirt's QEMU log of a VM that stopped or does not
-answer (the lab's teardown may remove it: a TCG guest lost mid-chapter left nothing to read). It
-changes nothing. ``LabLibrary`` runs it when a test fails and appends
-the parts that did not answer to the test's message.
+answer (the lab's teardown may remove it: a TCG guest lost mid-chapter left nothing to read), and
+for a running guest that does not answer whether its QEMU's monitor does. It changes nothing.
+``LabLibrary`` runs it when a test fails and appends the parts that did not answer to the test's
+message.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ T = TypeVar("T")
 TIMEOUT = 10.0
 LOG_LINES = 5
 QEMU_LOG_LINES = 8
+MONITOR_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,31 @@ def _with_qemu_log(lab, part: Part, vm) -> Part:
     return Part(part.name, part.ok, f"{part.detail}；{path} 最后 {QEMU_LOG_LINES} 行：{lines}")
 
 
+def _qemu_monitor(lab, part: Part, vm) -> Part:
+    """``part`` (a running guest that does not answer) with whether its QEMU's monitor answers: a QEMU whose main
+    loop is blocked (waiting on a vhost-user back end that does not reply, say) freezes the guest and the monitor
+    alike, while a guest whose own kernel is stuck leaves the monitor answering."""
+    import libvirt
+    import libvirt_qemu
+
+    def status() -> str:
+        conn = libvirt.open(lab.spec.libvirt_uri)
+        try:
+            domain = conn.lookupByName(lab.domain_name(vm))
+            hmp = libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP
+            return libvirt_qemu.qemuMonitorCommand(domain, "info status", hmp)
+        finally:
+            conn.close()
+
+    try:
+        answer = f"QEMU 监视器有回应（{_bounded(status, MONITOR_TIMEOUT).strip()}）：客户机自身没有响应"
+    except TimeoutError:
+        answer = f"QEMU 监视器 {MONITOR_TIMEOUT:g} 秒内没有回应：QEMU 主循环被阻塞（如等待不回应的 vhost-user 后端）"
+    except Exception as err:  # noqa: BLE001 - the part's own finding stands
+        answer = f"QEMU 监视器无法询问：{err}"
+    return Part(part.name, part.ok, f"{part.detail}；{answer}")
+
+
 def survey(lab) -> list[Part]:
     """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only."""
     parts = [_ssh(lab, host.name) for host in lab.spec.hosts]
@@ -135,7 +162,7 @@ def survey(lab) -> list[Part]:
         if hypervisor_up and domain is not None and not domain.ok:
             domains[vm.name] = _with_qemu_log(lab, domain, vm)
         elif hypervisor_up and guest is not None and not guest.ok:
-            guest = _with_qemu_log(lab, guest, vm)
+            guest = _with_qemu_log(lab, _qemu_monitor(lab, guest, vm), vm)
         guests += [guest] if guest is not None else []
     return parts + list(domains.values()) + guests
 

@@ -87,16 +87,23 @@ def test_qemu_capabilities_probed_for_vm01_are_kept_for_the_next_lab(lab, vm01):
     )
 
 
-def test_a_lost_guest_is_named_with_the_last_lines_of_its_qemu_log(lab, vm01):
-    """A TCG guest lost mid-chapter (its QEMU gone) left nothing to read once the lab was torn down: the survey of a
-    failed test now quotes libvirt's QEMU log of a VM that stopped. Last in this module: vm01's QEMU is killed."""
+def test_a_frozen_then_lost_guest_is_named_with_its_monitor_and_qemu_log(lab, vm01):
+    """A TCG guest lost mid-chapter (its QEMU gone, or running with the guest silent) left nothing to read once the
+    lab was torn down: the survey of a failed test now says whether QEMU's monitor answers (a QEMU blocked in its
+    main loop does not) and quotes libvirt's QEMU log. Last in this module: vm01's QEMU is stopped, then killed."""
     from netvirt import health
 
     log = lab.qemu_log_path(lab.spec.vm("vm01"))
     assert log.endswith("/libvirt/log/qemu/nvtv-vm01.log") and "-name" in Path(log).read_text()
     pid = procs.read_pid(lab.builder.root / "libvirt/run/qemu/nvtv-vm01.pid")
     assert pid and "qemu-system" in Path(f"/proc/{pid}/cmdline").read_text()
-    os.kill(pid, signal.SIGKILL)
+    os.kill(pid, signal.SIGSTOP)  # QEMU frozen: the domain still "running", the guest and the monitor silent
+    try:
+        found = health.problems(lab)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    assert found is not None and "vm01 的 sshd：SSH 不通" in found, found
+    assert f"QEMU 监视器 {health.MONITOR_TIMEOUT:g} 秒内没有回应" in found and f"{log} 最后" in found, found
     deadline = time.monotonic() + 20
     while vm01.hypervisor.is_active("nvtv-vm01") and time.monotonic() < deadline:
         time.sleep(0.2)
