@@ -79,6 +79,9 @@ def booted(argv: list[str], hostname: str) -> Iterator[float]:
         ready = f"NETVIRT-READY {hostname}"
         console = read_console(proc, ready, start + BOOT_TIMEOUT)
         assert ready in console, f"no '{ready}' within {BOOT_TIMEOUT} s; console ends:\n{console[-3000:]}"
+        # Each slow step announced before it starts, so a guest that hangs silently says where.
+        stages = re.findall(rf"^NETVIRT-STAGE {hostname} (\w+)\r?$", console, re.MULTILINE)
+        assert stages == ["modules", "nics", "rootfs", "sshd"], console[-3000:]
         seconds = time.monotonic() - start
         print(f"{hostname}: boot to NETVIRT-READY {seconds:.1f} s")
         yield seconds

@@ -25,8 +25,10 @@ A foreign guest's /init (``FOREIGN_INIT_SCRIPT``) also reads:
 * ``netvirt.userland=/.../userland``                the root is this directory of the 9p share ...
 * ``netvirt.hostdir=/var/lib/netvirt-robot``        ... with this directory of the share bound in
 
-It prints ``NETVIRT-READY <hostname>`` on the console once sshd runs, or ``NETVIRT-FAIL <reason>``,
-and in both cases stays PID 1 so the console keeps showing it (the kernel never panics).
+It prints ``NETVIRT-STAGE <hostname> <step>`` before each slow step (modules, nics, rootfs, sshd), so
+the console of a guest that hangs without an error says where; then ``NETVIRT-READY <hostname>`` once
+sshd runs, or ``NETVIRT-FAIL <reason>``, and in both cases stays PID 1 so the console keeps showing it
+(the kernel never panics).
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ for arg in $(cat /proc/cmdline); do
 done
 case "$HOSTNAME" in ''|*[!A-Za-z0-9.-]*) fail "bad netvirt.hostname '$HOSTNAME'" ;; esac
 hostname "$HOSTNAME"
+stage() { echo "NETVIRT-STAGE $HOSTNAME $*"; }
 
+stage modules
 for m in $(cat /lib/modules/load-order); do
     insmod "/lib/modules/$m.ko" || fail "insmod $m"
 done
@@ -91,6 +95,7 @@ nic_by_mac() {
     done
     return 1
 }
+stage nics
 if [ -n "$IFNAMES" ]; then
     for dev in $(ls /sys/class/net); do ip link set "$dev" down; done
     # Two passes through temporary names, so that swaps (eth0 <-> eth1) never collide.
@@ -117,6 +122,7 @@ if [ -n "$MGMT" ]; then
     ip link set "$dev" up || fail "link up $dev"
 fi
 ip link set lo up
+stage rootfs
 
 # cache=loose: the guest keeps what it read (programs, libraries) instead of asking the host again on every
 # exec; 40 guest commands over SSH took 34 s instead of 68-71 s with cache=mmap (measured back to back, load
@@ -139,6 +145,7 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /newroot/dev/pts || fail "
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot/dev/shm || fail "tmpfs /dev/shm"
 mkdir -m 0755 /newroot/run/sshd
 
+stage sshd
 if [ -n "$SSHD" ]; then
     case "$SSHD" in /*) ;; *) fail "netvirt.sshd must be an absolute path: '$SSHD'" ;; esac
     [ -f "/newroot$SSHD" ] || fail "no sshd config $SSHD"
