@@ -192,7 +192,8 @@ def test_second_bring_up_after_kill_minus_9_cleans_and_works():
         for action in (intruder.up, intruder.down):
             with pytest.raises(LabInUseError, match=rf"实验环境 nvt2 正被进程 {proc.pid} 使用（.*python"):
                 action()
-        assert intruder.leftovers() == before
+        # Nothing of it removed (its owner's daemons may still add to it: DPDK's runtime directory under load).
+        assert set(before) <= set(intruder.leftovers())
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         builder = EmbeddedLab(spec, progress=lambda m: None)
@@ -204,6 +205,7 @@ def test_second_bring_up_after_kill_minus_9_cleans_and_works():
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(10)  # a dying owner holds the lab's lock until it is gone: the cleanup below would be refused
         EmbeddedLab_ = __import__("netvirt.embedded.lab", fromlist=["EmbeddedLab"]).EmbeddedLab
         EmbeddedLab_(load_lab(embedded_lab.description("nvt2")), progress=lambda m: None).down(quiet=True)
         time.sleep(0)
