@@ -752,7 +752,7 @@ class TrafficLibrary:
         server_address: IpAddress,
         limit_bps: float,
         protocol: Protocol = Protocol.tcp,
-        duration: int = 3,
+        duration: int | None = None,
         streams: int = 4,
         udp_payload: int = 1400,
         offered_factor: float = 3,
@@ -768,8 +768,8 @@ class TrafficLibrary:
           限速器按以太网帧计数（载荷 + 8 UDP + 20 IP + 14 以太网字节），iperf3 只计载荷，所以 ``expected_bps`` 是限
           速 × 载荷 / 帧长。
 
-        ``duration`` 每次秒数（默认 3）。 ``limit_bps`` 须为正， ``offered_factor`` 大于 1，
-        ``udp_payload`` 在 18..8972。对应记录 5.4.8。
+        ``duration`` 每次秒数，不给时取实验环境参数 ``rate_check_duration`` （缺省 10）。 ``limit_bps`` 须为正，
+        ``offered_factor`` 大于 1， ``udp_payload`` 在 18..8972。对应记录 5.4.8。
 
         Example: | ${r}= | 测量限速吞吐量 | vm02 | vm01 | 5.5.5.100 | 8000000 | udp |
         """
@@ -778,6 +778,8 @@ class TrafficLibrary:
                 f"limit_bps（{limit_bps}）应为正数，offered_factor（{offered_factor}）应大于 1，"
                 f"udp_payload（{udp_payload}）应在 18..8972"
             )
+        if duration is None:
+            duration = int(seam.current().spec.param("rate_check_duration"))  # declared default: 10 s
         if protocol is Protocol.udp:
             frame = udp_payload + 8 + 20 + 14
             result = self.measure_throughput(

@@ -94,6 +94,9 @@ def description(lab_id: str, nic_model: str = RECORD_NIC_MODEL, vm_arch: str = "
             # 5.4.8.1: a limit these TCG guests can carry twice over, offered at twice the limit.
             "policer_rate_bps": 8_000_000,
             "policer_offered_load": "16M",
+            # 5.4.8.1 and 5.4.8.2: 3 s per iperf3 run (8 runs in the two cases). The policer's bucket is 50 ms of
+            # traffic, 1.7 % of 3 s, inside 5.4.8.1's 5 % (measured +1.5 % at 5 s; the VF's meter likewise).
+            "rate_check_duration": 3,
             # 5.4.8.2: the record's VF rates (vf 0 30000/25000, vf 1 40000/35000 Mbps on a 56G link) at 1/5000,
             # 6/5 and 8/7 Mbps: whole Mbit/s in the record's ratios, well under what VM to VM over two
             # emulated VFs carries (iperf3 TCP, 4 streams: 50-100 Mbit/s measured with other labs running).

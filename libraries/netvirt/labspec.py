@@ -304,6 +304,14 @@ PARAMS: dict[str, Param] = _declare(
         NO_DEFAULT,
     ),
     Param("sriov_rate_protocol", "method", _choice("udp", "tcp"), "5.4.8.2", "测量 VF 限速所用的协议", "udp"),
+    Param(
+        "rate_check_duration",
+        "method",
+        _number(1, 3600, integer=True, unit="秒"),
+        "5.4.8",
+        "检验限速时每次 iperf3 测量的时长（-t；记录没有写明，缺省取 iperf 的缺省 10 秒）",
+        10,
+    ),
     Param("vf_link_timeout", "method", SECONDS, "5.4.2.1", "等待虚拟机中 VF 链路跟随 PF 变化的最长时间", 10),
     Param(
         "netperf_duration",

@@ -14,21 +14,23 @@
     ...    再对 dpdkp1 设置 egress-policer（cir 单位 Byte/s）与 ingress_policing_rate（单位 kbit/s），结果应接近设定值。
     ...    限速值来自实验环境描述（policer_rate_bps；记录中为 5 Gbit/s）。判定：用 UDP（iperf3 -u，1400 字节载荷，
     ...    发送速率为限速的 2 倍）测量，策略器按整帧计数而 iperf3 报告载荷，期望值按帧开销换算；允许偏差 5%（VSPERF 的做法）。
-    ...    不限速时路径带宽若不到限速的 1.5 倍，本实验环境无法检验限速，用例跳过。
+    ...    不限速时路径带宽若不到限速的 1.5 倍，本实验环境无法检验限速，用例跳过。每次测量的时长取实验环境参数
+    ...    rate_check_duration（缺省 10 秒）。
     [标签]    perf
     [启程]    准备限速测试
     ${rate}=    实验环境参数    policer_rate_bps
     ${p}=    策略器参数    ${rate}
     ${offered}=    实验环境参数    policer_offered_load
-    ${base_in}=    测量吞吐量    hosta    vm01    5.5.5.51    udp    duration=3    bitrate=${offered}    length=1400
-    ${base_out}=    测量吞吐量    vm01    hosta    5.5.5.11    udp    duration=3    bitrate=${offered}    length=1400
+    ${时长}=    实验环境参数    rate_check_duration
+    ${base_in}=    测量吞吐量    hosta    vm01    5.5.5.51    udp    duration=${时长}    bitrate=${offered}    length=1400
+    ${base_out}=    测量吞吐量    vm01    hosta    5.5.5.11    udp    duration=${时长}    bitrate=${offered}    length=1400
     路径带宽应足以检验限速    ${base_in}    ${base_out}    rate_bps=${rate}
     设置端口出口限速    dpdkp1    ${p}[cir]    ${p}[cbs]
-    ${egress}=    测量吞吐量    vm01    hosta    5.5.5.11    udp    duration=5    bitrate=${offered}    length=1400
+    ${egress}=    测量吞吐量    vm01    hosta    5.5.5.11    udp    duration=${时长}    bitrate=${offered}    length=1400
     吞吐量应接近    ${egress}    ${p}[udp_goodput_bps]    5
     清除端口出口限速    dpdkp1
     设置接口入口限速    dpdkp1    ${p}[ingress_kbps]    ${p}[burst_kbps]
-    ${ingress}=    测量吞吐量    hosta    vm01    5.5.5.51    udp    duration=5    bitrate=${offered}    length=1400
+    ${ingress}=    测量吞吐量    hosta    vm01    5.5.5.51    udp    duration=${时长}    bitrate=${offered}    length=1400
     吞吐量应接近    ${ingress}    ${p}[udp_goodput_bps]    5
     记录吞吐量对比图    5.4.8.1 dpdkp1 限速前后（UDP 载荷吞吐量）
     ...    不限速 Host A→VM01=${base_in}    不限速 VM01→Host A=${base_out}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from robot.api import SkipExecution
 
+import embedded_lab
 import SriovLibrary
 from netvirt import seam
 from netvirt.labspec import LabDescriptionError, load_lab
@@ -99,6 +101,32 @@ def test_a_path_that_cannot_carry_twice_the_limit_skips_with_the_figures(unlimit
     ],
 )
 def test_the_limit_is_measured_with_the_labs_protocol(monkeypatch, protocol, options, expected_bps):
+    library, calls = _measuring(monkeypatch, {"rate_check_duration": 3})
+    result = library.measure_for_limit("vm02", "vm01", "5.5.5.100", 8e6, Protocol(protocol))
+    assert calls == [options]
+    assert result == {"mean_bps": 7.9e6, "limit_bps": 8e6, "expected_bps": pytest.approx(expected_bps)}
+
+
+@pytest.mark.parametrize(
+    ("params", "duration"),
+    [
+        ({"rate_check_duration": 3}, 3),  # the embedded lab's
+        ({}, 10),  # a lab that names none: iperf's own default, as the record's iperf ran
+    ],
+)
+def test_a_limit_measurement_lasts_what_the_lab_description_says(monkeypatch, params, duration):
+    library, calls = _measuring(monkeypatch, params)
+    library.measure_for_limit("vm02", "vm01", "5.5.5.100", 8e6, Protocol.udp)
+    library.measure_for_limit("vm02", "vm01", "5.5.5.100", 8e6, Protocol.udp, duration=7)
+    assert [call["duration"] for call in calls] == [duration, 7]
+
+
+def _measuring(monkeypatch, params: dict) -> tuple[TrafficLibrary, list[dict]]:
+    """A TrafficLibrary on an embedded lab description with ``params``, whose iperf3 runs are recorded."""
+    description = embedded_lab.description("nvut")
+    description["params"] = {k: v for k, v in description["params"].items() if k != "rate_check_duration"} | params
+    spec = load_lab(description)
+    monkeypatch.setattr(seam, "current", lambda: SimpleNamespace(spec=spec))
     library = TrafficLibrary()
     calls = []
 
@@ -107,9 +135,7 @@ def test_the_limit_is_measured_with_the_labs_protocol(monkeypatch, protocol, opt
         return {"mean_bps": 7.9e6}
 
     monkeypatch.setattr(library, "measure_throughput", measure)
-    result = library.measure_for_limit("vm02", "vm01", "5.5.5.100", 8e6, Protocol(protocol))
-    assert calls == [options]
-    assert result == {"mean_bps": 7.9e6, "limit_bps": 8e6, "expected_bps": pytest.approx(expected_bps)}
+    return library, calls
 
 
 def test_a_limit_measurement_rejects_what_cannot_judge_a_limit():
