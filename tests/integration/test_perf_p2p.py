@@ -67,9 +67,12 @@ def test_search_finds_the_policer_and_the_path_is_restored(lab):
         spec = search.SearchSpec(min_load_pps=300, max_load_pps=frames.line_rate_pps(10_000, 64), relative_width=0.02)
         result = search.mlr_search(measurer, 64, spec)
         ndr, pdr = result.interval("NDR"), result.interval("PDR")
-        # Above the policer's zero-loss limit every trial loses: the NDR can never be above it. Below it, a
-        # stall of this shared machine can cost a frame, so the lower side is checked loosely.
-        assert ndr.lower_pps is not None and 0.7 * truth <= ndr.lower_pps <= truth * 1.001
+        # Above the policer's zero-loss limit every trial loses: neither the NDR nor the PDR (0.5 % loss
+        # allowed: at most 1/0.995 of the limit) can be above it. Below it, a stall of this shared machine can
+        # cost a frame or a few: the NDR, which allows none, then lands anywhere under the limit (1958 pps for
+        # a limit of 3150 in a CI run with a chapter beside it), so the lower side is checked on the PDR.
+        assert ndr.lower_pps is not None and ndr.lower_pps <= truth * 1.001
+        assert pdr.lower_pps is not None and 0.7 * truth <= pdr.lower_pps <= truth / 0.995 * 1.001
         assert pdr.lower_pps >= ndr.lower_pps
         assert len(result.trials) <= 15
         assert all(t.result.generator == "iperf3" and t.result.duration_s == 1 for t in result.trials)

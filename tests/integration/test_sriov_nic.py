@@ -82,14 +82,29 @@ def pings(lab, source: str, address: str, count: int = 2) -> bool:
     return result.returncode == 0
 
 
-def capture(lab, where: str, dev: str, bpf: str, action, seconds: float = 2.5) -> str:
-    """tcpdump's text for frames on ``dev`` of ``where`` while ``action`` runs."""
-    argv = ["ip", "netns", "exec", ns(lab, where), "timeout", str(seconds), "tcpdump", "-l", "-nn", "-e", "-i", dev]
-    with subprocess.Popen([*argv, bpf], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as dump:
-        time.sleep(0.8)
+def capture(lab, where: str, dev: str, bpf: str, action, settle: float = 0.5) -> str:
+    """tcpdump's text for frames on ``dev`` of ``where`` while ``action`` runs: the action starts once tcpdump
+    says it is listening (a fixed wait lost the frames on a loaded machine) and tcpdump stops ``settle`` s after."""
+    argv = ["ip", "netns", "exec", ns(lab, where), "timeout", "60", "tcpdump", "-l", "-nn", "-e", "-i", dev, bpf]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as dump:
+        said = []
+        while not (said and said[-1].startswith("listening on")):
+            line = dump.stderr.readline()
+            assert line, f"tcpdump ended before listening: {''.join(said)}"
+            said.append(line)
         action()
-        out, _ = dump.communicate()
+        time.sleep(settle)
+        dump.terminate()
+        out, _ = dump.communicate(timeout=30)
     return out
+
+
+def wait_listening(lab, where: str, port: int, timeout: float = 30) -> None:
+    """Until a TCP socket listens on ``port`` in ``where`` (a server started in the background)."""
+    deadline = time.monotonic() + timeout
+    while not procs.run(["ss", "-Hltn", f"sport = :{port}"], ns=ns(lab, where)).stdout.strip():
+        assert time.monotonic() < deadline, f"nothing listens on port {port} in {where} after {timeout} s"
+        time.sleep(0.1)
 
 
 def send(lab, where: str, dev: str, *args: str) -> None:
@@ -181,7 +196,7 @@ def test_max_tx_rate_limits_what_a_vf_sends(lab, library):
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(0.5)
+        wait_listening(lab, "hosta", 5201)
         client = procs.run(
             ["iperf3", "-c", PEER, "-u", "-b", "60M", "-t", "3", "-J"], ns=ns(lab, "t0"), check=False, timeout=30
         )
