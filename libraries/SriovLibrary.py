@@ -537,15 +537,14 @@ class SriovLibrary:
         mac_before = nic.link().vf(vf).mac
         kind, port = nic.vf_vnic(vf, mac)
         try:
-            ifname = self._vms.attach_nic(vm, kind, port, mac, guest_ifname)
+            # As the guest's network service would: the VF's NIC up, so its carrier is what the VF says.
+            ifname = self._vms.attach_nic(vm, kind, port, mac, guest_ifname, up=True)
             domain = lab.domain_name(lab.spec.vm(vm))
             nic.vf_plugged(vf, vm, domain, mac, ifname)
         except Exception:
             nic.vf_unplugged(vf)
             raise
         self._passed[(*self._key(nic), vf)] = _Passthrough(vm, mac, ifname, mac_before)
-        # As the guest's network service would: the VF's NIC up, so its carrier is what the VF says.
-        evidence.command(lab.session(vm).run(shlex.join(["ip", "link", "set", "dev", ifname, "up"]), timeout=30))
         for note in nic.notes():
             logger.info(note)
         self._show(nic)

@@ -1,6 +1,7 @@
 """VM library on the embedded lab's own libvirtd: a real QEMU guest defined, started, reached over
 SSH, given a NIC live and relieved of it, then destroyed and undefined."""
 
+import json
 import os
 import signal
 import time
@@ -45,9 +46,10 @@ def test_nic_attached_live_appears_in_the_guest_and_goes_away(lab, vm01):
     ns = lab.builder.hv_ns
     procs.run(["ip", "-n", ns, "tuntap", "add", "dev", "vftest0", "mode", "tap"])
     try:
-        name = vm01.attach_nic("vm01", "ethernet", "vftest0", "52:54:00:aa:bb:01", guest_ifname="enp5s0")
+        name = vm01.attach_nic("vm01", "ethernet", "vftest0", "52:54:00:aa:bb:01", guest_ifname="enp5s0", up=True)
         assert name == "enp5s0"
-        assert "52:54:00:aa:bb:01" in lab.session("vm01").run("ip link show dev enp5s0").stdout
+        (link,) = json.loads(lab.session("vm01").run("ip -j link show dev enp5s0").stdout)
+        assert link["address"] == "52:54:00:aa:bb:01" and "UP" in link["flags"]
         with pytest.raises(VmError, match="已有网卡"):
             vm01.attach_nic("vm01", "ethernet", "vftest0", "52:54:00:aa:bb:02")
         vm01.detach_nic("vm01", "52:54:00:aa:bb:01")
