@@ -2,8 +2,7 @@
 
 One session per host, opened on first use and reused. Sessions are independent objects,
 so traffic keywords may use several from worker threads at once (they never log from
-there; the keyword that collects the results does). A guest's session runs its commands in one
-long-lived shell (``shell=True``, see ``_Shell``). Passwords are read from the
+there; the keyword that collects the results does). Passwords are read from the
 environment at connect time and never appear in a message.
 """
 
