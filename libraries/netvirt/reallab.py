@@ -56,12 +56,7 @@ class SshLab(seam.Lab):
             # A guest's sshd may take long for the key exchange (TCG, a busy hypervisor): the TCP connect
             # still fails fast, the handshake gets GUEST_HANDSHAKE_TIMEOUT.
             handshake = GUEST_HANDSHAKE_TIMEOUT if target.role == "guest" else None
-            # A guest's commands run in one long-lived shell (SshSession shell=True): a TCG guest pays ~0.2 s
-            # for the SSH session and shell of a command of its own, and a chapter sends ~260 of them.
-            guest = target.role == "guest"
-            self._sessions[key] = SshSession(
-                target.name, target.mgmt, target.ssh, handshake_timeout=handshake, shell=guest
-            )
+            self._sessions[key] = SshSession(target.name, target.mgmt, target.ssh, handshake_timeout=handshake)
         return self._sessions[key]
 
     def forget_session(self, host: str) -> None:

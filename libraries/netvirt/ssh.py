@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 import select
 import shlex
 import shutil
@@ -89,7 +88,6 @@ class SshSession:
         port: int = 22,
         connect_timeout: float = 10,
         handshake_timeout: float | None = None,
-        shell: bool = False,
     ):
         self.name = name
         self.address = address
@@ -106,12 +104,6 @@ class SshSession:
         self.probe_timeout = PROBE_TIMEOUT
         self.retry_after = RETRY_AFTER
         self._silent: _Silence | None = None
-        # shell=True: commands run one at a time in a long-lived login shell on one channel (see _Shell), which saves
-        # a TCG guest the SSH session and the shell each command otherwise costs it; a command sent while
-        # that sh is busy (another thread's) gets a channel of its own, as every command does with shell=False.
-        self.shell = shell
-        self._shell: _Shell | None = None
-        self._shell_lock = threading.Lock()
 
     def _connect(self) -> paramiko.SSHClient:
         creds = self.credentials
@@ -245,13 +237,19 @@ class SshSession:
         start = time.monotonic()
         sent = time.time()
         try:
-            if self.shell and self._shell_lock.acquire(blocking=False):
-                try:
-                    rc, stdout, stderr = self._run_in_shell(command, sent, timeout)
-                finally:
-                    self._shell_lock.release()
-            else:
-                rc, stdout, stderr = self._run_on_channel(command, sent, timeout)
+            # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
+            # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
+            # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
+            channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
+            try:
+                channel.settimeout(timeout)
+                channel.exec_command(command)
+                channel.shutdown_write()
+                stdout = channel.makefile("rb").read().decode(errors="replace")
+                stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
+                rc = channel.recv_exit_status()
+            finally:
+                channel.close()
         except TimeoutError:
             if self._answers():
                 raise HostConnectionError(
@@ -263,36 +261,6 @@ class SshSession:
             self._drop()
             raise HostConnectionError(f"主机 {self.name} 的 SSH 连接出错（{err}）：{command}") from None
         return CommandResult(self.name, command, rc, stdout, stderr, time.monotonic() - start)
-
-    def _run_on_channel(self, command: str, sent: float, timeout: float) -> tuple[int, str, str]:
-        # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
-        # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
-        # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
-        channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
-        try:
-            channel.settimeout(timeout)
-            channel.exec_command(command)
-            channel.shutdown_write()
-            stdout = channel.makefile("rb").read().decode(errors="replace")
-            stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
-            return channel.recv_exit_status(), stdout, stderr
-        finally:
-            channel.close()
-
-    def _run_in_shell(self, command: str, sent: float, timeout: float) -> tuple[int, str, str]:
-        shell = self._shell
-        if shell is None or not shell.usable(self.client.get_transport()):
-            if shell:
-                shell.close()
-            channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
-            shell = self._shell = _Shell(channel)
-        try:
-            return shell.run(command, timeout)
-        except BaseException:
-            # A command that timed out may still run in it, one that ended it left nothing to reuse.
-            shell.close()
-            self._shell = None
-            raise
 
     def _open_channel(self, command: str, sent: float, timeout: float) -> paramiko.Channel:
         transport = self.client.get_transport()
@@ -335,9 +303,6 @@ class SshSession:
             raise HostConnectionError(f"主机 {self.name} 上 SFTP 写入 {remote_path} 超时（{timeout:.0f} 秒）") from None
 
     def _drop(self) -> None:
-        if self._shell:
-            self._shell.close()
-            self._shell = None
         if self._client:
             self._client.close()
             self._client = None
@@ -346,75 +311,6 @@ class SshSession:
         """Close the connection; the next command connects again (a host marked silent is tried anew)."""
         self._drop()
         self._silent = None
-
-
-class _Shell:
-    """A long-lived shell (the user's login shell) on one SSH channel that runs command lines one at a time.
-
-    Each command runs as ``( eval <command> ) </dev/null`` in a subshell of it, so that a syntax error, ``cd``,
-    ``exit`` or a variable stays in that command, and stdin is empty as on a channel of its own. Its end is told
-    by a line with a random marker and the exit status on stdout, and the marker alone on stderr. What the
-    command writes is what ``$SHELL -c`` on a channel of its own would give; a background process that keeps the
-    shell's stdout open must redirect it (on a channel of its own the command would not end either).
-    A TCG guest runs ``true`` this way in ~0.02 s instead of ~0.2 s, ``ip`` in ~0.14 s instead of ~0.3 s.
-    """
-
-    def __init__(self, channel: paramiko.Channel):
-        self.channel = channel
-        # The login shell, which a channel of its own would run the command with ("$SHELL -c <command>").
-        self.channel.exec_command('exec "${SHELL:-sh}"')
-        self.token = os.urandom(8).hex()
-        self.count = 0
-
-    def usable(self, transport: paramiko.Transport | None) -> bool:
-        channel = self.channel
-        return (
-            transport is not None
-            and transport.is_active()
-            and channel.get_transport() is transport
-            and not channel.closed
-            and not channel.eof_received
-            and not channel.exit_status_ready()
-        )
-
-    def run(self, command: str, timeout: float) -> tuple[int, str, str]:
-        self.count += 1
-        mark = f"NETVIRT-END-{self.token}-{self.count}"
-        line = f'( eval {shlex.quote(command)} ) </dev/null; echo "{mark} $?"; echo {mark} >&2\n'
-        self.channel.sendall(line.encode())
-        deadline = time.monotonic() + timeout
-        stdout, stderr = bytearray(), bytearray()
-        end_out = re.compile(re.escape(mark.encode()) + rb" (\d+)\n")
-        end_err = f"{mark}\n".encode()
-        found, err_done, pause = None, False, 0.002
-        while found is None or not err_done:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(command)
-            # Polled: with select() on the channel's fileno() (a pipe paramiko's transport thread sets), 3 of 3
-            # chapter runs had a guest command that never ended and a host that no longer answered; polled, none.
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.05)
-            while self.channel.recv_ready():
-                stdout += self.channel.recv(65536)
-            while self.channel.recv_stderr_ready():
-                stderr += self.channel.recv_stderr(65536)
-            found = found or end_out.search(stdout)
-            err_done = err_done or stderr.endswith(end_err) or end_err in stderr
-            if (found is None or not err_done) and self._ended():
-                # The shell ended (the guest shut down, the command killed it): as a channel of its own that
-                # closes without an exit status, rc -1 with what came.
-                return -1, stdout.decode(errors="replace"), stderr.decode(errors="replace")
-        out = stdout[: found.start()]
-        err = stderr[: stderr.rindex(end_err)]
-        return int(found.group(1)), out.decode(errors="replace"), err.decode(errors="replace")
-
-    def _ended(self) -> bool:
-        channel = self.channel
-        return channel.closed or (channel.eof_received and not channel.recv_ready() and not channel.recv_stderr_ready())
-
-    def close(self) -> None:
-        self.channel.close()
 
 
 PROBE_TIMEOUT = 10.0  # a live guest under TCG at load 16 ran a command in 1-3 s
