@@ -139,7 +139,9 @@ def _qemu_monitor(lab, part: Part, vm) -> Part:
             conn.close()
 
     try:
-        answer = f"QEMU 监视器有回应（{_bounded(status, MONITOR_TIMEOUT).strip()}）：客户机自身没有响应"
+        state = _bounded(status, MONITOR_TIMEOUT).strip()
+        # SSH's silence does not tell the guest's kernel from its sshd or the connection: say only what is known.
+        answer = f"QEMU 监视器有回应（{state}）：QEMU 在运行，没有应答的是客户机（其内核、sshd 或到它的连接）"
     except TimeoutError:
         answer = f"QEMU 监视器 {MONITOR_TIMEOUT:g} 秒内没有回应：QEMU 主循环被阻塞（如等待不回应的 vhost-user 后端）"
     except Exception as err:  # noqa: BLE001 - the part's own finding stands
