@@ -7,7 +7,7 @@ import shlex
 
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam, structured, validate
+from netvirt import evidence, iproute, seam, structured, validate
 from netvirt.labspec import CAPABILITIES
 from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_json, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
@@ -102,19 +102,21 @@ class HostLibrary:
         """给主机 ``host`` 上的接口 ``interface`` 配置 IPv4 地址 ``address`` （带前缀，如 5.5.5.51/24），
         并把接口设为 up。
 
-        执行 ``ip addr replace <地址> dev <接口> && ip link set <接口> up`` ，对应记录中“配置 vm01 的接口 IP”。
-        ``flush`` 为真时先删除该接口上已有的全部 IPv4 地址（ ``ip -4 addr flush dev <接口>`` ，与上面在同一条命令中，
-        只需一次往返）。命令失败时关键字失败。
+        即记录中“配置 vm01 的接口 IP”的 ``ip addr replace <地址> dev <接口>`` 和 ``ip link set <接口> up`` ；
+        ``flush`` 为真时先删除该接口上已有的全部 IPv4 地址（ ``ip -4 addr flush dev <接口>`` ）。这几条在一个
+        ``ip -4 -batch`` 进程中依次执行（虚拟机里每启动一个进程都要花时间），遇到失败的一条即停止，关键字随之失败。
 
         Example: | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 |
         | 设置接口地址 | vm01 | eth1 | 5.5.5.51/24 | flush=True |
         """
-        validate.netdev_name(interface)
+        interface = validate.netdev_name(interface)
+        self.run_on_host(host, iproute.batch(self._address_steps(interface, address, flush), "-4"))
+
+    @staticmethod
+    def _address_steps(interface: str, address: Ipv4Interface, flush: bool = False) -> list[list[str]]:
         address = validate.ipv4_interface(address).with_prefixlen
-        steps = [["ip", "addr", "replace", address, "dev", interface], ["ip", "link", "set", interface, "up"]]
-        if flush:
-            steps.insert(0, ["ip", "-4", "addr", "flush", "dev", interface])
-        self.run_on_host(host, " && ".join(shlex.join(step) for step in steps))
+        steps = [["addr", "replace", address, "dev", interface], ["link", "set", interface, "up"]]
+        return [["addr", "flush", "dev", interface], *steps] if flush else steps
 
     @keyword("清除接口地址")
     def flush_addresses(self, host: str, interface: str) -> None:
@@ -159,15 +161,16 @@ class HostLibrary:
                 f"{host} 上不能建 VLAN 子接口 {name}：这台主机的内核没有 8021q 模块"
                 f"（实验环境 {spec.name} 未声明能力 host_vlan：{CAPABILITIES['host_vlan']}）"
             )
-        argv = ["ip", "link", "add", "link", interface, "name", name, "type", "vlan", "id", str(vlan)]
-        result = self.run_and_return(host, shlex.join(argv))
+        # The sub-interface and its address in one ip process (see 设置接口地址).
+        steps = [["link", "add", "link", interface, "name", name, "type", "vlan", "id", str(vlan)]]
+        if address:
+            steps += self._address_steps(name, address)
+        result = self.run_and_return(host, iproute.batch(steps, *(["-4"] if address else [])))
         if result.rc != 0:
             said = (result.stderr or result.stdout).strip()
             if "Unknown device type" in said:  # iproute2's words when the kernel has no 8021q
                 raise AssertionError(f"{host} 上不能建 VLAN 子接口 {name}：内核没有 8021q 模块（ip 报告：{said}）")
             raise AssertionError(f"{host} 上建 VLAN 子接口 {name} 失败（返回 {result.rc}）：{said}")
-        if address:
-            self.set_address(host, name, address)
         return name
 
     @keyword("创建Linux网桥")

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, seam, validate
+from netvirt import evidence, iproute, seam, validate
 from netvirt.domain import render_interface, socket_in_dir
 from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ovs import Ovs, OvsError
@@ -286,12 +286,12 @@ class VMLibrary:
         except WaitTimeout:
             raise VmError(f"{guest} 中 {timeout:.0f} 秒内没有出现 MAC 为 {mac} 的网卡") from None
         name = wanted or found
-        # One command line for the rename, the link up and the evidence: each command costs a TCG guest a
-        # third of a second or more (an SSH session and a process or two), and a chapter attaches ~20 NICs.
-        steps = [["ip", "link", "set", "dev", found, "name", name]] if name != found else []
-        steps += [["ip", "link", "set", "dev", name, "up"]] if up else []
-        steps += [["ip", "link", "show", "dev", name]]
-        result = session.run(" && ".join(shlex.join(step) for step in steps))
+        # The rename, the link up and the evidence in one ip process: each command costs a TCG guest a third of
+        # a second or more (an SSH session and a process or two), and a chapter attaches ~20 NICs.
+        steps = [["link", "set", "dev", found, "name", name]] if name != found else []
+        steps += [["link", "set", "dev", name, "up"]] if up else []
+        steps += [["link", "show", "dev", name]]
+        result = session.run(iproute.batch(steps))
         evidence.command(result)
         if not result.ok:
             raise VmError(f"{guest} 中新挂上的网卡 {found} 没能就绪（{result.command}）：{result.stderr.strip()}")
