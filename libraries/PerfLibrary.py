@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -17,6 +18,7 @@ from netvirt.perf.search import NDR, PDR, SearchError, SearchResult, SearchSpec,
 from netvirt.perf.topology import Scenario, ScenarioUnavailable, Topology
 from netvirt.perf.trafgen import TrafgenMeasurer
 from netvirt.ssh import HostConnectionError
+from netvirt.traffic.ping import ping_argv, run_ping
 
 DEFAULTS: dict[str, Any] = {
     "perf_generator": "auto",
@@ -675,6 +677,43 @@ class PerfLibrary:
             return dict(_param("perf_ndr_min_pct_line_rate") or {})
         return {}
 
+    def _guests_slow(
+        self, load_pps: float, seconds: float, frame_size: int, limit_us: float, notes: list[str]
+    ) -> list[str] | None:
+        """Whether the path's guests answer a ping over their management NIC within ``limit_us`` (average round
+        trip) while the path carries ``load_pps`` once more: what delays them (a TCG guest that does not get the
+        CPU) delays each frame they forward, whatever the switch or NIC does. Pinged from the hypervisor host,
+        every 50 ms for the trial; the pings are logged and summed up in ``notes``. None: no guest on the path,
+        or the check could not be made."""
+        guests = topology.GUESTS.get(self._topology.scenario, ()) if self._topology is not None else ()
+        if not guests or self._measurer is None:
+            return None
+        lab = seam.current()
+        hypervisor = lab.session(lab.spec.hypervisor)
+        count = max(10, min(200, int(seconds / 0.05)))
+        argvs = [
+            (vm, ping_argv(lab.spec.vm(vm).mgmt, count, interval=0.05, deadline=int(seconds) + 3)) for vm in guests
+        ]
+        with ThreadPoolExecutor(max_workers=len(argvs), thread_name_prefix="guest-ping") as pool:
+            futures = [pool.submit(run_ping, hypervisor, argv) for _, argv in argvs]
+            try:
+                self._measurer.measure(load_pps, seconds, frame_size)
+            except (RuntimeError, ValueError) as err:
+                notes.append(f"虚拟机应答检查时的负载没有加上：{err}")
+            outcomes = [future.result() for future in futures]
+        problems = []
+        for (vm, _), outcome in zip(argvs, outcomes, strict=True):
+            evidence.command(outcome.result)
+            rtt = (outcome.summary or {}).get("rtt") or {}
+            if not outcome.reached or rtt.get("avg") is None:
+                problems.append(f"{vm} 的管理网 ping 没有应答（{outcome.note}）")
+                continue
+            avg_us = rtt["avg"] * 1000
+            notes.append(f"{vm} 管理网 ping 平均往返 {avg_us:.0f} µs（同一负载下，判据 {limit_us:g} µs）")
+            if avg_us > limit_us:
+                problems.append(f"{vm} 管理网 ping 平均往返 {avg_us:.0f} µs，超过 {limit_us:g} µs")
+        return problems
+
     def _baseline_trials(self, load_pps: float, duration: float, frame_size: int, count: int, probe_pps: float = 0.0):
         """Up to ``count`` trials at ``load_pps`` on the baseline (a veth pair, no DUT), until one carries it."""
         lab = seam.current()
@@ -789,8 +828,10 @@ class PerfLibrary:
         （默认等于 PDR 的丢包率）； ``perf_latency_max_us`` 中列出的每个时延统计量（如 ``{"p99_us": 500}`` ）
         至多为其值（µs；两端时钟不同（VM 到 VM）时不判时延）。某点不满足时最多再测 3 次（有一次满足即通过）；
         都不满足时再在 veth 基线路径上以相同负载测量：只有基线满足判据、且机器负载没有超过 CPU 数时才 FAIL，
-        否则用例 SKIP（无法判定），并给出数字和负载。没有可判定的负载点时 SKIP； ``perf_latency_max_us`` 的键不是时
-        延统计量时失败。判定过程以表格记录。
+        否则用例 SKIP（无法判定），并给出数字和负载。路径经过虚拟机（pvp、sriov 等）且判时延时，在基线之前以相同
+        负载再测一次，同时从 Hypervisor 每 50 ms ping 一次路径上每台虚拟机的管理地址：虚拟机自身的平均往返也超过
+        时延判据（它得不到 CPU，它转发的每一帧都会被耽搁）时同样 SKIP，不判为产品的失败。没有可判定的负载点时
+        SKIP； ``perf_latency_max_us`` 的键不是时延统计量时失败。判定过程以表格记录。
 
         Example: | 转发质量应满足判据 | ${points} |
         """
@@ -824,7 +865,7 @@ class PerfLibrary:
                 continue
             measured = p.get("latency_measured", True)
             problems = problems_of(p["loss_ratio"], p["latency"], measured)
-            retry_problems, baseline_problems, extra = None, None, []
+            retry_problems, baseline_problems, guest_problems, extra = None, None, None, []
             if problems and self._measurer is not None and self._quality is not None:
                 size, seconds, probe_pps = self._quality
                 self._measurer.probe_pps = probe_pps
@@ -844,6 +885,8 @@ class PerfLibrary:
                 finally:
                     self._measurer.probe_pps = 0.0
                 base = []
+                if retry_problems and measured and limits:
+                    guest_problems = self._guests_slow(p["load_pps"], seconds, size, min(limits.values()), extra)
                 if retry_problems:
                     try:
                         base, _ = self._baseline_trials(
@@ -857,7 +900,7 @@ class PerfLibrary:
                         shown = "；".join(f"{k} {lat[k]:.0f} µs" for k in limits if lat.get(k) is not None)
                         extra.append(f"基线：{judge.describe(base[0])}{('，' + shown) if shown else ''}")
             load = watch.note()
-            verdict = judge.quality_judgement(problems, retry_problems, baseline_problems, watch.busy)
+            verdict = judge.quality_judgement(problems, retry_problems, baseline_problems, watch.busy, guest_problems)
             judgements.append((p, verdict))
             latency = "；".join(
                 f"{key} {p['latency'][key]:.0f}" for key in limits if p["latency"] and p["latency"][key] is not None

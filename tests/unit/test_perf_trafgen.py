@@ -196,6 +196,13 @@ def test_quality_judgement():
     assert judge.quality_judgement(["p50"], ["p50"], ["p50"], busy=False).verdict is judge.Verdict.INCONCLUSIVE
     assert judge.quality_judgement(["p50"], ["p50"], [], busy=True).verdict is judge.Verdict.INCONCLUSIVE
     assert judge.quality_judgement(["p50"], ["p50"], [], busy=False).verdict is judge.Verdict.FAIL
+    # A guest of the path that answers its own management ping late at the same load: inconclusive, the
+    # baseline meeting the criterion or not; one that answers in time leaves the FAIL, and says so.
+    slow_guest = judge.quality_judgement(["p50"], ["p50"], [], busy=False, guest_problems=["vm01 2800 µs"])
+    assert slow_guest.verdict is judge.Verdict.INCONCLUSIVE and "vm01 2800 µs" in slow_guest.reason
+    in_time = judge.quality_judgement(["p50"], ["p50"], [], busy=False, guest_problems=[])
+    assert in_time.verdict is judge.Verdict.FAIL and "虚拟机按时应答" in in_time.reason
+    assert judge.quality_judgement(["p50"], [], [], busy=False, guest_problems=["vm01"]).verdict is judge.Verdict.PASS
 
 
 class LossyPath(Measurer):

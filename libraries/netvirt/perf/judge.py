@@ -91,12 +91,19 @@ def ndr_judgement(
 
 
 def quality_judgement(
-    problems: list[str], retry_problems: list[str] | None, baseline_problems: list[str] | None, busy: bool
+    problems: list[str],
+    retry_problems: list[str] | None,
+    baseline_problems: list[str] | None,
+    busy: bool,
+    guest_problems: list[str] | None = None,
 ) -> Judgement:
     """A quality point's verdict: its problems, those of one repeat, and the baseline's at the same load.
 
     ``retry_problems`` None: the point could not be repeated (no path prepared), so only the machine's
-    load tells a busy machine. ``baseline_problems`` None: the baseline was not measured.
+    load tells a busy machine. ``baseline_problems`` None: the baseline was not measured. ``guest_problems``:
+    what kept a guest of the path from answering its own management ping within the criterion while the path
+    carried the same load (a guest that does not get the CPU delays every frame it forwards, whatever the
+    switch or NIC does); empty or None when it answered in time or the path has no guest.
     """
     if not problems:
         return Judgement(Verdict.PASS, "满足判据")
@@ -106,10 +113,16 @@ def quality_judgement(
         if busy:
             return Judgement(Verdict.INCONCLUSIVE, f"{'；'.join(problems)}，但本机负载超过 CPU 数：无法判定")
         return Judgement(Verdict.FAIL, "；".join(problems))
-    if baseline_problems is None or baseline_problems or busy:
-        why = "本机负载超过 CPU 数" if busy else f"基线同样不满足（{'；'.join(baseline_problems or ['没有测量'])}）"
+    if baseline_problems is None or baseline_problems or busy or guest_problems:
+        if busy:
+            why = "本机负载超过 CPU 数"
+        elif guest_problems:
+            why = f"路径上的虚拟机自身同时也应答迟缓（{'；'.join(guest_problems)}）"
+        else:
+            why = f"基线同样不满足（{'；'.join(baseline_problems or ['没有测量'])}）"
         return Judgement(Verdict.INCONCLUSIVE, f"复测也都不满足（{'；'.join(retry_problems)}），但{why}：无法判定")
     return Judgement(
         Verdict.FAIL,
-        f"复测也都不满足（{'；'.join(problems)}；复测：{'；'.join(retry_problems)}），同一负载下基线满足判据",
+        f"复测也都不满足（{'；'.join(problems)}；复测：{'；'.join(retry_problems)}），同一负载下基线满足判据"
+        + ("、路径上的虚拟机按时应答" if guest_problems is not None else ""),
     )

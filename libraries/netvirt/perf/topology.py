@@ -65,6 +65,13 @@ DESCRIPTIONS = {
     Scenario.baseline: "Host A nvpb0 → veth → nvpb1（独立网络命名空间）：不经被测设备的基线",
 }
 BASELINE_IFNAMES = ("nvpb0", "nvpb1")
+# The guests each path's frames pass through (forwarded by their kernels, or sent and received there).
+GUESTS = {
+    Scenario.pvp: ("vm01",),
+    Scenario.vm2vm: ("vm01", "vm02"),
+    Scenario.sriov: ("vm01",),
+    Scenario.sriov_vm2vm: ("vm01", "vm02"),
+}
 
 
 class ScenarioUnavailable(RuntimeError):
@@ -284,12 +291,7 @@ def unavailable_reason(lab, scenario: Scenario) -> str:
         nics = lab.spec.host(lab.spec.hypervisor).nics[1:2]
         if not nics or not nics[0].sriov or nics[0].max_vfs < 2:
             return "Host B 的第二个网卡（enP5p1s0）需要支持 SR-IOV 且至少 2 个 VF（实验环境描述的 sriov 与 max_vfs）"
-    needed = {
-        Scenario.pvp: ["vm01"],
-        Scenario.vm2vm: ["vm01", "vm02"],
-        Scenario.sriov: ["vm01"],
-        Scenario.sriov_vm2vm: ["vm01", "vm02"],
-    }.get(scenario, [])
+    needed = GUESTS.get(scenario, ())
     described = {vm.name for vm in lab.spec.vms}
     missing = [vm for vm in needed if vm not in described]
     if missing:
