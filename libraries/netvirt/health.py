@@ -6,7 +6,8 @@ and guests' sshd (a command over SSH), ovs-vswitchd and ovsdb-server on the hype
 (``ovs-appctl version``, and the vswitchd log's last lines when it does not answer), libvirtd and
 each VM's domain state, with the last lines of libvirt's QEMU log of a VM that stopped or does not
 answer (the lab's teardown may remove it: a TCG guest lost mid-chapter left nothing to read), and
-for a running guest that does not answer whether its QEMU's monitor does. It changes nothing.
+for a running guest that does not answer whether its QEMU's monitor does, whether its kernel answers a ping
+on its management address, and the last lines of its serial console. It changes nothing.
 ``LabLibrary`` runs it when a test fails and appends the parts that did not answer to the test's
 message.
 """
@@ -24,6 +25,7 @@ TIMEOUT = 10.0
 LOG_LINES = 5
 QEMU_LOG_LINES = 8
 MONITOR_TIMEOUT = 5.0
+CONSOLE_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,27 @@ def _qemu_monitor(lab, part: Part, vm) -> Part:
     return Part(part.name, part.ok, f"{part.detail}；{answer}")
 
 
+def _guest_ping(lab, part: Part, vm) -> Part:
+    """``part`` (a running guest that does not answer over SSH) with whether its kernel answers a ping on the
+    management address from the hypervisor: an answer means the kernel and its NIC work and what is stuck is sshd,
+    the processes it starts or the filesystem they need; none, the kernel or its management NIC. With the last lines
+    of the guest's serial console where the lab keeps it (a kernel's soft lockup or hung task is written there)."""
+    argv = ["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-w", "3", vm.mgmt]
+    try:
+        answered = lab.session(lab.spec.hypervisor).run(shlex.join(argv), TIMEOUT).ok
+        found = (
+            f"管理地址 {vm.mgmt} 能 ping 通：客户机内核与管理网卡在工作，卡住的是 sshd、它启动的进程或其文件系统"
+            if answered
+            else f"管理地址 {vm.mgmt} 也 ping 不通：客户机内核或其管理网卡没有在工作"
+        )
+    except Exception as err:  # noqa: BLE001 - the part's own finding stands
+        found = f"没能从 {lab.spec.hypervisor} ping 管理地址 {vm.mgmt}：{err}"
+    console = lab.console_tail(vm, CONSOLE_LINES)
+    if console and console.strip():
+        found += f"；串口控制台最后 {CONSOLE_LINES} 行：" + " | ".join(console.strip().splitlines())
+    return Part(part.name, part.ok, f"{part.detail}；{found}")
+
+
 def survey(lab) -> list[Part]:
     """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only."""
     parts = [_ssh(lab, host.name) for host in lab.spec.hosts]
@@ -164,7 +187,7 @@ def survey(lab) -> list[Part]:
         if hypervisor_up and domain is not None and not domain.ok:
             domains[vm.name] = _with_qemu_log(lab, domain, vm)
         elif hypervisor_up and guest is not None and not guest.ok:
-            guest = _with_qemu_log(lab, _qemu_monitor(lab, guest, vm), vm)
+            guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm), vm)
         guests += [guest] if guest is not None else []
     return parts + list(domains.values()) + guests
 

@@ -6,12 +6,15 @@ import os
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from vmlab import ovs_lab, running_vm01
 
 from netvirt.embedded import procs
+from netvirt.perf.topology import Scenario
 from netvirt.vm import VmError
+from PerfLibrary import PerfLibrary
 from VMLibrary import VMLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
@@ -89,6 +92,32 @@ def test_qemu_capabilities_probed_for_vm01_are_kept_for_the_next_lab(lab, vm01):
     )
 
 
+def test_a_guest_on_a_measured_path_is_timed_by_its_management_ping_while_the_load_runs(lab, vm01):
+    # PerfLibrary's check that tells a starved guest from a slow path (转发质量应满足判据): the real guest is pinged
+    # from Host B over its management NIC while the path's measurer runs one more trial at the point's load.
+    class _Measurer:
+        def __init__(self):
+            self.calls = []
+
+        def measure(self, load_pps, seconds, frame_size):
+            self.calls.append((load_pps, seconds, frame_size))
+            time.sleep(seconds)
+
+    library = PerfLibrary()
+    library._topology = SimpleNamespace(scenario=Scenario.pvp)
+    library._measurer = measurer = _Measurer()
+    notes: list[str] = []
+    assert library._guests_slow(500.0, 1.0, 64, 1e9, notes) == []
+    assert measurer.calls == [(500.0, 1.0, 64)]
+    assert len(notes) == 1 and notes[0].startswith("vm01 管理网 ping 平均往返 ")
+    # No guest answers in a microsecond: named, with its round trip.
+    slow = library._guests_slow(500.0, 1.0, 64, 1.0, [])
+    assert len(slow) == 1 and slow[0].startswith("vm01 管理网 ping 平均往返 ") and "超过 1 µs" in slow[0]
+    # A path without guests is not checked.
+    library._topology = SimpleNamespace(scenario=Scenario.p2p)
+    assert library._guests_slow(500.0, 1.0, 64, 1.0, []) is None
+
+
 def test_a_frozen_then_lost_guest_is_named_with_its_monitor_and_qemu_log(lab, vm01):
     """A TCG guest lost mid-chapter (its QEMU gone, or running with the guest silent) left nothing to read once the
     lab was torn down: the survey of a failed test now says whether QEMU's monitor answers (a QEMU blocked in its
@@ -106,6 +135,8 @@ def test_a_frozen_then_lost_guest_is_named_with_its_monitor_and_qemu_log(lab, vm
         os.kill(pid, signal.SIGKILL)
     assert found is not None and "vm01 的 sshd：SSH 不通" in found, found
     assert f"QEMU 监视器 {health.MONITOR_TIMEOUT:g} 秒内没有回应" in found and f"{log} 最后" in found, found
+    # A frozen QEMU answers no ping either; the guest's console (the boot's NETVIRT-STAGE lines) is quoted.
+    assert f"管理地址 {lab.spec.vm('vm01').mgmt} 也 ping 不通" in found and "串口控制台最后" in found, found
     deadline = time.monotonic() + 20
     while vm01.hypervisor.is_active("nvtv-vm01") and time.monotonic() < deadline:
         time.sleep(0.2)
