@@ -50,8 +50,25 @@ def test_summary_needs_a_run():
 def test_client_argv():
     options = iperf.IperfOptions(iperf.Protocol.udp, duration=30, parallel=4, bitrate="5G", length="128K", port=5202)
     assert options.client_argv("5.5.5.51") == [
-        "iperf3", "-c", "5.5.5.51", "-p", "5202", "-t", "30", "-J", "-P", "4", "-u", "-b", "5G", "-l", "128K",
+        "iperf3", "-c", "5.5.5.51", "-p", "5202", "-t", "30", "-J", "-P", "4", "-u", "-b", "5G", "-i", "0.1",
+        "-l", "128K",
     ]  # fmt: skip
+    # Reports every 0.1 s only for UDP at a target rate (whether the sender kept it); TCP as the record ran it.
+    assert "-i" not in iperf.IperfOptions(iperf.Protocol.tcp, bitrate="5G").client_argv("5.5.5.51")
+    assert "-i" not in iperf.IperfOptions(iperf.Protocol.udp).client_argv("5.5.5.51")
+
+
+def test_the_senders_slowest_tenth_of_a_second_is_kept():
+    # iperf3 3.12 on this machine, UDP -b 16M -l 1400 -t 1 -i 0.1 over loopback (tests/fixtures/generated).
+    parsed = parse_iperf3_json((FIXTURES / "generated/iperf3-udp-i0.1.json").read_text())
+    assert len(parsed["intervals"]) == 10 and all(abs(seconds - 0.1) < 0.005 for seconds, _ in parsed["intervals"])
+    summary = throughput.summarize([iperf.as_run(parsed)])
+    slowest = summary["slowest_interval_sent_bps"]
+    assert slowest == min(bps for _, bps in parsed["intervals"]) and 15e6 < slowest < 16.1e6
+    assert summary["runs"][0]["slowest_interval_sent_bps"] == slowest
+    # A run without periodic reports (the JSON of a run without -i has one per second; netperf has none).
+    assert throughput.slowest_interval([]) is None
+    assert throughput.slowest_interval([(0.1, 16e6), (0.1, 9e6), (0.1, 16e6), (0.002, 1e3)]) == 9e6
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,8 @@ def parse_iperf3_json(text: str) -> dict[str, Any]:
 
     Returns ``{protocol, num_streams, duration, sent_bytes, sent_bps, received_bytes,
     received_bps, retransmits (TCP), jitter_ms, lost_packets, packets, lost_percent
-    (UDP), cpu_utilization_percent, streams}``; fields of the other protocol are None. Reads
+    (UDP), cpu_utilization_percent, streams, intervals}``; fields of the other protocol are None;
+    ``intervals`` is ``(seconds, bit/s)`` of each periodic report. Reads
     iperf3 3.1 on: before 3.11 a UDP run has only ``end.sum`` (the client's figures), and the
     received bytes and rate are derived from its datagram and loss counts (logged as such).
     Raises :class:`Iperf3Error` (a ValueError) with iperf3's message when the JSON
@@ -182,7 +183,19 @@ def parse_iperf3_json(text: str) -> dict[str, Any]:
         "lost_percent": summary.get("lost_percent"),
         "cpu_utilization_percent": end.get("cpu_utilization_percent", {}),
         "streams": [_iperf3_stream(stream) for stream in end.get("streams", [])],
+        "intervals": _iperf3_intervals(data),
     }
+
+
+def _iperf3_intervals(data: dict[str, Any]) -> list[tuple[float, float]]:
+    """``(seconds, bit/s)`` of each periodic report (``-i``) of this side, from ``intervals[].sum``; the client's
+    are what it sent. Omitted (``-O``) intervals are left out."""
+    found = []
+    for interval in data.get("intervals") or []:
+        total = interval.get("sum") if isinstance(interval, dict) else None
+        if isinstance(total, dict) and not total.get("omitted") and total.get("seconds"):
+            found.append((float(total["seconds"]), float(total.get("bits_per_second", 0.0))))
+    return found
 
 
 def _version(data: dict[str, Any]) -> str:

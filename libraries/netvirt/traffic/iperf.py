@@ -20,6 +20,7 @@ from netvirt.traffic.hostproc import start_server as start_server_listening
 from netvirt.traffic.throughput import check_run_options, repeat_runs
 
 RATE_RE = validate.RATE
+REPORT_INTERVAL = 0.1  # iperf3's shortest
 
 
 class Protocol(enum.Enum):
@@ -58,6 +59,9 @@ class IperfOptions:
             argv.append("-u")
         if self.bitrate:
             argv += ["-b", self.bitrate]
+            if self.protocol is Protocol.udp:
+                # Reports every 0.1 s: whether the sender kept its rate all along (see throughput.slowest_interval).
+                argv += ["-i", str(REPORT_INTERVAL)]
         if self.length:
             argv += ["-l", self.length]
         return argv

@@ -73,7 +73,8 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The keyword's result: each run's figures and min/max/mean/stdev over the runs.
 
     ``mean_bps``, ``min_bps``, ``max_bps`` and ``stdev_bps`` are of the received rate (what
-    arrived is the throughput); ``sent_bps`` and ``received_bps`` hold both spreads.
+    arrived is the throughput); ``sent_bps`` and ``received_bps`` hold both spreads;
+    ``slowest_interval_sent_bps`` is the lowest rate of any run's periodic reports (None without them).
     """
     if not runs:
         raise ValueError("没有完成的吞吐量测量")
@@ -91,6 +92,7 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "jitter_ms": run["jitter_ms"],
             "cpu_local": run["cpu_utilization_percent"].get("host_total"),
             "cpu_remote": run["cpu_utilization_percent"].get("remote_total"),
+            "slowest_interval_sent_bps": slowest_interval(run.get("intervals") or []),
         }
         for index, run in enumerate(runs, 1)
     ]
@@ -105,6 +107,10 @@ def summarize(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "min_bps": received["min"],
         "max_bps": received["max"],
         "stdev_bps": received["stdev"],
+        "slowest_interval_sent_bps": min(
+            (run["slowest_interval_sent_bps"] for run in per_run if run["slowest_interval_sent_bps"] is not None),
+            default=None,
+        ),
     }
 
 
@@ -113,6 +119,20 @@ RUN_HEADERS = ["次", "协议", "流数", "发送", "接收", "重传", "UDP 丢
 
 def _number(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
+
+
+def slowest_interval(intervals: Sequence[tuple[float, float]]) -> float | None:
+    """The lowest rate of a run's periodic reports (``(seconds, bit/s)``), a last one shorter than half the others
+    (the run's remainder) left out; None without reports. For a sender at a target rate it tells whether the
+    sender kept pace all along: a machine that stalls it shows as a slow interval.
+
+    >>> slowest_interval([(0.1, 16e6), (0.1, 9e6), (0.1, 16e6), (0.002, 1e3)])
+    9000000.0
+    """
+    if not intervals:
+        return None
+    full = max(seconds for seconds, _ in intervals) / 2
+    return min(bps for seconds, bps in intervals if seconds >= full)
 
 
 def run_rows(summary: dict[str, Any]) -> list[list[object]]:
