@@ -21,7 +21,7 @@ from netvirt.traffic.capture import Capture
 from netvirt.traffic.hostproc import require_tools
 from netvirt.traffic.iperf import IperfOptions, Protocol
 from netvirt.traffic.netperf import NetperfOptions, NetperfTest
-from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary, ping_argv, run_ping
+from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary_among, ping_argv, run_ping
 from netvirt.traffic.units import format_bps
 from netvirt.validate import IpAddress, Ipv4Address, VlanOrZero
 
@@ -312,8 +312,9 @@ class TrafficLibrary:
         """返回从 ``source`` 到 ``destination`` 能通过的最大不分片 ping 载荷（ ``ping -M do -s N`` ，
         N 在 ``low`` .. ``high`` 之间）。
 
-        用二分查找，每次探测 ping 一次； ``low`` 必须能通、 ``high`` 必须不通。找到后复核边界值和边界值 + 1（各 ping
-        3 次）；复核结果与查找不一致（边界不稳定）时失败。查找过程和复核都以表格记录（载荷、IP 包长、结果）。
+        用四分查找：每轮同时探测把范围四等分的 3 个载荷（各 ping 一次），范围每轮缩小到四分之一；先同时探测
+        ``low`` （必须能通）和 ``high`` （必须不通）。找到后复核边界值和边界值 + 1（各 ping 3 次）；复核结果与查找
+        不一致（边界不稳定）时失败。查找过程和复核都以表格记录（载荷、IP 包长、结果）。
         ``interface`` 为发送接口。对应记录 5.4.6 中用不分片 ping 验证 MTU。
 
         Example: | ${p}= | 获取最大不分片载荷 | vm01 | 5.5.5.52 | 1000 | 9000 |
@@ -322,13 +323,16 @@ class TrafficLibrary:
         source_if = validate.netdev_name(interface) if interface else None
         probes: list[tuple[int, PingOutcome]] = []
 
-        def passes(size: int) -> bool:
-            argv = ping_argv(destination, 1, size, True, source_if, deadline=1)
-            probes.append((size, run_ping(session, argv)))
-            return probes[-1][1].reached
+        def passes_each(sizes: list[int]) -> list[bool]:
+            # A round's sizes at once: each dropped probe waits out its one-second deadline.
+            with ThreadPoolExecutor(max_workers=len(sizes), thread_name_prefix="df-search") as pool:
+                argvs = [ping_argv(destination, 1, size, True, source_if, deadline=1) for size in sizes]
+                outcomes = list(pool.map(lambda argv: run_ping(session, argv), argvs))
+            probes.extend(zip(sizes, outcomes, strict=True))
+            return [outcome.reached for outcome in outcomes]
 
         try:
-            boundary = find_boundary(passes, low, high)
+            boundary = find_boundary_among(passes_each, low, high)
         finally:
             evidence.table(
                 ["序", "载荷（字节）", "IP 包长", "结果", "应答"],
@@ -370,9 +374,14 @@ class TrafficLibrary:
             raise AssertionError(f"{source} → {destination} 不分片边界不是 {expected}：" + "；".join(problems))
 
     def _df_boundary(self, source: str, destination: str, size: int, interface: str | None) -> tuple[bool, bool]:
-        """Ping ``size`` and ``size + 1`` with DF (3 each), log both; return whether each passed."""
+        """Ping ``size`` and ``size + 1`` with DF (3 each), both at once (they share the path but not a packet: a
+        guest spends its time starting ping and waiting out the dropped one's deadline), log both; return whether
+        each passed."""
         session = _session(source)
-        checks = [(s, run_ping(session, ping_argv(destination, 3, s, True, interface))) for s in (size, size + 1)]
+        sizes = (size, size + 1)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="df-check") as pool:
+            futures = [pool.submit(run_ping, session, ping_argv(destination, 3, s, True, interface)) for s in sizes]
+            checks = [(s, future.result()) for s, future in zip(sizes, futures, strict=True)]
         for _, outcome in checks:
             evidence.command(outcome.result)
         verdicts = ("应通", "应不通")

@@ -74,6 +74,23 @@ def test_boundary_search_finds_the_exact_largest_payload(mtu, low, high):
     assert len(path.probes) <= 2 + math.ceil(math.log2(high - low))
 
 
+@pytest.mark.parametrize(
+    ("mtu", "low", "high"),
+    [(1500, 1000, 8972), (4000, 1000, 8972), (9000, 1000, 9000), (2000, 1972, 1973), (68, 0, 100)],
+)
+def test_boundary_search_by_rounds_of_three_finds_the_same_payload_in_fewer_rounds(mtu, low, high):
+    path, rounds = FakePath(mtu), []
+
+    def each(sizes: list[int]) -> list[bool]:
+        rounds.append(sizes)
+        return [path(size) for size in sizes]
+
+    assert ping.find_boundary_among(each, low, high) == mtu - 28
+    assert rounds[0] == [low, high] and all(len(r) <= 3 and r == sorted(set(r)) for r in rounds[1:])
+    assert all(low < size < high for r in rounds[1:] for size in r)
+    assert len(rounds) <= 1 + math.ceil(math.log(high - low, 4)) + 1
+
+
 def test_boundary_search_refuses_ranges_without_the_boundary():
     with pytest.raises(ping.BoundaryError, match="载荷 1500 字节的不分片 ping 也不通"):
         ping.find_boundary(FakePath(1500), 1500, 9000)
