@@ -683,8 +683,8 @@ class PerfLibrary:
         """Whether the path's guests answer a ping over their management NIC within ``limit_us`` (average round
         trip) while the path carries ``load_pps`` once more: what delays them (a TCG guest that does not get the
         CPU) delays each frame they forward, whatever the switch or NIC does. Pinged from the hypervisor host,
-        every 50 ms for the trial; the pings are logged and summed up in ``notes``. None: no guest on the path,
-        or the check could not be made."""
+        every 50 ms for the trial; the pings are logged and summed up in ``notes``. None: no guest on the path;
+        a guest that answers no ping at all is noted and not counted (nothing is known of it)."""
         guests = topology.GUESTS.get(self._topology.scenario, ()) if self._topology is not None else ()
         if not guests or self._measurer is None:
             return None
@@ -706,7 +706,9 @@ class PerfLibrary:
             evidence.command(outcome.result)
             rtt = (outcome.summary or {}).get("rtt") or {}
             if not outcome.reached or rtt.get("avg") is None:
-                problems.append(f"{vm} 的管理网 ping 没有应答（{outcome.note}）")
+                # Not a finding either way (a real lab's hypervisor may have no route to its guests' management
+                # addresses): the baseline alone judges then.
+                notes.append(f"{vm} 的管理网 ping 没有应答，无法检查虚拟机自身的应答（{outcome.note}）")
                 continue
             avg_us = rtt["avg"] * 1000
             notes.append(f"{vm} 管理网 ping 平均往返 {avg_us:.0f} µs（同一负载下，判据 {limit_us:g} µs）")
