@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from concurrent.futures import ThreadPoolExecutor
 
 from robot.api.deco import keyword, library
 
@@ -125,6 +126,27 @@ class HostLibrary:
         Example: | 清除接口地址 | vm01 | eth1 |
         """
         self.run_on_host(host, shlex.join(["ip", "-4", "addr", "flush", "dev", validate.netdev_name(interface)]))
+
+    @keyword("清除多台主机的接口地址")
+    def flush_addresses_on(self, interface: str, *hosts: str) -> None:
+        """在 ``hosts`` 的每一台上删除接口 ``interface`` 的全部 IPv4 地址（同 `清除接口地址` ），各台同时进行
+        （它们互不相干；虚拟机里每条命令都要花上零点几秒）。命令都记入日志；有失败的则在全部结束后失败，
+        消息列出每台失败的主机和 ip 的输出。
+
+        Example: | 清除多台主机的接口地址 | eth1 | vm01 | vm02 |
+        """
+        command = shlex.join(["ip", "-4", "addr", "flush", "dev", validate.netdev_name(interface)])
+        if not hosts:
+            raise ValueError("清除多台主机的接口地址：至少给一台主机")
+        lab = seam.current()
+        sessions = [lab.session(host) for host in hosts]  # an unknown host fails before any command runs
+        with ThreadPoolExecutor(max_workers=len(sessions), thread_name_prefix="flush") as pool:
+            results = list(pool.map(lambda session: session.run(command), sessions))
+        for result in results:  # logged here, in Robot's thread
+            evidence.command(result)
+        failed = [f"{r.host}：{(r.stderr or r.stdout).strip()}（返回 {r.rc}）" for r in results if r.rc != 0]
+        if failed:
+            raise AssertionError(f"清除 {interface} 的地址失败：" + "；".join(failed))
 
     @keyword("设置接口MTU")
     def set_mtu(self, host: str, interface: str, mtu: Mtu) -> None:

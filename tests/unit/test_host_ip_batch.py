@@ -101,3 +101,22 @@ def test_a_line_cannot_smuggle_the_end_marker_or_a_newline():
         iproute.batch([["link", "set", "t0", "up"], [iproute.END]])
     with pytest.raises(ValueError):
         iproute.batch([["link", "set", "t0\nreboot", "up"], ["link", "show"]])
+
+
+def test_addresses_flushed_on_several_hosts_at_once(shell):
+    # Both "hosts" are the test's namespace here: t0 and t1 stand for the two guests' interfaces.
+    _ns("ip", "addr", "add", "9.9.9.9/24", "dev", "t0")
+    _ns("ip", "addr", "add", "9.9.9.10/24", "dev", "t0")
+    HostLibrary().flush_addresses_on("t0", "vm01", "vm02")
+    assert [a for a in _link("t0")["addr_info"] if a["family"] == "inet"] == []
+    assert shell.commands == ["ip -4 addr flush dev t0"] * 2
+    with pytest.raises(AssertionError, match=r'清除 nosuch 的地址失败：hosta：Device "nosuch" does not exist'):
+        HostLibrary().flush_addresses_on("nosuch", "vm01")
+
+
+def test_flushing_refuses_bad_input_before_anything_runs(shell):
+    with pytest.raises(ValueError):
+        HostLibrary().flush_addresses_on("t0; reboot", "vm01", "vm02")
+    with pytest.raises(ValueError, match="至少给一台主机"):
+        HostLibrary().flush_addresses_on("t0")
+    assert shell.commands == []
