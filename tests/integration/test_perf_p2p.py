@@ -151,8 +151,18 @@ def test_a_policer_left_on_the_path_fails_the_forwarding_criterion(lab):
         assert library.choose_generator() == "trafgen"  # auto prefers trafgen where Host A has it
         library.prepare(topology.Scenario.p2p)
         figures = library.search(1518)
-        # No load without loss at all, on a machine loaded beyond its CPUs, is nothing to judge (7.3 skips too).
-        inconclusive = figures["ndr_pps"] is None and busy()
+        inconclusive = ""
+        if figures["ndr_pps"] is None:
+            # No zero-loss load found at all: on this machine (2026-12-04, quiet or not) trafgen's 1518 B trials at
+            # 200-700 pps ran up to 11 % long or short, which the search counts as loss, in 1 of 3 runs. The policer
+            # must still show: at twice its limit, half the frames or more are dropped; then the search's verdict
+            # is nothing to judge (7.3 skips too), and the test says so with the figures.
+            trial = library._measurer.measure(1400, 1, 1518)
+            assert trial.loss_ratio >= 0.4, f"at 1400 pps behind a 700 pps policer {trial.loss_ratio:.1%} were lost"
+            inconclusive = (
+                f"no zero-loss load found (load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs); "
+                f"at twice the limit {trial.loss_ratio:.1%} were dropped"
+            )
         if not inconclusive:
             # (1 000 000 + 50 000) B/s over 1500 policed bytes per frame: 700 frames/s at most, 0.086 % of 10GE;
             # trafgen's trials last what its pacing makes of them (703.6 frames/s was found at 1 s nominal).
@@ -165,4 +175,4 @@ def test_a_policer_left_on_the_path_fails_the_forwarding_criterion(lab):
         ovs.clear_qos("dpdkp1")
     assert ours_running() == []
     if inconclusive:
-        pytest.skip(f"no zero-loss load found at load {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+        pytest.skip(inconclusive)
