@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -21,7 +20,7 @@ from netvirt.traffic.capture import Capture
 from netvirt.traffic.hostproc import require_tools
 from netvirt.traffic.iperf import IperfOptions, Protocol
 from netvirt.traffic.netperf import NetperfOptions, NetperfTest
-from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary_among, ping_argv, run_ping
+from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary_among, ping_argv, run_ping, run_pings
 from netvirt.traffic.units import format_bps
 from netvirt.validate import IpAddress, Ipv4Address, VlanOrZero
 
@@ -242,9 +241,7 @@ class TrafficLibrary:
     def _ping_both_ways(a: str, a_address: str, b: str, b_address: str, reach: bool) -> None:
         # The two directions share no host: one worker each; the log is written here, in Robot's thread.
         runs = [(a, b_address, _session(a), ping_argv(b_address)), (b, a_address, _session(b), ping_argv(a_address))]
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ping-both") as pool:
-            futures = [pool.submit(run_ping, session, argv) for _, _, session, argv in runs]
-            outcomes = [future.result() for future in futures]
+        outcomes = run_pings([(session, argv) for _, _, session, argv in runs])
         problems = []
         for (source, destination, _, _), outcome in zip(runs, outcomes, strict=True):
             evidence.command(outcome.result)
@@ -325,9 +322,7 @@ class TrafficLibrary:
 
         def passes_each(sizes: list[int]) -> list[bool]:
             # A round's sizes at once: each dropped probe waits out its one-second deadline.
-            with ThreadPoolExecutor(max_workers=len(sizes), thread_name_prefix="df-search") as pool:
-                argvs = [ping_argv(destination, 1, size, True, source_if, deadline=1) for size in sizes]
-                outcomes = list(pool.map(lambda argv: run_ping(session, argv), argvs))
+            outcomes = run_pings([(session, ping_argv(destination, 1, s, True, source_if, deadline=1)) for s in sizes])
             probes.extend(zip(sizes, outcomes, strict=True))
             return [outcome.reached for outcome in outcomes]
 
@@ -379,9 +374,8 @@ class TrafficLibrary:
         each passed."""
         session = _session(source)
         sizes = (size, size + 1)
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="df-check") as pool:
-            futures = [pool.submit(run_ping, session, ping_argv(destination, 3, s, True, interface)) for s in sizes]
-            checks = [(s, future.result()) for s, future in zip(sizes, futures, strict=True)]
+        outcomes = run_pings([(session, ping_argv(destination, 3, s, True, interface)) for s in sizes])
+        checks = list(zip(sizes, outcomes, strict=True))
         for _, outcome in checks:
             evidence.command(outcome.result)
         verdicts = ("应通", "应不通")

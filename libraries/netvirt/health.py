@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from netvirt.traffic.ping import ping_argv
+
 T = TypeVar("T")
 TIMEOUT = 10.0
 LOG_LINES = 5
@@ -156,7 +158,7 @@ def _guest_ping(lab, part: Part, vm) -> Part:
     management address from the hypervisor: an answer means the kernel and its NIC work and what is stuck is sshd,
     the processes it starts or the filesystem they need; none, the kernel or its management NIC. With the last lines
     of the guest's serial console where the lab keeps it (a kernel's soft lockup or hung task is written there)."""
-    argv = ["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", "-w", "3", vm.mgmt]
+    argv = ping_argv(vm.mgmt, 3, deadline=3)
     try:
         answered = lab.session(lab.spec.hypervisor).run(shlex.join(argv), TIMEOUT).ok
         found = (

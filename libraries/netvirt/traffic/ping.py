@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,14 @@ def outcome_of(result: CommandResult) -> PingOutcome:
 def run_ping(session: SshSession, argv: list[str]) -> PingOutcome:
     """Run a ``ping_argv`` command on the session's host (no logging: safe in a worker thread)."""
     return outcome_of(session.run(shlex.join(argv), timeout=ping_timeout(argv)))
+
+
+def run_pings(runs: list[tuple[SshSession, list[str]]]) -> list[PingOutcome]:
+    """``run_ping`` for each ``(session, argv)``, all at once (pings that share no packet: a guest spends its time
+    starting ping and waiting out a dropped probe's deadline); the outcomes in order. No logging: the caller logs
+    them in Robot's thread."""
+    with ThreadPoolExecutor(max_workers=max(len(runs), 1), thread_name_prefix="ping") as pool:
+        return list(pool.map(lambda run: run_ping(*run), runs))
 
 
 class BoundaryError(AssertionError):
