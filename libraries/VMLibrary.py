@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, iproute, seam, validate
+from netvirt import evidence, health, iproute, seam, validate
 from netvirt.domain import render_interface, socket_in_dir
 from netvirt.labspec import VNIC_KINDS, VNic
 from netvirt.ovs import Ovs, OvsError
@@ -123,8 +123,11 @@ class VMLibrary:
         deadline = time.monotonic() + timeout
         while True:
             if self.hypervisor.state(domain) != "running":
+                qemu_log = health.qemu_log_tail(lab, vm)
                 raise VmError(
-                    f"虚拟机 {domain} 没有在运行（状态：{self.hypervisor.state(domain)}）" + self._console_tail(lab, vm)
+                    f"虚拟机 {domain} 没有在运行（状态：{self.hypervisor.state(domain)}）"
+                    + (f"\nQEMU 日志 {qemu_log}" if qemu_log else "")
+                    + self._console_tail(lab, vm)
                 )
             try:
                 lab.session(vm.name).run("true", timeout=15)

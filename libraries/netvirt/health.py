@@ -113,17 +113,23 @@ def _domains(lab) -> list[Part]:
     return [Part(f"虚拟机 {vm}", state == "running", f"域{state}") for vm, state in found.items()]
 
 
-def _with_qemu_log(lab, part: Part, vm) -> Part:
-    """``part`` (a VM that stopped or does not answer) with the last lines of its QEMU log on the hypervisor."""
+def qemu_log_tail(lab, vm, lines: int = QEMU_LOG_LINES) -> str | None:
+    """The last ``lines`` of ``vm``'s QEMU log on the hypervisor, as ``<path> 最后 N 行：a | b``; None when it
+    cannot be read or is empty (a finding about the VM stands without it). Why a QEMU exited is written there."""
     path = lab.qemu_log_path(vm)
     try:
-        tail = lab.session(lab.spec.hypervisor).run(shlex.join(["tail", "-n", str(QEMU_LOG_LINES), path]), TIMEOUT)
-    except Exception:  # noqa: BLE001 - the part's own finding stands
-        return part
+        tail = lab.session(lab.spec.hypervisor).run(shlex.join(["tail", "-n", str(lines), path]), TIMEOUT)
+    except Exception:  # noqa: BLE001 - only evidence for a finding already made
+        return None
     if not tail.ok or not tail.stdout.strip():
-        return part
-    lines = " | ".join(tail.stdout.strip().splitlines())
-    return Part(part.name, part.ok, f"{part.detail}；{path} 最后 {QEMU_LOG_LINES} 行：{lines}")
+        return None
+    return f"{path} 最后 {lines} 行：" + " | ".join(tail.stdout.strip().splitlines())
+
+
+def _with_qemu_log(lab, part: Part, vm) -> Part:
+    """``part`` (a VM that stopped or does not answer) with the last lines of its QEMU log on the hypervisor."""
+    tail = qemu_log_tail(lab, vm)
+    return Part(part.name, part.ok, f"{part.detail}；{tail}") if tail else part
 
 
 def _qemu_monitor(lab, part: Part, vm) -> Part:

@@ -36,6 +36,9 @@ def test_guest_is_real_and_multiqueue(lab, vm01):
     session = lab.session("vm01")
     assert session.run("uname -r").stdout.startswith("6.1.")
     assert "Combined:\t2" in session.run("ethtool -l eth1").stdout
+    # root's login shell is /bin/sh in the guest (guestboot's /init), the host's passwd otherwise unchanged
+    assert session.run("readlink -f /proc/$$/exe; true").stdout.strip() == os.path.realpath("/bin/sh")
+    assert session.run("grep -c : /etc/passwd").stdout.strip() == str(len(Path("/etc/passwd").read_text().splitlines()))
     vm01.vm_state_should_be("vm01", "running")
 
 
@@ -144,3 +147,7 @@ def test_a_frozen_then_lost_guest_is_named_with_its_monitor_and_qemu_log(lab, vm
     assert found is not None and "虚拟机 vm01：域状态" in found, found
     assert f"{log} 最后 {health.QEMU_LOG_LINES} 行：" in found, found
     assert "hostb 的" not in found  # only the guest is named
+    # Waiting for a guest whose QEMU is gone fails at once, quoting why QEMU ended where libvirt logged it.
+    with pytest.raises(VmError, match="没有在运行") as failed:
+        vm01.wait_until_vm_ready("vm01", timeout=5)
+    assert f"QEMU 日志 {log} 最后 {health.QEMU_LOG_LINES} 行：" in str(failed.value)

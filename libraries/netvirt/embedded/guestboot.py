@@ -3,7 +3,8 @@
 No VM image is downloaded: Debian's kernel package is fetched with ``apt-get download`` and unpacked
 with ``dpkg-deb -x`` (no install hooks run), and a small busybox initramfs loads the virtio, 9p and
 8021q modules, mounts the host's ``/`` read-only over virtio-9p (QEMU mount tag ``rootfs``), puts
-tmpfs where a running system writes, and starts the host's own sshd chrooted into it.
+tmpfs where a running system writes, and starts the host's own sshd chrooted into it (root's
+login shell there is ``/bin/sh``).
 
 A guest of another architecture than this machine's (``arch="aarch64"`` on an x86_64 machine) cannot
 run this machine's programs. Its kernel comes from Debian's port of that architecture, and so does a
@@ -144,6 +145,11 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /newroot/dev/pts || fail "devpts"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot/dev/shm || fail "tmpfs /dev/shm"
 mkdir -m 0755 /newroot/run/sshd
+# root logs in to /bin/sh (dash on Debian), as in a foreign guest's userland: sshd starts root's shell for
+# every command, and under TCG bash cost ~0.07 s more each time (`true` over SSH: 0.14 s instead of 0.23 s,
+# measured). The commands sent are POSIX sh.
+sed 's#^\(root:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:\).*#\1/bin/sh#' /newroot/etc/passwd >/newroot/run/netvirt-passwd \
+    && mount -o bind /newroot/run/netvirt-passwd /newroot/etc/passwd || fail "root's shell /bin/sh"
 
 stage sshd
 if [ -n "$SSHD" ]; then
