@@ -149,20 +149,25 @@ class VMLibrary:
         return f"\n控制台最后几行：\n{tail}" if tail else ""
 
     @keyword("删除虚拟机")
-    def remove_vm(self, name: str) -> None:
-        """销毁并取消定义虚拟机 ``name`` （virsh destroy + undefine），并释放实验环境为它准备的东西。
+    def remove_vm(self, *names: str) -> None:
+        """销毁并取消定义虚拟机 ``names`` （virsh destroy + undefine），并释放实验环境为它准备的东西。
 
-        虚拟机不存在时什么也不做。
+        多台虚拟机一起销毁（每台 QEMU 退出要等约一秒）；不存在的虚拟机跳过。所有名字先检查，有一个不在实验环境
+        描述中就什么也不动。
 
-        Example: | 删除虚拟机 | vm01 |
+        Example: | 删除虚拟机 | vm01 | vm02 |
         """
-        lab, vm, domain = self._domain(name)
-        lab.forget_session(vm.name)
-        if not self.hypervisor.exists(domain):
-            return
-        self.hypervisor.remove(domain)
-        lab.release_vm(vm)
-        logger.info(f"虚拟机 {domain} 已删除")
+        if not names:
+            raise VmError("删除虚拟机：没有给出虚拟机名")
+        domains = [self._domain(name) for name in names]  # every name checked before any VM is touched
+        for lab, vm, _ in domains:
+            lab.forget_session(vm.name)
+        existing = [(lab, vm, domain) for lab, vm, domain in domains if self.hypervisor.exists(domain)]
+        self.hypervisor.destroy_all([domain for _, _, domain in existing])
+        for lab, vm, domain in existing:
+            self.hypervisor.remove(domain)
+            lab.release_vm(vm)
+            logger.info(f"虚拟机 {domain} 已删除")
 
     @keyword("挂载网卡")
     def attach_nic(
@@ -351,11 +356,10 @@ class VMLibrary:
         if not names:
             raise VmError("重启虚拟机：没有给出虚拟机名")
         domains = [self._domain(name) for name in names]  # every name checked before any VM is touched
-        for lab, vm, domain in domains:
+        for lab, vm, _ in domains:
             lab.forget_session(vm.name)
-            self.hypervisor.destroy(domain)
-        for _, _, domain in domains:
-            self.hypervisor.start(domain)
+        self.hypervisor.destroy_all([domain for _, _, domain in domains])
+        self.hypervisor.start_all([domain for _, _, domain in domains])
         for name in names:
             self.wait_until_vm_ready(name, timeout)
 
