@@ -411,15 +411,46 @@ class TrafficLibrary:
             raise ValueError(f"count {count} 应至少为 1")
         if not 1 <= max_seconds <= 86400:
             raise ValueError(f"max_seconds {max_seconds} 超出范围 1..86400")
-        session = _session(host)
-        capture = capturelib.start(session, interface, filter, count, max_seconds)
+        capture = capturelib.start(_session(host), interface, filter, count, max_seconds)
+        self._started(capture)
+        return capture
+
+    @keyword("启动多个抓包")
+    def start_captures(
+        self, filter: str, *targets: str, count: int | None = None, max_seconds: int = 600
+    ) -> list[Capture]:
+        """在每个 ``主机:接口`` （ ``targets`` ）上同时启动抓包，过滤条件都为 ``filter`` ，返回抓包句柄的列表（顺序同
+        ``targets`` ，交给 `停止多个抓包` ）。其余参数同 `启动抓包` 。
+
+        每个 tcpdump 开始监听后才返回；虚拟机中启动一个要一秒左右，所以一起启动。有一个启动失败时，已启动的都停止，
+        关键字失败并写明哪一个、为什么。
+
+        Example: | ${caps}= | 启动多个抓包 | ether dst 01:00:5e:00:00:01 | vm01:enp4s0 | vm02:enp4s0 |
+        """
+        if not targets:
+            raise ValueError("启动多个抓包：没有给出 主机:接口")
+        if count is not None and count < 1:
+            raise ValueError(f"count {count} 应至少为 1")
+        if not 1 <= max_seconds <= 86400:
+            raise ValueError(f"max_seconds {max_seconds} 超出范围 1..86400")
+        pairs = []
+        for target in targets:
+            host, sep, interface = target.partition(":")
+            if not sep or not host:
+                raise ValueError(f"抓包位置 {target!r} 应写成 主机:接口，如 vm01:enp4s0")
+            pairs.append((_session(host), validate.netdev_name(interface)))
+        captures = capturelib.start_many(pairs, filter, count, max_seconds)
+        for capture in captures:
+            self._started(capture)
+        return captures
+
+    def _started(self, capture: Capture) -> None:
         self._captures.append(capture)
         self._started_in[capture.number] = _current_test()
         evidence.pre(
             f"{capture.name} 已开始（pid {capture.process.pid}）",
-            f"[{host}]# {shlex.join(capture.process.argv)}\n{capture.process.stderr.strip()}",
+            f"[{capture.host}]# {shlex.join(capture.process.argv)}\n{capture.process.stderr.strip()}",
         )
-        return capture
 
     @keyword("停止抓包")
     def stop_capture(self, capture: Capture, settle: float = 0.3) -> list[dict]:
@@ -436,6 +467,30 @@ class TrafficLibrary:
         result = capturelib.stop(_session(capture.host), capture)
         self._log_frames(result)
         return result.frames
+
+    @keyword("停止多个抓包")
+    def stop_captures(self, *captures: Capture, settle: float = 0.3) -> list[list[dict]]:
+        """同时停止抓包 ``captures`` （`启动多个抓包` 或 `启动抓包` 的返回值），返回每个抓包解码后的帧（列表的列表，
+        顺序同 ``captures`` ），并逐个记入日志，同 `停止抓包` 。
+
+        先等 ``settle`` 秒（默认 0.3，只等一次）。某个抓包停止失败时其余照常停止并记录，最后一并报告失败。
+
+        Example: | ${results}= | 停止多个抓包 | @{caps} |
+        """
+        for capture in captures:
+            if capture in self._captures:
+                self._captures.remove(capture)
+        time.sleep(max(0.0, settle))
+        results = capturelib.stop_many([(_session(capture.host), capture) for capture in captures])
+        failures = []
+        for capture, result in zip(captures, results, strict=True):
+            if isinstance(result, Exception):
+                failures.append(str(result) if capture.name in str(result) else f"{capture.name}：{result}")
+            else:
+                self._log_frames(result)
+        if failures:
+            raise RuntimeError("有抓包没能正常停止：\n" + "\n".join(failures))
+        return [result.frames for result in results]
 
     @keyword("停止所有抓包")
     def stop_all_captures(self) -> None:

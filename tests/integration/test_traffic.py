@@ -172,6 +172,30 @@ def test_qinq_multicast_frames_reach_the_peer_and_are_counted(traffic):
     assert traffic.counter_difference(before, after)["link"]["rx_packets"] >= 20
 
 
+def test_captures_started_and_stopped_together_see_the_same_pings(lab, traffic):
+    captures = traffic.start_captures("icmp", "hosta:enP5p1s0", "hostb:enP5p1s0")
+    assert [c.host for c in captures] == ["hosta", "hostb"] and all(pids_running(c.process.pid) for c in captures)
+    traffic.should_reach("hosta", B_ADDR, count=3)
+    at_a, at_b = traffic.stop_captures(*captures)
+    for frames in (at_a, at_b):  # both ends saw the three requests and the three replies
+        assert len([f for f in frames if f["ipv4"]["src"] == A_ADDR and f["ipv4"]["dst"] == B_ADDR]) == 3
+        assert len([f for f in frames if f["ipv4"]["src"] == B_ADDR and f["ipv4"]["dst"] == A_ADDR]) == 3
+    assert [pid for c in captures for pid in pids_running(c.process.pid)] == [] and traffic._captures == []
+    with pytest.raises(RuntimeError, match=r"有抓包没能正常停止：\n抓包#\d+ hosta:enP5p1s0，过滤 'icmp' 已经停止过"):
+        traffic.stop_captures(captures[0], settle=0)
+
+
+def test_captures_where_one_cannot_start_leave_none_running(lab, traffic):
+    with pytest.raises(CaptureError, match="没有开始抓包（接口 enP9p1s0）"):
+        traffic.start_captures("icmp", "hosta:enP5p1s0", "hostb:enP9p1s0")
+    assert traffic._captures == []
+    assert lab.session("hosta").run("pgrep -x tcpdump").stdout.strip() == ""
+    with pytest.raises(ValueError, match="应写成 主机:接口"):
+        traffic.start_captures("icmp", "hosta")
+    with pytest.raises(ValueError, match="接口名"):
+        traffic.start_captures("icmp", "hosta:eth0;reboot")
+
+
 def test_capture_left_running_is_stopped_by_stop_all(lab, traffic):
     capture = traffic.start_capture("hosta", "enP5p1s0")
     traffic.stop_all_captures()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from netvirt.ssh import SshSession
@@ -119,6 +120,40 @@ def start(
             raise CaptureError(f"抓包过滤条件 {filter!r} 有语法错误（{session.name}）：{complaint}")
         raise CaptureError(f"{session.name} 上的 tcpdump 没有开始抓包（接口 {interface}）：{complaint}")
     return capture
+
+
+def start_many(
+    targets: list[tuple[SshSession, str]], filter: str = "", count: int | None = None, max_seconds: int = 600
+) -> list[Capture]:
+    """``start`` on every ``(session, interface)`` at once (each waits for its tcpdump to listen: a second or so
+    in a TCG guest); the captures in order. If one fails to start, those that did are stopped and removed and the
+    first failure is raised: nothing is left running. No logging: the caller logs in Robot's thread."""
+    with ThreadPoolExecutor(max_workers=max(len(targets), 1), thread_name_prefix="capture") as pool:
+        futures = [pool.submit(start, session, interface, filter, count, max_seconds) for session, interface in targets]
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    if failures:
+        for (session, _), future in zip(targets, futures, strict=True):
+            if future.exception() is None:
+                try:
+                    stop(session, future.result())
+                except Exception:  # noqa: BLE001, S110 - the start's failure is the one to report
+                    pass
+        raise failures[0]
+    return [f.result() for f in futures]
+
+
+def stop_many(runs: list[tuple[SshSession, Capture]]) -> list[CaptureResult | Exception]:
+    """``stop`` every ``(session, capture)`` at once; each one's result, or the exception that stopping it raised
+    (every capture is stopped whatever the others do). No logging: the caller logs in Robot's thread."""
+
+    def one(run: tuple[SshSession, Capture]) -> CaptureResult | Exception:
+        try:
+            return stop(*run)
+        except Exception as err:  # noqa: BLE001 - handed back to the caller with the others' results
+            return err
+
+    with ThreadPoolExecutor(max_workers=max(len(runs), 1), thread_name_prefix="capture") as pool:
+        return list(pool.map(one, runs))
 
 
 def stop(session: SshSession, capture: Capture) -> CaptureResult:
