@@ -75,7 +75,8 @@ class TrafficLibrary:
     至少收到一个应答即为 ``Y`` 。
 
     = 不分片载荷（MTU） =
-    用二分查找找出能通过的最大 DF ping 载荷（ ``ping -M do -s N`` ），然后复核边界值和边界值 + 1，结果以表格记录。
+    用多分查找（每轮同时探测几个载荷）找出能通过
+    的最大 DF ping 载荷（ ``ping -M do -s N`` ），然后复核边界值和边界值 + 1，结果以表格记录。
 
     = 抓包 =
     `启动抓包` 在主机或虚拟机上后台启动 tcpdump，并确认它已在监听（过滤表达式错误会立即失败）；
@@ -335,9 +336,9 @@ class TrafficLibrary:
                     (i, s, s + IP_ICMP_HEADERS, "通" if o.reached else "不通", o.note)
                     for i, (s, o) in enumerate(probes, 1)
                 ],
-                f"{source} → {destination} 不分片 ping 二分查找",
+                f"{source} → {destination} 不分片 ping 边界查找",
             )
-        passed, failed = self._df_boundary(source, destination, boundary, source_if)
+        ((passed, failed),) = self._df_boundary(source, [destination], boundary, source_if)
         if not passed or failed:
             raise AssertionError(
                 f"{source} → {destination} 的不分片边界不稳定：查找得到 {boundary}，"
@@ -357,40 +358,70 @@ class TrafficLibrary:
 
         Example: | 最大不分片载荷应为 | vm01 | 5.5.5.52 | 3972 |
         """
-        passed, over = self._df_boundary(
-            source, destination, expected, validate.netdev_name(interface) if interface else None
-        )
-        problems = []
-        if not passed:
-            problems.append(f"载荷 {expected} 字节应能通过，却没有应答")
-        if over:
-            problems.append(f"载荷 {expected + 1} 字节应被丢弃，却收到了应答（路径 MTU 大于期望）")
-        if problems:
-            raise AssertionError(f"{source} → {destination} 不分片边界不是 {expected}：" + "；".join(problems))
+        self._df_boundaries_should_be(source, [destination], expected, interface)
 
-    def _df_boundary(self, source: str, destination: str, size: int, interface: str | None) -> tuple[bool, bool]:
-        """Ping ``size`` and ``size + 1`` with DF (3 each), both at once (they share the path but not a packet: a
-        guest spends its time starting ping and waiting out the dropped one's deadline), log both; return whether
-        each passed."""
+    @keyword("到各地址的最大不分片载荷都应为")
+    def largest_df_payloads_should_be(
+        self, source: str, expected: int, *destinations: str, interface: str | None = None
+    ) -> None:
+        """对 ``destinations`` 中的每个地址做 `最大不分片载荷应为` 的检查，同时进行（各地址的 ping 一起发出：虚拟机里
+        ping 的时间大多花在启动和等被丢弃的那个超时上）。每个地址的结果各自以表格记录；有地址不满足时失败，
+        消息逐个写明。
+
+        Example: | 到各地址的最大不分片载荷都应为 | vm01 | 3976 | 5.5.5.52 | 5.5.5.10 |
+        """
+        if not destinations:
+            raise ValueError("到各地址的最大不分片载荷都应为：没有给出目的地址")
+        self._df_boundaries_should_be(source, list(destinations), expected, interface)
+
+    def _df_boundaries_should_be(
+        self, source: str, destinations: list[str], expected: int, interface: str | None
+    ) -> None:
+        found = self._df_boundary(
+            source, destinations, expected, validate.netdev_name(interface) if interface else None
+        )
+        failures = []
+        for destination, (passed, over) in zip(destinations, found, strict=True):
+            problems = []
+            if not passed:
+                problems.append(f"载荷 {expected} 字节应能通过，却没有应答")
+            if over:
+                problems.append(f"载荷 {expected + 1} 字节应被丢弃，却收到了应答（路径 MTU 大于期望）")
+            if problems:
+                failures.append(f"{source} → {destination} 不分片边界不是 {expected}：" + "；".join(problems))
+        if failures:
+            raise AssertionError("\n".join(failures))
+
+    def _df_boundary(
+        self, source: str, destinations: list[str], size: int, interface: str | None
+    ) -> list[tuple[bool, bool]]:
+        """Ping ``size`` and ``size + 1`` with DF (3 each) to every destination, all at once (they share no packet:
+        a guest spends its time starting ping and waiting out the dropped one's deadline), log each destination's;
+        return whether each size passed, per destination."""
         session = _session(source)
         sizes = (size, size + 1)
-        outcomes = run_pings([(session, ping_argv(destination, 3, s, True, interface)) for s in sizes])
-        checks = list(zip(sizes, outcomes, strict=True))
-        for _, outcome in checks:
-            evidence.command(outcome.result)
-        verdicts = ("应通", "应不通")
-        rows = [
-            (s, s + IP_ICMP_HEADERS, verdicts[i], "通" if o.reached else "不通", o.note)
-            for i, (s, o) in enumerate(checks)
-        ]
-        marked = [(i, 3) for i, (_, o) in enumerate(checks) if o.reached != (i == 0)]
-        evidence.table(
-            ["载荷（字节）", "IP 包长", "期望", "结果", "应答"],
-            rows,
-            f"{source} → {destination} 不分片边界",
-            highlight=marked,
+        outcomes = run_pings(
+            [(session, ping_argv(destination, 3, s, True, interface)) for destination in destinations for s in sizes]
         )
-        return checks[0][1].reached, checks[1][1].reached
+        found = []
+        for index, destination in enumerate(destinations):
+            checks = list(zip(sizes, outcomes[2 * index : 2 * index + 2], strict=True))
+            for _, outcome in checks:
+                evidence.command(outcome.result)
+            verdicts = ("应通", "应不通")
+            rows = [
+                (s, s + IP_ICMP_HEADERS, verdicts[i], "通" if o.reached else "不通", o.note)
+                for i, (s, o) in enumerate(checks)
+            ]
+            marked = [(i, 3) for i, (_, o) in enumerate(checks) if o.reached != (i == 0)]
+            evidence.table(
+                ["载荷（字节）", "IP 包长", "期望", "结果", "应答"],
+                rows,
+                f"{source} → {destination} 不分片边界",
+                highlight=marked,
+            )
+            found.append((checks[0][1].reached, checks[1][1].reached))
+        return found
 
     # -- captures ----------------------------------------------------------------------------------
     @keyword("启动抓包")

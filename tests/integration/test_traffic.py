@@ -28,6 +28,7 @@ from TrafficLibrary import TrafficLibrary
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
 
 A_ADDR, B_ADDR, B_UNROUTED = "5.5.5.11", "5.5.5.22", "5.5.9.22"
+B_SECOND = "5.5.5.23"  # a second address of Host B on the same link, added by a test for the time it runs
 ENDPOINTS = [f"hosta={A_ADDR}", f"hostb={B_ADDR}", f"hostb={B_UNROUTED}"]
 # Host A has no route to 5.5.9.0: it cannot reach 5.5.9.22, nor answer pings sent from it.
 EXPECTED = ["self Y N", "Y self Y", "N Y self"]
@@ -107,7 +108,17 @@ def test_df_boundary_set_by_the_senders_mtu(lab, traffic):
         assert traffic.largest_df_payload("hosta", B_ADDR, 1000, 8972) == 1972  # 2000 - 28
         with pytest.raises(AssertionError, match="载荷 1972 字节应被丢弃，却收到了应答"):
             traffic.largest_df_payload_should_be("hosta", B_ADDR, 1971)
+        # Two destinations checked at once, each judged and named on its own.
+        assert lab.session("hostb").run(f"ip addr add {B_SECOND}/24 dev enP5p1s0").ok
+        traffic.largest_df_payloads_should_be("hosta", 1972, B_ADDR, B_SECOND)
+        with pytest.raises(AssertionError) as failed:
+            traffic.largest_df_payloads_should_be("hosta", 1973, B_ADDR, B_SECOND)
+        assert str(failed.value).splitlines() == [
+            f"hosta → {address} 不分片边界不是 1973：载荷 1973 字节应能通过，却没有应答"
+            for address in (B_ADDR, B_SECOND)
+        ]
     finally:
+        lab.session("hostb").run(f"ip addr del {B_SECOND}/24 dev enP5p1s0")
         set_mtu(lab, "hosta", 1500)
         set_mtu(lab, "hostb", 1500)
 
