@@ -46,6 +46,12 @@ def _session(host: str):
     return seam.current().session(host)
 
 
+def _failure_of(capture: Capture, error: Exception) -> str:
+    """Why ``capture`` could not be stopped, naming it once (most of the capture module's errors already do)."""
+    text = str(error)
+    return text if capture.name in text else f"{capture.name}：{text}"
+
+
 def _current_test() -> str | None:
     """The running test's full name (as listeners see it), or None in a suite setup or outside Robot."""
     try:
@@ -516,7 +522,7 @@ class TrafficLibrary:
         failures = []
         for capture, result in zip(captures, results, strict=True):
             if isinstance(result, Exception):
-                failures.append(str(result) if capture.name in str(result) else f"{capture.name}：{result}")
+                failures.append(_failure_of(capture, result))
             else:
                 self._log_frames(result)
         if failures:
@@ -536,7 +542,7 @@ class TrafficLibrary:
             try:
                 self.stop_capture(capture, settle=0)
             except Exception as err:  # keep stopping the others; report them all at the end
-                failures.append(f"{capture.name}：{err}")
+                failures.append(_failure_of(capture, err))
         if failures:
             raise RuntimeError("有抓包没能正常停止：\n" + "\n".join(failures))
 

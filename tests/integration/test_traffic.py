@@ -211,6 +211,11 @@ def test_capture_left_running_is_stopped_by_stop_all(lab, traffic):
     capture = traffic.start_capture("hosta", "enP5p1s0")
     traffic.stop_all_captures()
     assert pids_running(capture.process.pid) == [] and traffic._captures == []
+    # One that cannot be stopped (here: stopped already) is named once in the failure.
+    traffic._captures.append(capture)
+    with pytest.raises(RuntimeError) as failed:
+        traffic.stop_all_captures()
+    assert str(failed.value).count(capture.name) == 1 and "已经停止过" in str(failed.value)
 
 
 def pids_running(pid: int) -> list[int]:
