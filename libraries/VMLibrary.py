@@ -60,6 +60,16 @@ class VMLibrary:
         """The lab's libvirt connection: one per lab, shared with every library that drives VMs."""
         return seam.current().hypervisor
 
+    def _vms_going_down(self, keyword: str, names: tuple[str, ...]) -> list[tuple]:
+        """``_domain`` of every name, all checked before any VM is touched, with their SSH sessions forgotten (the
+        guests are about to go down)."""
+        if not names:
+            raise VmError(f"{keyword}：没有给出虚拟机名")
+        domains = [self._domain(name) for name in names]
+        for lab, vm, _ in domains:
+            lab.forget_session(vm.name)
+        return domains
+
     def _domain(self, name: str) -> tuple:
         lab = seam.current()
         vm = lab.spec.vm(name)
@@ -157,11 +167,7 @@ class VMLibrary:
 
         Example: | 删除虚拟机 | vm01 | vm02 |
         """
-        if not names:
-            raise VmError("删除虚拟机：没有给出虚拟机名")
-        domains = [self._domain(name) for name in names]  # every name checked before any VM is touched
-        for lab, vm, _ in domains:
-            lab.forget_session(vm.name)
+        domains = self._vms_going_down("删除虚拟机", names)
         existing = [(lab, vm, domain) for lab, vm, domain in domains if self.hypervisor.exists(domain)]
         self.hypervisor.destroy_all([domain for _, _, domain in existing])
         for lab, vm, domain in existing:
@@ -353,11 +359,7 @@ class VMLibrary:
 
         Example: | 重启虚拟机 | vm01 | vm02 |
         """
-        if not names:
-            raise VmError("重启虚拟机：没有给出虚拟机名")
-        domains = [self._domain(name) for name in names]  # every name checked before any VM is touched
-        for lab, vm, _ in domains:
-            lab.forget_session(vm.name)
+        domains = self._vms_going_down("重启虚拟机", names)
         self.hypervisor.destroy_all([domain for _, _, domain in domains])
         self.hypervisor.start_all([domain for _, _, domain in domains])
         for name in names:
