@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from concurrent.futures import ThreadPoolExecutor
 
 from robot.api.deco import keyword, library
 
-from netvirt import evidence, iproute, seam, structured, validate
+from netvirt import atonce, evidence, iproute, seam, structured, validate
 from netvirt.labspec import CAPABILITIES
 from netvirt.parsers.net import parse_ethtool_channels, parse_tc_class_json, parse_tc_class_stats
 from netvirt.parsers.versions import extract_version, version_at_least
@@ -140,8 +139,7 @@ class HostLibrary:
             raise ValueError("清除多台主机的接口地址：至少给一台主机")
         lab = seam.current()
         sessions = [lab.session(host) for host in hosts]  # an unknown host fails before any command runs
-        with ThreadPoolExecutor(max_workers=len(sessions), thread_name_prefix="flush") as pool:
-            results = list(pool.map(lambda session: session.run(command), sessions))
+        results = atonce.results(lambda session: session.run(command), sessions, "flush")
         for result in results:  # logged here, in Robot's thread
             evidence.command(result)
         failed = [f"{r.host}：{(r.stderr or r.stdout).strip()}（返回 {r.rc}）" for r in results if r.rc != 0]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import libvirt
 
+from netvirt import atonce
 from netvirt.domain import render_domain
 from netvirt.labspec import Vm
 from netvirt.waiting import WaitTimeout, wait_until
@@ -283,10 +283,7 @@ class Hypervisor:
         A libvirt connection serves calls from several threads; it is opened here, not raced for by them."""
         if len(names) > 1:
             self.conn  # noqa: B018 - opened (or found alive) once, before the workers use it
-        with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="libvirt") as pool:
-            futures = [pool.submit(call, name) for name in names]
-        for future in futures:
-            future.result()
+        atonce.results(call, names, "libvirt")
 
     def remove(self, name: str) -> None:
         """Destroy and undefine ``name`` if it exists."""

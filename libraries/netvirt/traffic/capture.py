@@ -16,9 +16,9 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from netvirt import atonce
 from netvirt.ssh import SshSession
 from netvirt.traffic import frames as framelib
 from netvirt.traffic.hostproc import (
@@ -128,32 +128,20 @@ def start_many(
     """``start`` on every ``(session, interface)`` at once (each waits for its tcpdump to listen: a second or so
     in a TCG guest); the captures in order. If one fails to start, those that did are stopped and removed and the
     first failure is raised: nothing is left running. No logging: the caller logs in Robot's thread."""
-    with ThreadPoolExecutor(max_workers=max(len(targets), 1), thread_name_prefix="capture") as pool:
-        futures = [pool.submit(start, session, interface, filter, count, max_seconds) for session, interface in targets]
-    failures = [f.exception() for f in futures if f.exception() is not None]
+    started = atonce.outcomes(lambda target: start(*target, filter, count, max_seconds), targets, "capture")
+    failures = [outcome for outcome in started if isinstance(outcome, Exception)]
     if failures:
-        for (session, _), future in zip(targets, futures, strict=True):
-            if future.exception() is None:
-                try:
-                    stop(session, future.result())
-                except Exception:  # noqa: BLE001, S110 - the start's failure is the one to report
-                    pass
+        running = [(session, c) for (session, _), c in zip(targets, started, strict=True) if isinstance(c, Capture)]
+        # Stopped, and a failure to stop them not reported: the start's failure is the one to report.
+        stop_many(running)
         raise failures[0]
-    return [f.result() for f in futures]
+    return started  # type: ignore[return-value]
 
 
 def stop_many(runs: list[tuple[SshSession, Capture]]) -> list[CaptureResult | Exception]:
     """``stop`` every ``(session, capture)`` at once; each one's result, or the exception that stopping it raised
     (every capture is stopped whatever the others do). No logging: the caller logs in Robot's thread."""
-
-    def one(run: tuple[SshSession, Capture]) -> CaptureResult | Exception:
-        try:
-            return stop(*run)
-        except Exception as err:  # noqa: BLE001 - handed back to the caller with the others' results
-            return err
-
-    with ThreadPoolExecutor(max_workers=max(len(runs), 1), thread_name_prefix="capture") as pool:
-        return list(pool.map(one, runs))
+    return atonce.outcomes(lambda run: stop(*run), runs, "capture")
 
 
 def stop(session: SshSession, capture: Capture) -> CaptureResult:

@@ -13,10 +13,9 @@ the workers hand their outcomes back and only the keyword's thread logs them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from netvirt import validate
+from netvirt import atonce, validate
 from netvirt.ssh import SshSession
 from netvirt.traffic.ping import PingOutcome, ping_argv, run_ping
 
@@ -108,8 +107,7 @@ def measure(
         argv = ping_argv(endpoints[c].address, count, source=endpoints[r].address, deadline=deadline)
         return pinger(sessions[endpoints[r].host], argv)
 
-    with ThreadPoolExecutor(max_workers=len(cells), thread_name_prefix="ping-matrix") as pool:
-        return dict(zip(cells, pool.map(worker, cells), strict=True))
+    return dict(zip(cells, atonce.results(worker, cells, "ping-matrix"), strict=True))
 
 
 def to_matrix(size: int, outcomes: dict[Cell, PingOutcome]) -> list[list[str]]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from netvirt import validate
+from netvirt import atonce, validate
 from netvirt.parsers.traffic import parse_ping
 from netvirt.ssh import CommandResult, SshSession
 
@@ -111,8 +110,7 @@ def run_pings(runs: list[tuple[SshSession, list[str]]]) -> list[PingOutcome]:
     """``run_ping`` for each ``(session, argv)``, all at once (pings that share no packet: a guest spends its time
     starting ping and waiting out a dropped probe's deadline); the outcomes in order. No logging: the caller logs
     them in Robot's thread."""
-    with ThreadPoolExecutor(max_workers=max(len(runs), 1), thread_name_prefix="ping") as pool:
-        return list(pool.map(lambda run: run_ping(*run), runs))
+    return atonce.results(lambda run: run_ping(*run), runs, "ping")
 
 
 class BoundaryError(AssertionError):
