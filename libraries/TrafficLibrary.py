@@ -20,7 +20,15 @@ from netvirt.traffic.capture import Capture
 from netvirt.traffic.hostproc import require_tools
 from netvirt.traffic.iperf import IperfOptions, Protocol
 from netvirt.traffic.netperf import NetperfOptions, NetperfTest
-from netvirt.traffic.ping import IP_ICMP_HEADERS, PingOutcome, find_boundary_among, ping_argv, run_ping, run_pings
+from netvirt.traffic.ping import (
+    INTERVAL_S,
+    IP_ICMP_HEADERS,
+    PingOutcome,
+    find_boundary_among,
+    ping_argv,
+    run_ping,
+    run_pings,
+)
 from netvirt.traffic.units import format_bps
 from netvirt.validate import IpAddress, Ipv4Address, VlanOrZero
 
@@ -145,7 +153,7 @@ class TrafficLibrary:
         size: int | None = None,
         dont_fragment: bool = False,
         interface: str | None = None,
-        interval: float = 0.2,
+        interval: float = INTERVAL_S,
         deadline: int | None = None,
         cpu: int | None = None,
     ) -> dict:
@@ -154,7 +162,7 @@ class TrafficLibrary:
 
         参数： ``count`` 次数（默认 3）； ``size`` 载荷字节数（ ``-s`` ）； ``dont_fragment`` 为真时加 ``-M do`` （
         记录中检查 MTU 用的不分片 ping）； ``interface`` 从哪个接口发出（ ``-I`` ）； ``interval`` 间隔秒数（默认
-        0.2）； ``deadline`` 总时限秒数（ ``-w`` ）； ``cpu`` 只在这个 CPU 上发（ ``taskset -c`` ，如记录 5.4.4
+        0.05）； ``deadline`` 总时限秒数（ ``-w`` ）； ``cpu`` 只在这个 CPU 上发（ ``taskset -c`` ，如记录 5.4.4
         在两个 CPU 上分别发包，看多队列网卡的两个发送队列）。
 
         只报告，不判定通不通；ping 没有输出统计（如命令本身出错）时失败。要判定用 `应能Ping通` / `应不能Ping通` 。
@@ -186,7 +194,7 @@ class TrafficLibrary:
         size: int | None = None,
         dont_fragment: bool = False,
         interface: str | None = None,
-        interval: float = 0.2,
+        interval: float = INTERVAL_S,
         deadline: int | None = None,
         cpu: int | None = None,
     ) -> dict:
@@ -211,7 +219,7 @@ class TrafficLibrary:
         size: int | None = None,
         dont_fragment: bool = False,
         interface: str | None = None,
-        interval: float = 0.2,
+        interval: float = INTERVAL_S,
         deadline: int | None = None,
         cpu: int | None = None,
     ) -> dict:
@@ -229,8 +237,9 @@ class TrafficLibrary:
 
     @keyword("两台主机应能互相Ping通")
     def should_reach_each_other(self, a: str, a_address: IpAddress, b: str, b_address: IpAddress) -> None:
-        """双向 ping： ``a`` ping ``b_address`` ， ``b`` ping ``a_address`` ，两个方向同时进行（各 3 次，间隔 0.2 秒），
-        每个方向都应全部应答；否则失败，消息写明每个不通的方向的发送、收到和丢包率。两条 ping 命令都记入日志。
+        """双向 ping： ``a`` ping ``b_address`` ， ``b`` ping ``a_address`` ，两个方向同时进行（各 3 次，
+        间隔 0.05 秒），每个方向都应全部应答；否则失败，消息写明每个不通的方向的发送、收到和丢包率。
+        两条 ping 命令都记入日志。
 
         Example: | 两台主机应能互相Ping通 | vm01 | 5.5.5.51 | vm02 | 5.5.5.52 |
         """

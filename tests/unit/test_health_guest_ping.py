@@ -43,7 +43,7 @@ def test_a_guest_whose_kernel_answers_points_at_sshd_and_quotes_the_console():
     assert not part.ok and part.detail.startswith("SSH 不通；")
     assert f"管理地址 {vm.mgmt} 能 ping 通" in part.detail and "sshd" in part.detail
     assert "串口控制台最后 8 行：NETVIRT-STAGE vm01 rootfs | NETVIRT-STAGE vm01 sshd" in part.detail
-    assert lab.hypervisor.commands == [f"ping -n -c 3 -i 0.2 -W 1 -w 3 {vm.mgmt}"]
+    assert lab.hypervisor.commands == [f"ping -n -c 3 -i 0.05 -W 1 -w 3 {vm.mgmt}"]
 
 
 def test_a_guest_that_answers_no_ping_points_at_its_kernel_or_nic_and_no_console_is_no_quote():

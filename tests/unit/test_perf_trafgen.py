@@ -116,6 +116,23 @@ def test_proc_net_dev_counts_the_frames_trafgen_sent_across_the_pair():
         trafgen.parse_proc_net_dev("Inter-|   Receive\n")
 
 
+@pytest.mark.parametrize("shell", ["dash", "bash"])
+def test_counters_read_by_the_shells_own_read_are_proc_net_devs(shell):
+    here = Endpoint("hosta", "lo", "127.0.0.1")
+    command = trafgen.proc_net_dev_command(here)
+    assert "cat" not in command  # no process started for a reading (0.1 s each in a TCG guest)
+    done = subprocess.run([shell, "-c", command], capture_output=True, text=True, check=True, timeout=10)
+    expected = Path("/proc/net/dev").read_text().splitlines()
+
+    def header(lines: list[str]) -> list[list[str]]:
+        return [line.split() for line in lines[:2]]
+
+    assert header(done.stdout.splitlines()) == header(expected)
+    assert set(trafgen.parse_proc_net_dev(done.stdout)) == set(trafgen.parse_proc_net_dev("\n".join(expected)))
+    elsewhere = Endpoint("hosta", "b0", "10.0.0.1", netns_pid=42)
+    assert trafgen.proc_net_dev_command(elsewhere) == "nsenter -t 42 -n cat /proc/net/dev"
+
+
 def test_addresses_from_ip_text_output():
     assert trafgen.parse_link_mac(fixture("ip-o-link.txt")) == "02:00:00:00:09:01"
     assert trafgen.parse_route_next_hop(fixture("ip-route-get-via.txt"), "198.19.2.1") == "198.19.9.2"

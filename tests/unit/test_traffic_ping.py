@@ -20,7 +20,7 @@ def result_of(name: str, rc: int = 1) -> CommandResult:
 
 def test_ping_argv_df_with_source_address():
     argv = ping.ping_argv("5.5.5.22", 3, 1472, True, "5.5.5.11")
-    assert argv == ["ping", "-n", "-c", "3", "-i", "0.2", "-W", "1", "-w", "2", "-s", "1472", "-M", "do"] + [
+    assert argv == ["ping", "-n", "-c", "3", "-i", "0.05", "-W", "1", "-w", "2", "-s", "1472", "-M", "do"] + [
         "-I",
         "5.5.5.11",
         "5.5.5.22",

@@ -292,6 +292,15 @@ def timed(argv: list[str]) -> str:
     )
 
 
+def proc_net_dev_command(endpoint: Endpoint) -> str:
+    """A shell command printing ``/proc/net/dev`` as ``endpoint`` sees it. In the login shell's own namespace the
+    shell reads it with its ``read`` builtin: no process started, where starting ``cat`` costs 0.1 s (a TCG guest,
+    measured: 0.26 s for ``cat`` over SSH, 0.17 s for the loop); in another namespace ``nsenter ... cat``."""
+    if endpoint.netns_pid is not None:
+        return shlex.join(endpoint.argv("cat", "/proc/net/dev"))
+    return "while read -r line; do printf '%s\\n' \"$line\"; done < /proc/net/dev"
+
+
 def split_sections(stdout: str) -> dict[str, str]:
     """The output of a command made of ``echo {SECTION}<tag>; ...`` parts, by tag."""
     sections: dict[str, list[str]] = {}
@@ -459,7 +468,7 @@ class TrafgenMeasurer(Measurer):
     def counters(self, endpoint: Endpoint) -> dict[str, int]:
         """``endpoint``'s interface counters from ``/proc/net/dev`` in its namespace."""
         session = self.session_of(endpoint.host)
-        result = self._run(session, endpoint, "cat", "/proc/net/dev")
+        result = session.run(proc_net_dev_command(endpoint), timeout=30)
         stats = parse_proc_net_dev(result.stdout)
         if endpoint.interface not in stats:
             raise TrafgenError(f"{endpoint} 的 /proc/net/dev 中没有接口 {endpoint.interface}")
@@ -516,7 +525,7 @@ class TrafgenMeasurer(Measurer):
         after = [("tx1", self.tx)] + ([("rx1", self.rx)] if same else [])
 
         def read(tag: str, endpoint: Endpoint) -> str:
-            return f"echo {SECTION}{tag}; {shlex.join(endpoint.argv('cat', '/proc/net/dev'))}"
+            return f"echo {SECTION}{tag}; {proc_net_dev_command(endpoint)}"
 
         script = "; ".join(
             [*(read(t, e) for t, e in before), f"echo {SECTION}run", f"({timed(argv)})", "rc=$?"]
