@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from netvirt.perf.generators import Endpoint
 from netvirt.ssh import CommandResult
 from netvirt.traffic.hostproc import BackgroundProcess, require_tools, start_background
+from netvirt.traffic.ping import ping_argv
 
 HOLDER_LIMIT_S = 3600  # the safety net if this process dies: a chapter measures for minutes
 
@@ -257,7 +258,7 @@ def _vnic(lab, vm: str) -> str:
 
 def _reachable(builder: _Builder, tx: Endpoint, rx: Endpoint) -> None:
     """One ping across the path: neighbours resolved, MACs learned, and a broken path named at once."""
-    argv = tx.argv("ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", tx.address, rx.address)
+    argv = tx.argv(*ping_argv(rx.address, 3, source=tx.address, wait=2))
     result = builder.run(tx.host, shlex.join(argv), check=False)
     if not result.ok:  # ping exits 1 when no reply came back
         raise TopologyError(f"转发路径不通：{tx} 无法 ping 通 {rx}\n{result.stdout.strip()}")
