@@ -42,16 +42,6 @@ def test_guest_is_real_and_multiqueue(lab, vm01):
     vm01.vm_state_should_be("vm01", "running")
 
 
-def test_guest_vcpus_run_in_one_tcg_thread(lab, vm01):
-    """libvirt starts the lab's script (guestboot.EMULATOR_BIN), which runs QEMU with TCG's vCPUs in one thread:
-    QEMU names its threads (debug-threads=on), so there is one for both vCPUs and none for each."""
-    pid = procs.read_pid(lab.builder.root / "libvirt/run/qemu/nvtv-vm01.pid")
-    assert pid and "tcg,thread=single" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
-    threads = [Path(task, "comm").read_text().strip() for task in Path(f"/proc/{pid}/task").iterdir()]
-    assert threads.count("ALL CPUs/TCG") == 1 and not [t for t in threads if t.startswith("CPU ")], threads
-    assert "netvirt: -accel tcg,thread=single" in Path(lab.qemu_log_path(lab.spec.vm("vm01"))).read_text()
-
-
 def test_defining_the_same_vm_twice_is_refused_and_leaves_it_running(lab, vm01):
     with pytest.raises(VmError, match="已经定义过"):
         vm01.create_vm("vm01")

@@ -104,7 +104,7 @@ class EmbeddedLab(SshLab):
         )
         return DomainProfile(
             domain_type="qemu",  # TCG: this machine's /dev/kvm does not boot ordinary guests
-            emulator=arch.lab_emulator,
+            emulator=arch.emulator,
             arch=arch.name,
             machine=arch.machine,
             # host-passthrough needs KVM

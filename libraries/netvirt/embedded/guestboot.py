@@ -168,11 +168,6 @@ idle
 """
 
 
-# What libvirt starts for a guest: bin/<the emulator's name>, a script running that emulator with TCG's vCPUs in one
-# thread (libvirt has no setting for it; the script says why).
-EMULATOR_BIN = Path(__file__).resolve().parent / "bin"
-
-
 @dataclass(frozen=True)
 class GuestArch:
     """What differs between guest architectures: Debian's port, the console, and how QEMU runs it (TCG)."""
@@ -184,11 +179,6 @@ class GuestArch:
     machine: str
     cpu_model: str | None = None  # None: QEMU's "maximum" CPU
     gic_version: str | None = None
-
-    @property
-    def lab_emulator(self) -> str:
-        """The domain's ``<emulator>``: ``emulator`` through EMULATOR_BIN's script of the same name."""
-        return str(EMULATOR_BIN / Path(self.emulator).name)
 
 
 ARCHES = {
