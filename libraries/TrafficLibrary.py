@@ -419,11 +419,12 @@ class TrafficLibrary:
             [(session, ping_argv(destination, 3, s, True, interface)) for destination in destinations for s in sizes]
         )
         found = []
-        for index, destination in enumerate(destinations):
-            checks = list(zip(sizes, outcomes[2 * index : 2 * index + 2], strict=True))
+        verdicts = ("应通", "应不通")
+        per_destination = iter(outcomes)
+        for destination in destinations:
+            checks = [(s, next(per_destination)) for s in sizes]
             for _, outcome in checks:
                 evidence.command(outcome.result)
-            verdicts = ("应通", "应不通")
             rows = [
                 (s, s + IP_ICMP_HEADERS, verdicts[i], "通" if o.reached else "不通", o.note)
                 for i, (s, o) in enumerate(checks)

@@ -73,6 +73,7 @@ from netvirt.perf.measurer import FAST_TOLERANCE, Measurer, TrialResult
 from netvirt.remote import script
 from netvirt.ssh import CommandResult, SshSession
 from netvirt.traffic.hostproc import remove_tempdir, require_tools, sftp, start_background, tempdir_path
+from netvirt.traffic.ping import ping_argv
 
 TRAFGEN = "trafgen"
 SOURCE_PORT = 5000
@@ -444,7 +445,7 @@ class TrafgenMeasurer(Measurer):
         argv = ("ip", "neigh", "show", "to", self.next_hop, "dev", self.tx.interface)
         mac = parse_neigh_mac(self._run(self.tx_session, self.tx, *argv).stdout)
         if mac is None:  # resolve it: one ping to the receiver through the path
-            ping = ("ping", "-c", "1", "-W", "2", "-I", self.tx.address, self.rx.address)
+            ping = ping_argv(self.rx.address, 1, source=self.tx.address, wait=2)
             self._run(self.tx_session, self.tx, *ping, timeout=30)
             mac = parse_neigh_mac(self._run(self.tx_session, self.tx, *argv).stdout)
         if mac is None:
