@@ -55,6 +55,11 @@ class VMLibrary:
     字或 PCI 设备：关键字在调用 libvirt 之前失败，写明出错的值，虚拟机保持原样。
     """
 
+    def __init__(self):
+        # Domains started and not yet seen ready, with how many times each may be started again should its
+        # QEMU crash before then (the lab's ``boot_crash_restarts``).
+        self._boot_restarts: dict[str, int] = {}
+
     @property
     def hypervisor(self) -> Hypervisor:
         """The lab's libvirt connection: one per lab, shared with every library that drives VMs."""
@@ -117,6 +122,7 @@ class VMLibrary:
         except Exception:
             lab.release_vm(vm)
             raise
+        self._boot_restarts[domain] = lab.boot_crash_restarts()
         evidence.pre(f"虚拟机 {domain} 的 domain XML（virsh dumpxml 前的定义）", xml)
         return xml
 
@@ -126,6 +132,9 @@ class VMLibrary:
         ``ip -br link`` 。
 
         虚拟机不在 running 状态，或超时仍无法登录时失败；实验环境保存了串口控制台时，消息中附上控制台的最后几行。
+        虚拟机（由 `创建虚拟机` 或 `重启虚拟机` 启动后）第一次就绪之前 QEMU 崩溃时，只有实验环境声明其模拟器在引导时
+        会偶发崩溃（内嵌实验环境的 TCG QEMU）才重新启动它，次数由实验环境决定，每次以警告记入日志并附上 QEMU 日志；
+        真实实验环境中 QEMU 崩溃即失败。
 
         Example: | 等待虚拟机就绪 | vm01 | timeout=120 |
         """
@@ -133,6 +142,9 @@ class VMLibrary:
         deadline = time.monotonic() + timeout
         while True:
             if self.hypervisor.state(domain) != "running":
+                if self._restarted_after_boot_crash(lab, vm, domain):
+                    deadline = time.monotonic() + timeout
+                    continue
                 qemu_log = health.qemu_log_tail(lab, vm)
                 raise VmError(
                     f"虚拟机 {domain} 没有在运行（状态：{self.hypervisor.state(domain)}）"
@@ -149,9 +161,28 @@ class VMLibrary:
                         f"虚拟机 {domain} 在 {timeout:.0f} 秒内没有就绪：{err}" + self._console_tail(lab, vm)
                     ) from None
                 time.sleep(0.5)
+        self._boot_restarts.pop(domain, None)
         session = lab.session(vm.name)
         for command in ("uname -sr", "ip -br link"):
             evidence.command(session.run(command))
+
+    def _restarted_after_boot_crash(self, lab, vm, domain: str) -> bool:
+        """Start ``domain`` again if its QEMU crashed before the guest was first seen ready and the lab allows
+        a restart for that (its emulator's crash at boot is the lab's, not the product's); False otherwise."""
+        left = self._boot_restarts.get(domain, 0)
+        if left < 1 or not self.hypervisor.crashed(domain):
+            return False
+        self._boot_restarts[domain] = left - 1
+        qemu_log = health.qemu_log_tail(lab, vm)
+        logger.warn(
+            f"虚拟机 {domain} 的 QEMU 在客户机就绪前崩溃：本实验环境的模拟器在引导时偶发崩溃（实验环境的问题，"
+            f"不是被测对象的），重新启动它（还可重启 {left - 1} 次）"
+            + (f"\nQEMU 日志 {qemu_log}" if qemu_log else "")
+            + self._console_tail(lab, vm)
+        )
+        lab.forget_session(vm.name)
+        self.hypervisor.start(domain)
+        return True
 
     @staticmethod
     def _console_tail(lab, vm) -> str:
@@ -171,6 +202,7 @@ class VMLibrary:
         existing = [(lab, vm, domain) for lab, vm, domain in domains if self.hypervisor.exists(domain)]
         self.hypervisor.destroy_all([domain for _, _, domain in existing])
         for lab, vm, domain in existing:
+            self._boot_restarts.pop(domain, None)
             self.hypervisor.remove(domain)
             lab.release_vm(vm)
             logger.info(f"虚拟机 {domain} 已删除")
@@ -362,6 +394,8 @@ class VMLibrary:
         domains = self._vms_going_down("重启虚拟机", names)
         self.hypervisor.destroy_all([domain for _, _, domain in domains])
         self.hypervisor.start_all([domain for _, _, domain in domains])
+        for lab, _, domain in domains:
+            self._boot_restarts[domain] = lab.boot_crash_restarts()
         for name in names:
             self.wait_until_vm_ready(name, timeout)
 

@@ -141,6 +141,12 @@ class Lab(ABC):
     def release_vm(self, vm: Vm) -> None:
         """Undo ``prepare_vm``."""
 
+    def boot_crash_restarts(self) -> int:
+        """How often a guest whose emulator crashed before the guest was first ready is started again. A real
+        lab's QEMU crashing is a finding: 0. A lab whose emulator is known to crash at boot now and then (the
+        embedded lab's TCG) gives a number; each restart is a warning in the log, with QEMU's log."""
+        return 0
+
     def console_tail(self, vm: Vm, lines: int = 15) -> str | None:
         """The last ``lines`` of ``vm``'s serial console where the lab keeps it, else None."""
         return None

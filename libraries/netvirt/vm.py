@@ -235,6 +235,15 @@ class Hypervisor:
         dom = self.lookup(name)
         return STATES.get(self._call(f"读取虚拟机 {name} 的状态", dom.state)[0], "unknown")
 
+    def crashed(self, name: str) -> bool:
+        """Whether domain ``name`` stopped because its QEMU died (libvirt's "shutting down, reason=crashed"), not
+        because it was shut down or destroyed."""
+        dom = self.lookup(name)
+        state, reason = self._call(f"读取虚拟机 {name} 的状态", dom.state)
+        return state == libvirt.VIR_DOMAIN_CRASHED or (
+            state == libvirt.VIR_DOMAIN_SHUTOFF and reason == libvirt.VIR_DOMAIN_SHUTOFF_CRASHED
+        )
+
     def is_active(self, name: str) -> bool:
         dom = self.lookup(name)
         return bool(self._call(f"读取虚拟机 {name} 是否在运行", dom.isActive))
