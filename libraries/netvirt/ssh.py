@@ -4,6 +4,11 @@ One session per host, opened on first use and reused. Sessions are independent o
 so traffic keywords may use several from worker threads at once (they never log from
 there; the keyword that collects the results does). Passwords are read from the
 environment at connect time and never appear in a message.
+
+A session runs its commands in one long-lived shell of the host (``_Shell``), each in a subshell of its
+own, rather than in an SSH channel and a login shell each: a TCG guest spends some 0.2 s on sshd's
+session set-up for every command (0.45 s against 0.23 s for ``ip -j link show``). A command that
+finds the shell busy (another thread's) gets a channel of its own, as do ``start`` and SFTP.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import select
 import shlex
 import shutil
@@ -104,6 +110,8 @@ class SshSession:
         self.probe_timeout = PROBE_TIMEOUT
         self.retry_after = RETRY_AFTER
         self._silent: _Silence | None = None
+        self._shell: _Shell | None = None
+        self._shell_lock = threading.Lock()  # held by the thread whose command the shell runs
 
     def _connect(self) -> paramiko.SSHClient:
         creds = self.credentials
@@ -237,19 +245,13 @@ class SshSession:
         start = time.monotonic()
         sent = time.time()
         try:
-            # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
-            # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
-            # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
-            channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
-            try:
-                channel.settimeout(timeout)
-                channel.exec_command(command)
-                channel.shutdown_write()
-                stdout = channel.makefile("rb").read().decode(errors="replace")
-                stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
-                rc = channel.recv_exit_status()
-            finally:
-                channel.close()
+            if self._shell_lock.acquire(blocking=False):
+                try:
+                    rc, stdout, stderr = self._in_shell(command, sent, timeout)
+                finally:
+                    self._shell_lock.release()
+            else:
+                rc, stdout, stderr = self._in_channel(command, sent, timeout)
         except TimeoutError:
             if self._answers():
                 raise HostConnectionError(
@@ -261,6 +263,39 @@ class SshSession:
             self._drop()
             raise HostConnectionError(f"主机 {self.name} 的 SSH 连接出错（{err}）：{command}") from None
         return CommandResult(self.name, command, rc, stdout, stderr, time.monotonic() - start)
+
+    def _in_shell(self, command: str, sent: float, timeout: float) -> tuple[int, str, str]:
+        """``command`` in the session's long-lived shell (started on first use, or again after one was lost)."""
+        transport = self.client.get_transport()
+        shell = self._shell
+        if shell is None or not shell.alive(transport):
+            if shell is not None:
+                shell.close()
+            channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
+            self._shell = shell = _Shell(channel)
+        try:
+            return shell.run(command, timeout)
+        except BaseException:
+            # Whatever the shell was doing (a command still running, output half read) is not the next one's.
+            self._shell = None
+            shell.close()
+            raise
+
+    def _in_channel(self, command: str, sent: float, timeout: float) -> tuple[int, str, str]:
+        """``command`` in an SSH channel (and login shell) of its own."""
+        # Not SSHClient.exec_command: the stdin file it makes can deadlock the transport thread
+        # when the garbage collector finalizes it there (paramiko issue 2685, seen here as a
+        # chapter run hanging in 重启虚拟机). No stdin file is made; the command gets EOF instead.
+        channel = self._open_channel(command, sent, min(self.connect_timeout, timeout))
+        try:
+            channel.settimeout(timeout)
+            channel.exec_command(command)
+            channel.shutdown_write()
+            stdout = channel.makefile("rb").read().decode(errors="replace")
+            stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
+            return channel.recv_exit_status(), stdout, stderr
+        finally:
+            channel.close()
 
     def _open_channel(self, command: str, sent: float, timeout: float) -> paramiko.Channel:
         transport = self.client.get_transport()
@@ -303,6 +338,9 @@ class SshSession:
             raise HostConnectionError(f"主机 {self.name} 上 SFTP 写入 {remote_path} 超时（{timeout:.0f} 秒）") from None
 
     def _drop(self) -> None:
+        shell, self._shell = self._shell, None
+        if shell is not None:
+            shell.close()
         if self._client:
             self._client.close()
             self._client = None
@@ -311,6 +349,54 @@ class SshSession:
         """Close the connection; the next command connects again (a host marked silent is tried anew)."""
         self._drop()
         self._silent = None
+
+
+class _Shell:
+    """A shell on an exec channel that runs one command after another, each as ``( eval <command> ) </dev/null``:
+    the command sees what it would in a channel of its own (the login shell's syntax, no stdin, its own working
+    directory, variables and ``exit``), and a line of its own on stdout and on stderr, with a marker no output
+    holds, ends it with its exit status."""
+
+    def __init__(self, channel: paramiko.Channel):
+        self.channel = channel
+        self.marker = f"__netvirt_{secrets.token_hex(8)}_".encode()
+        channel.exec_command('exec "$SHELL"')  # sshd sets SHELL to the login shell, which runs a command too
+
+    def alive(self, transport: paramiko.Transport) -> bool:
+        channel = self.channel
+        return channel.get_transport() is transport and not (channel.closed or channel.eof_received)
+
+    def run(self, command: str, timeout: float) -> tuple[int, str, str]:
+        """``command``'s exit status, stdout and stderr; ``TimeoutError`` after ``timeout`` seconds and
+        ``paramiko.SSHException`` when the shell ended first (the shell is unusable after either)."""
+        marker = self.marker.decode()
+        ends = f"printf '\\n{marker}%d\\n' $?; printf '\\n{marker}\\n' >&2"
+        self.channel.sendall(f"( eval {shlex.quote(command)} ) </dev/null; {ends}\n".encode())
+        deadline = time.monotonic() + timeout
+        out, err = bytearray(), bytearray()
+        end = b"\n" + self.marker
+        while True:
+            if self.channel.recv_stderr_ready():
+                err += self.channel.recv_stderr(65536)
+            elif self.channel.recv_ready():
+                out += self.channel.recv(65536)
+            elif (at := out.rfind(end)) >= 0 and out.endswith(b"\n") and err.endswith(end + b"\n"):
+                status = bytes(out[at + len(end) : -1])
+                return (
+                    int(status),
+                    bytes(out[:at]).decode(errors="replace"),
+                    bytes(err[: -len(end) - 1]).decode(errors="replace"),
+                )
+            elif self.channel.closed or self.channel.eof_received:
+                raise paramiko.SSHException("会话的 shell 意外结束（命令退出了它，或连接断开）")
+            else:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                select.select([self.channel], [], [], min(left, 1.0))
+
+    def close(self) -> None:
+        self.channel.close()
 
 
 PROBE_TIMEOUT = 10.0  # a live guest under TCG at load 16 ran a command in 1-3 s

@@ -75,9 +75,10 @@ def test_the_baseline_is_a_plain_veth_pair_and_leaves_nothing(lab):
         assert (base.tx.interface, base.rx.interface) == topology.BASELINE_IFNAMES
         measurer.start()
         trial = measurer.measure(500, 1, 64)
-        # Every generated frame arrives on a veth pair; a neighbour-discovery frame of the kernel may be
-        # counted at the sender and not at the receiver (501 sent, 500 received was seen).
-        assert 500 <= trial.sent <= 500 + NOISE and 500 <= trial.received <= trial.sent
+        # Every generated frame arrives on a veth pair; a frame of the kernel's own (IPv6 neighbour discovery on
+        # the links just made) may be counted at one end and not at the other, whose counters are read a moment
+        # apart: 501 sent and 500 received was seen, and 502 sent and 503 received.
+        assert 500 <= trial.sent <= 500 + NOISE and 500 <= trial.received <= trial.sent + NOISE
     finally:
         measurer.close()
         failed = topology.restore(lab, base)

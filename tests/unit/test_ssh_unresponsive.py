@@ -3,15 +3,18 @@ probe, not every later command's full timeout: ``SshSession`` marks it unrespons
 once naming the host and since when, and a reconnect after ``retry_after`` clears the mark when the host is
 back. A slow command on a live host is told apart by the probe and changes nothing.
 
-The SSH server is paramiko's (an in-process sshd with password login and exec), reached through a TCP proxy
-that can freeze: it then holds every byte and accepts new connections without answering, which is what a
+The SSH server is paramiko's (an in-process sshd with password login whose exec runs the command under
+``sh -c``, as sshd does, so the session's long-lived shell is a real one), reached through a TCP proxy that can
+freeze: it then holds every byte and accepts new connections without answering, which is what a
 locked-up guest's kernel-less sshd looks like from the client (the TCP connection stays up, nothing answers).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
 import threading
 import time
 
@@ -25,7 +28,8 @@ HOST_KEY = paramiko.RSAKey.generate(1024)
 
 
 class _Server(paramiko.ServerInterface):
-    """Password login; ``sleep`` never ends, ``late`` answers after a second, anything else at once: ``ok``, 0."""
+    """Password login; an exec request runs ``sh -c <command>`` with SHELL=/bin/sh, its stdin, stdout and stderr
+    the channel's, its exit status sent when it ends."""
 
     def check_auth_password(self, username, password):
         return paramiko.AUTH_SUCCESSFUL if password == "pw" else paramiko.AUTH_FAILED
@@ -37,16 +41,44 @@ class _Server(paramiko.ServerInterface):
         return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel, command):
-        if command != b"sleep":
-            delay = 1.0 if command == b"late" else 0.05
-            threading.Thread(target=self._answer, args=(channel, delay), daemon=True).start()
+        proc = subprocess.Popen(
+            ["sh", "-c", command.decode()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "SHELL": "/bin/sh"},
+        )
+        threading.Thread(target=self._serve, args=(channel, proc), daemon=True).start()
         return True
 
     @staticmethod
-    def _answer(channel, delay):
-        time.sleep(delay)
-        channel.sendall(b"ok\n")
-        channel.send_exit_status(0)
+    def _serve(channel, proc):
+        def feed():
+            try:
+                while data := channel.recv(65536):
+                    proc.stdin.write(data)
+                    proc.stdin.flush()
+            except (OSError, EOFError):
+                pass
+            proc.stdin.close()
+
+        def drain(stream, send):
+            while data := stream.read1(65536):
+                send(data)
+
+        pumps = [
+            threading.Thread(target=feed, daemon=True),
+            threading.Thread(target=drain, args=(proc.stderr, channel.sendall_stderr), daemon=True),
+        ]
+        for pump in pumps:
+            pump.start()
+        try:
+            drain(proc.stdout, channel.sendall)
+            pumps[1].join()
+            status = proc.wait()
+            channel.send_exit_status(status if status >= 0 else 128 - status)  # killed: as sh reports it
+        except (OSError, EOFError):
+            proc.kill()
         channel.close()
 
 
@@ -134,6 +166,9 @@ def host(monkeypatch):
         transport.close()
 
 
+LATE = "sleep 1; echo ok"  # a command that answers after a second
+
+
 def test_a_host_that_stops_answering_costs_one_timeout_then_fails_at_once_until_it_is_back(host):
     session, proxy = host
     assert session.run("echo ok", timeout=5).stdout == "ok\n"
@@ -142,10 +177,10 @@ def test_a_host_that_stops_answering_costs_one_timeout_then_fails_at_once_until_
     threading.Timer(0.5, proxy.frozen.set).start()
     start = time.monotonic()
     with pytest.raises(HostConnectionError) as first:
-        session.run("late", timeout=2)
+        session.run(LATE, timeout=2)
     assert time.monotonic() - start < 2 + 1 + 1.5  # the command's timeout, the probe's, a margin
     message = str(first.value)
-    assert re.search(r"^主机 vm01（127\.0\.0\.1）自 \d\d:\d\d:\d\d 起没有应答：命令 late 超时（2 秒）", message)
+    assert re.search(rf"^主机 vm01（127\.0\.0\.1）自 \d\d:\d\d:\d\d 起没有应答：命令 {LATE} 超时（2 秒）", message)
     assert "随后的探测命令 true 在 1 秒内也没有回应（主机或虚拟机可能已挂起）" in message and session.unresponsive
 
     for command in ("true", "uname -r"):  # at once, with the same message, while the host is silent
@@ -155,7 +190,7 @@ def test_a_host_that_stops_answering_costs_one_timeout_then_fails_at_once_until_
         assert time.monotonic() - start < 0.5
         assert str(later.value) == message
     with pytest.raises(HostConnectionError):
-        session.start("sleep")
+        session.start("sleep 60")
 
     time.sleep(session.retry_after)  # one reconnect is tried, with the short timeout: still silent
     start = time.monotonic()
@@ -174,8 +209,8 @@ def test_a_host_that_stops_answering_costs_one_timeout_then_fails_at_once_until_
 def test_a_slow_command_on_a_live_host_times_out_alone(host):
     session, _ = host
     start = time.monotonic()
-    with pytest.raises(HostConnectionError, match=r"命令超时（1 秒）：sleep（主机仍有应答：探测命令 true 成功）"):
-        session.run("sleep", timeout=1)
+    with pytest.raises(HostConnectionError, match=r"命令超时（1 秒）：sleep 60（主机仍有应答：探测命令 true 成功）"):
+        session.run("sleep 60", timeout=1)
     assert time.monotonic() - start < 1 + 1 + 1
     assert not session.unresponsive
     start = time.monotonic()
@@ -184,10 +219,26 @@ def test_a_slow_command_on_a_live_host_times_out_alone(host):
 
 
 def test_a_host_that_locked_up_while_idle_fails_the_next_command_within_its_timeout(host):
-    """Nothing was running: the channel for the next command is not even opened (the connect timeout, 10 s, or
-    the command's own timeout if shorter)."""
+    """Nothing was running: the next command, sent to the session's shell, gets no answer within its own timeout
+    and the probe none after it; with no shell yet, the channel for one is not even opened (the connect timeout,
+    10 s, or the command's own timeout if shorter)."""
     session, proxy = host
     session.run("true", timeout=5)
+    proxy.frozen.set()
+    start = time.monotonic()
+    with pytest.raises(
+        HostConnectionError, match=r"自 \d\d:\d\d:\d\d 起没有应答：命令 true 超时（2 秒），随后的探测命令 true 在 1 秒"
+    ):
+        session.run("true", timeout=2)
+    assert time.monotonic() - start < 2 + 1 + 1
+    start = time.monotonic()
+    with pytest.raises(HostConnectionError, match="没有应答"):
+        session.run("true")
+    assert time.monotonic() - start < 0.5
+
+    proxy.frozen.clear()
+    session.close()
+    session.client  # noqa: B018 - connected, no shell started yet
     proxy.frozen.set()
     start = time.monotonic()
     with pytest.raises(
@@ -195,32 +246,32 @@ def test_a_host_that_locked_up_while_idle_fails_the_next_command_within_its_time
     ):
         session.run("true", timeout=2)
     assert time.monotonic() - start < 2 + 1
+
+
+def test_commands_run_in_the_sessions_shell_one_at_a_time_each_as_in_a_channel_of_its_own(host):
+    """The session's long-lived shell runs each command in a subshell with no stdin: its exit status, stdout and
+    stderr apart, its working directory, variables and ``exit`` its own; a syntax error is the command's. A command
+    started while another thread's holds the shell gets a channel of its own; a shell that ended is replaced."""
+    session, _ = host
+    result = session.run("cd /; pwd; x=1; echo err >&2; printf tail; exit 3", timeout=5)
+    assert (result.rc, result.stdout, result.stderr) == (3, "/\ntail", "err\n")
+    result = session.run('pwd; echo "x=${x:-unset}"; cat', timeout=5)
+    assert (result.rc, result.stdout) == (0, f"{os.getcwd()}\nx=unset\n")
+    result = session.run('echo "unterminated', timeout=5)
+    assert result.rc == 2 and "eval" in result.stderr and result.stdout == ""
+    shell_pid = session.run("echo $$", timeout=5).stdout
+    assert session.run("echo $$", timeout=5).stdout == shell_pid  # one shell for both
+
+    # Another thread's command holds the shell: this one runs beside it, in a shell of its own.
+    held = threading.Thread(target=session.run, args=("sleep 1",), kwargs={"timeout": 5})
+    held.start()
+    time.sleep(0.3)
     start = time.monotonic()
-    with pytest.raises(HostConnectionError, match="没有应答"):
-        session.run("true")
-    assert time.monotonic() - start < 0.5
+    beside = session.run("echo $$", timeout=5).stdout
+    assert time.monotonic() - start < 0.8 and beside != shell_pid
+    held.join()
 
-
-def test_a_background_command_on_a_host_that_locked_up_fails_within_the_connect_timeout(host):
-    """``start`` (captures, traffic servers) waited as long as paramiko does for a channel: an hour."""
-    session, proxy = host
-    session.connect_timeout = 2
-    session.start("echo ok").close()
-    proxy.frozen.set()
-    start = time.monotonic()
-    with pytest.raises(HostConnectionError, match="为命令 tcpdump -i eth1 打开 SSH 通道，2 秒没有回应"):
-        session.start("tcpdump -i eth1")
-    assert time.monotonic() - start < 2 + 1 and session.unresponsive
-
-
-def test_close_forgets_that_the_host_was_silent(host):
-    """A VM that is restarted gets a fresh start: its session is closed and connects as usual."""
-    session, proxy = host
-    session.run("true", timeout=5)
-    proxy.frozen.set()
-    with pytest.raises(HostConnectionError):
-        session.run("true", timeout=1)
-    assert session.unresponsive
-    proxy.frozen.clear()
-    session.close()
-    assert not session.unresponsive and session.run("true", timeout=5).ok
+    # A command that ends the shell itself fails, naming the command; the next command gets a new shell.
+    with pytest.raises(HostConnectionError, match="shell 意外结束.*：kill -9 \\$\\$"):
+        session.run("kill -9 $$", timeout=5)
+    assert session.run("echo $$", timeout=5).stdout not in (shell_pid, "")
