@@ -371,7 +371,10 @@ class _Shell:
         ``paramiko.SSHException`` when the shell ended first (the shell is unusable after either)."""
         marker = self.marker.decode()
         ends = f"printf '\\n{marker}%d\\n' $?; printf '\\n{marker}\\n' >&2"
-        self.channel.sendall(f"( eval {shlex.quote(command)} ) </dev/null; {ends}\n".encode())
+        try:
+            self.channel.sendall(f"( eval {shlex.quote(command)} ) </dev/null; {ends}\n".encode())
+        except OSError as err:  # the channel closed under us (paramiko: "Socket is closed")
+            raise paramiko.SSHException(f"会话的 shell 已关闭（{err}）") from None
         deadline = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
         end = b"\n" + self.marker

@@ -13,7 +13,8 @@
 Troubleshooting OVS异常重启导致vhostuser不通
     [说明]    记录的说明：OVS 因异常自动重启时，会因为无法打开 vhost 端口的 socket 导致 vhost 不通，此时要先关闭 VM，再重启 OVS。
     ...    这里重现并给出检测与恢复：VM 同时有 dpdkvhostuser 网卡（eth1，QEMU 为 client）与 dpdkvhostuserclient 网卡
-    ...    （eth2，QEMU 为 server）；重启 ovs-vswitchd（pid 改变）后，dpdkvhostuserclient 由 OVS 重连、流量恢复；
+    ...    （eth2，QEMU 为 server）；重启 ovs-vswitchd（pid 改变）后，dpdkvhostuserclient 由 OVS 重连（端口链路 up）、
+    ...    流量恢复（等到链路 up 才发流量：有一次在重连握手当中发包，内嵌实验环境的 TCG 客户机随即挂起）；
     ...    dpdkvhostuser 端口的链路为 down、VM 之间不通（检测到故障）；重启 VM 后恢复，再次验证互通。
     [启程]    准备两种vhost-user端口
     两台主机应能互相Ping通    vm01    5.5.5.51    vm02    5.5.5.52
@@ -22,6 +23,8 @@ Troubleshooting OVS异常重启导致vhostuser不通
     重启ovs-vswitchd
     ${after}=    获取vswitchd进程号
     Should Not Be Equal    ${before}    ${after}    ovs-vswitchd 没有重启
+    VM端口链路应为    vhuclient1    up
+    VM端口链路应为    vhuclient2    up
     Wait Until Keyword Succeeds    30s    2s    应能Ping通    vm01    7.7.7.52
     VM端口链路应为    dpdkvhostuser0    down
     应不能Ping通    vm01    5.5.5.52
