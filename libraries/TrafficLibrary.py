@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from functools import partial
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -28,22 +29,24 @@ from netvirt.traffic.ping import (
     ping_argv,
     run_ping,
     run_pings,
+    unanswered,
 )
 from netvirt.traffic.units import format_bps
 from netvirt.validate import IpAddress, Ipv4Address, VlanOrZero
 
 FRAME_ROWS_LOGGED = 50
+PING_COUNT = 3  # echo requests of each direction of 两台主机应能互相Ping通 / 应不能互相Ping通
 # paramiko announces every SFTP session at INFO; Robot would copy that chatter into the evidence.
 logging.getLogger("paramiko.transport.sftp").setLevel(logging.WARNING)
 
 
-def _reach_problem(source: str, destination: str, summary: dict, reach: bool) -> str:
-    """What is wrong with a ping's statistics for the expectation ``reach`` (every request answered, or none);
-    "" when nothing is."""
-    if reach and (summary["received"] != summary["transmitted"] or not summary["transmitted"]):
+def _reach_problem(source: str, destination: str, summary: dict, reach: bool, count: int) -> str:
+    """What is wrong with a ping's statistics (``-c count``) for the expectation ``reach`` (every request
+    answered: ``unanswered``, or none); "" when nothing is."""
+    if reach and (lost := unanswered(summary, count)):
         return (
-            f"{source} ping {destination}：发送 {summary['transmitted']}，"
-            f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
+            f"{source} ping {destination}：发送 {summary['transmitted']}，收到 {summary['received']}"
+            f"（丢包 {summary['loss_pct']}%，{lost} 个请求没有应答），期望全部收到"
         )
     if not reach and summary["received"]:
         return f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通"
@@ -201,12 +204,16 @@ class TrafficLibrary:
         """检查从 ``source`` ping ``destination`` 的每个请求都有应答，否则失败（消息写明发送、收到和丢包率）；
         返回 ping 的统计。
 
+        ping 带截止时间（ ``-w`` ）时，应答慢于请求间隔就会多发请求，收到 ``count`` 个应答即结束：最后还在途中的请求
+        不算丢失（如发送 4、收到 3，应答为第 1–3 个请求）；收到的应答不足 ``count`` 个，或在最后一个有应答的请求之前
+        有请求没有应答，才算丢包。
+
         其余参数同 `执行Ping` （以 ``名称=值`` 给出）。
 
         Example: | 应能Ping通 | vm01 | 5.5.5.52 |
         """
         summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
-        if problem := _reach_problem(source, destination, summary, reach=True):
+        if problem := _reach_problem(source, destination, summary, True, count):
             raise AssertionError(problem)
         return summary
 
@@ -231,7 +238,7 @@ class TrafficLibrary:
         Example: | 应不能Ping通 | vm02 | 5.5.5.51 |
         """
         summary = self.ping(source, destination, count, size, dont_fragment, interface, interval, deadline, cpu)
-        if problem := _reach_problem(source, destination, summary, reach=False):
+        if problem := _reach_problem(source, destination, summary, False, count):
             raise AssertionError(problem)
         return summary
 
@@ -256,14 +263,15 @@ class TrafficLibrary:
     @staticmethod
     def _ping_both_ways(a: str, a_address: str, b: str, b_address: str, reach: bool) -> None:
         # The two directions share no host: one worker each; the log is written here, in Robot's thread.
-        runs = [(a, b_address, _session(a), ping_argv(b_address)), (b, a_address, _session(b), ping_argv(a_address))]
+        argv = partial(ping_argv, count=PING_COUNT)
+        runs = [(a, b_address, _session(a), argv(b_address)), (b, a_address, _session(b), argv(a_address))]
         outcomes = run_pings([(session, argv) for _, _, session, argv in runs])
         problems = []
         for (source, destination, _, _), outcome in zip(runs, outcomes, strict=True):
             evidence.command(outcome.result)
             if outcome.summary is None:
                 problems.append(f"{source} ping {destination} 没有统计结果：{outcome.error}")
-            elif problem := _reach_problem(source, destination, outcome.summary, reach):
+            elif problem := _reach_problem(source, destination, outcome.summary, reach, PING_COUNT):
                 problems.append(problem)
         if problems:
             raise AssertionError("；".join(problems))

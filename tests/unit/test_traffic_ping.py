@@ -99,3 +99,21 @@ def test_boundary_search_refuses_ranges_without_the_boundary():
     with pytest.raises(ValueError, match="载荷范围 10..10"):
         ping.find_boundary(FakePath(1500), 10, 10)
     assert issubclass(ping.BoundaryError, AssertionError)
+
+
+def test_requests_still_in_flight_are_not_lost_but_a_gap_in_the_replies_is():
+    """Both fixtures are iputils 20221126 on this machine, ``ping -n -c 3 -i 0.05 -W 1 -w 2`` between two scratch
+    namespaces whose far end ignored echo requests in its kernel and answered from a user-space responder: 80 ms
+    late (every request answered, the fourth still in flight when the third reply came), and at once but never to
+    icmp_seq 2 (one lost). ping said 4 sent, 3 received, 25 % loss and exited 0 both times."""
+    late = ping.outcome_of(result_of("generated/ping-late-replies-in-flight.txt", 0)).summary
+    lost = ping.outcome_of(result_of("generated/ping-seq2-lost.txt", 0)).summary
+    for summary in (late, lost):
+        assert (summary["transmitted"], summary["received"], summary["loss_pct"]) == (4, 3, 25.0)
+    assert late["answered"] == [0, 1, 2] and ping.unanswered(late, 3) == 0
+    assert lost["answered"] == [0, 2, 3] and ping.unanswered(lost, 3) == 1
+    # Fewer replies than asked for: every missing one counts, wherever the deadline cut the run.
+    assert ping.unanswered(late, 4) == 1
+    # No reply lines to read (ping -q): every request not answered counts.
+    assert ping.unanswered({**late, "answered": []}, 3) == 1
+    assert ping.unanswered({"transmitted": 0, "received": 0, "answered": []}, 3) == 3

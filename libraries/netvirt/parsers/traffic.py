@@ -24,6 +24,8 @@ _PING_RTT_RE = re.compile(r"^(?:rtt|round-trip) min/avg/max(?:/mdev)? = ([\d.]+)
 # iputils up to s20161105 print "Message too long", later ones "message too long"; ping6 says "mtu: N".
 _PING_MTU_RE = re.compile(r"message too long, mtu[=:] ?(\d+)", re.IGNORECASE)
 _PING_TARGET_RE = re.compile(r"^--- (\S+) ping statistics ---$")
+# A reply line: iputils numbers requests from icmp_seq=1, BusyBox from seq=0.
+_PING_REPLY_RE = re.compile(r"^\d+ bytes from .*?: (icmp_seq|seq)=(\d+) ")
 
 _BYTE_UNITS = {"Bytes": 1, "KBytes": 1024, "MBytes": 1024**2, "GBytes": 1024**3, "TBytes": 1024**4}
 _BIT_UNITS = {"bits/sec": 1, "Kbits/sec": 10**3, "Mbits/sec": 10**6, "Gbits/sec": 10**9, "Tbits/sec": 10**12}
@@ -60,7 +62,8 @@ def parse_ping(text: str) -> dict[str, Any]:
     """Parse iputils ``ping`` output (and BusyBox's ping applet's: its rtt has no mdev, None then).
 
     Returns ``{target, transmitted, received, duplicates, corrupted, errors, loss_pct,
-    time_ms, rtt, local_mtu_error}``; ``rtt`` is ``{min, avg, max, mdev}`` in ms, or
+    time_ms, rtt, local_mtu_error, answered}``; ``answered`` lists the requests a reply line answered, as
+    0-based positions in the order sent (duplicates once); ``rtt`` is ``{min, avg, max, mdev}`` in ms, or
     None when nothing came back (``+N errors ... pipe N`` of an unreachable neighbour has no
     rtt line); ``local_mtu_error`` is the MTU from a ``message too long, mtu=NNNN`` line (any
     case: older iputils write ``Message``), or None. Raises ValueError, quoting ping's own
@@ -82,6 +85,8 @@ def parse_ping(text: str) -> dict[str, Any]:
     rtt = next((found for line in lines if (found := _PING_RTT_RE.match(line))), None)
     target = next((found.group(1) for line in lines if (found := _PING_TARGET_RE.match(line))), None)
     mtu = _PING_MTU_RE.search(text)
+    replies = (found.groups() for line in lines if (found := _PING_REPLY_RE.match(line)) and "DUP!" not in line)
+    answered = sorted({int(seq) - (kind == "icmp_seq") for kind, seq in replies})
     rtt_ms = (
         dict(zip(("min", "avg", "max", "mdev"), (float(v) if v else None for v in rtt.groups()), strict=True))
         if rtt
@@ -98,6 +103,7 @@ def parse_ping(text: str) -> dict[str, Any]:
         "time_ms": int(time_ms) if time_ms else None,
         "rtt": rtt_ms,
         "local_mtu_error": int(mtu.group(1)) if mtu else None,
+        "answered": answered,
     }
 
 

@@ -67,6 +67,26 @@ def ping_argv(
     return [*argv, destination]
 
 
+def unanswered(summary: dict[str, Any], count: int) -> int:
+    """How many echo requests of a ``ping_argv`` run (``-c count`` with a deadline) went unanswered.
+
+    With a deadline, ping sends on past ``count`` while replies are missing and stops at ``count`` replies: a
+    reply slower than the gap between requests leaves the requests sent after it in flight, not lost (4 sent, 3
+    received for three replies 80 ms late 0.05 s apart). Unanswered are fewer than ``count`` replies, or a
+    request sent before the last one answered (a gap in the replies' sequence numbers). Without reply lines to
+    read, every request not answered counts.
+
+    >>> unanswered({"transmitted": 4, "received": 3, "answered": [0, 1, 2]}, 3)
+    0
+    >>> unanswered({"transmitted": 4, "received": 3, "answered": [0, 2, 3]}, 3)
+    1
+    """
+    sent, received, answered = summary["transmitted"], summary["received"], summary.get("answered")
+    if not sent or received < count or not answered:
+        return max(sent - received, count - received, 1 if not sent else 0)
+    return answered[-1] + 1 - len(answered)
+
+
 def ping_timeout(argv: list[str]) -> float:
     """How long to wait for a ``ping_argv`` command over SSH: its own deadline plus slack."""
     return float(argv[argv.index("-w") + 1]) + 30
