@@ -278,3 +278,28 @@ def test_commands_run_in_the_sessions_shell_one_at_a_time_each_as_in_a_channel_o
     with pytest.raises(HostConnectionError, match="shell 意外结束.*：kill -9 \\$\\$"):
         session.run("kill -9 $$", timeout=5)
     assert session.run("echo $$", timeout=5).stdout not in (shell_pid, "")
+
+
+def test_a_background_command_on_a_host_that_locked_up_fails_within_the_connect_timeout(host):
+    """``start`` (captures, traffic servers) waited as long as paramiko does for a channel: an hour."""
+    session, proxy = host
+    session.connect_timeout = 2
+    session.start("echo ok").close()
+    proxy.frozen.set()
+    start = time.monotonic()
+    with pytest.raises(HostConnectionError, match="为命令 tcpdump -i eth1 打开 SSH 通道，2 秒没有回应"):
+        session.start("tcpdump -i eth1")
+    assert time.monotonic() - start < 2 + 1 and session.unresponsive
+
+
+def test_close_forgets_that_the_host_was_silent(host):
+    """A VM that is restarted gets a fresh start: its session is closed and connects as usual."""
+    session, proxy = host
+    session.run("true", timeout=5)
+    proxy.frozen.set()
+    with pytest.raises(HostConnectionError):
+        session.run("true", timeout=1)
+    assert session.unresponsive
+    proxy.frozen.clear()
+    session.close()
+    assert not session.unresponsive and session.run("true", timeout=5).ok
