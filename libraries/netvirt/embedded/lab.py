@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import fcntl
 import ipaddress
 import os
@@ -64,6 +65,21 @@ def hugepage_counter():
 
 
 LOCK_DIR = Path("/run/lock")
+
+
+def _remove_if_empty(directory: Path) -> None:
+    """Remove ``directory`` (shared by every lab on the machine) if no lab has anything in it: another lab's
+    teardown may remove it first, and another lab's bring-up fill it meanwhile (two chapters side by side ended
+    in one teardown failing on a directory the other had just removed)."""
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+
+
 HUGEPAGE_KIB = 2048
 
 Progress = Callable[[str], None]
@@ -612,15 +628,13 @@ class EmbeddedLab:
             with hugepage_counter():
                 HUGEPAGES.write_text(str(max(0, int(HUGEPAGES.read_text()) - pages)))
         shutil.rmtree(DPDK_RUNTIME / self.id, ignore_errors=True)
-        if DPDK_RUNTIME.is_dir() and not any(DPDK_RUNTIME.iterdir()):
-            DPDK_RUNTIME.rmdir()
+        _remove_if_empty(DPDK_RUNTIME)
         try:
             self._keep_capabilities()
         except OSError as err:  # only a cache: the next lab probes again
             self.progress(f"没能保存 libvirtd 的 QEMU 能力缓存：{err}")
         shutil.rmtree(self.root, ignore_errors=True)
-        if LAB_ROOT.is_dir() and not any(LAB_ROOT.iterdir()):
-            LAB_ROOT.rmdir()
+        _remove_if_empty(LAB_ROOT)
         if not quiet:
             self.progress(f"实验环境 {self.id} 已拆除（{time.monotonic() - start:.1f} 秒）")
 
