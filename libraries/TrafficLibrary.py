@@ -43,10 +43,10 @@ logging.getLogger("paramiko.transport.sftp").setLevel(logging.WARNING)
 def _reach_problem(source: str, destination: str, summary: dict, reach: bool, count: int) -> str:
     """What is wrong with a ping's statistics (``-c count``) for the expectation ``reach`` (every request
     answered: ``unanswered``, or none); "" when nothing is."""
-    if reach and (lost := unanswered(summary, count)):
+    if reach and unanswered(summary, count):
         return (
-            f"{source} ping {destination}：发送 {summary['transmitted']}，收到 {summary['received']}"
-            f"（丢包 {summary['loss_pct']}%，{lost} 个请求没有应答），期望全部收到"
+            f"{source} ping {destination}：发送 {summary['transmitted']}，"
+            f"收到 {summary['received']}（丢包 {summary['loss_pct']}%），期望全部收到"
         )
     if not reach and summary["received"]:
         return f"{source} ping {destination}：收到 {summary['received']} 个应答，期望不通"
