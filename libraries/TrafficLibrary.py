@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from functools import partial
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -263,8 +262,10 @@ class TrafficLibrary:
     @staticmethod
     def _ping_both_ways(a: str, a_address: str, b: str, b_address: str, reach: bool) -> None:
         # The two directions share no host: one worker each; the log is written here, in Robot's thread.
-        argv = partial(ping_argv, count=PING_COUNT)
-        runs = [(a, b_address, _session(a), argv(b_address)), (b, a_address, _session(b), argv(a_address))]
+        runs = [
+            (a, b_address, _session(a), ping_argv(b_address, PING_COUNT)),
+            (b, a_address, _session(b), ping_argv(a_address, PING_COUNT)),
+        ]
         outcomes = run_pings([(session, argv) for _, _, session, argv in runs])
         problems = []
         for (source, destination, _, _), outcome in zip(runs, outcomes, strict=True):

@@ -359,7 +359,7 @@ class _Shell:
 
     def __init__(self, channel: paramiko.Channel):
         self.channel = channel
-        self.marker = f"__netvirt_{secrets.token_hex(8)}_".encode()
+        self.marker = f"__netvirt_{secrets.token_hex(8)}_"
         channel.exec_command('exec "$SHELL"')  # sshd sets SHELL to the login shell, which runs a command too
 
     def alive(self, transport: paramiko.Transport) -> bool:
@@ -369,15 +369,14 @@ class _Shell:
     def run(self, command: str, timeout: float) -> tuple[int, str, str]:
         """``command``'s exit status, stdout and stderr; ``TimeoutError`` after ``timeout`` seconds and
         ``paramiko.SSHException`` when the shell ended first (the shell is unusable after either)."""
-        marker = self.marker.decode()
-        ends = f"printf '\\n{marker}%d\\n' $?; printf '\\n{marker}\\n' >&2"
+        ends = f"printf '\\n{self.marker}%d\\n' $?; printf '\\n{self.marker}\\n' >&2"
         try:
             self.channel.sendall(f"( eval {shlex.quote(command)} ) </dev/null; {ends}\n".encode())
         except OSError as err:  # the channel closed under us (paramiko: "Socket is closed")
             raise paramiko.SSHException(f"会话的 shell 已关闭（{err}）") from None
         deadline = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
-        end = b"\n" + self.marker
+        end = f"\n{self.marker}".encode()
         while True:
             if self.channel.recv_stderr_ready():
                 err += self.channel.recv_stderr(65536)

@@ -85,7 +85,7 @@ def parse_ping(text: str) -> dict[str, Any]:
     rtt = next((found for line in lines if (found := _PING_RTT_RE.match(line))), None)
     target = next((found.group(1) for line in lines if (found := _PING_TARGET_RE.match(line))), None)
     mtu = _PING_MTU_RE.search(text)
-    replies = (found.groups() for line in lines if (found := _PING_REPLY_RE.match(line)) and "DUP!" not in line)
+    replies = (found.groups() for line in lines if (found := _PING_REPLY_RE.match(line)))
     answered = sorted({int(seq) - (kind == "icmp_seq") for kind, seq in replies})
     rtt_ms = (
         dict(zip(("min", "avg", "max", "mdev"), (float(v) if v else None for v in rtt.groups()), strict=True))

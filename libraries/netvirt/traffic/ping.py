@@ -82,8 +82,8 @@ def unanswered(summary: dict[str, Any], count: int) -> int:
     1
     """
     sent, received, answered = summary["transmitted"], summary["received"], summary.get("answered")
-    if not sent or received < count or not answered:
-        return max(sent - received, count - received, 1 if not sent else 0)
+    if received < count or not answered:
+        return max(sent, count) - received
     return answered[-1] + 1 - len(answered)
 
 
