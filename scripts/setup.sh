@@ -55,8 +55,28 @@ if ! dpkg-query -W -f='${Status}' netperf 2>/dev/null | grep -q "install ok inst
   trap - EXIT
 fi
 
-# Debian's Python, whose headers libvirt-python compiles against.
+# The guest kernels (Debian's linux-image, unpacked) and the lab's initramfs, cached in .cache/: x86_64
+# guests (the default) and aarch64 guests (-V variables/embedded_lab.py:<id>::aarch64), whose arm64 kernel
+# and small arm64 userland come from Debian's arm64 port through a private apt state (~100 MB, once).
+# Fetched while pip fills the venv below, one process per architecture, with Debian's Python: the guest
+# kernel code needs only the standard library (on a fresh machine pip took 78 s, the two kernels 40 s).
 PY=/usr/bin/python3
+kernel_jobs=()
+for arch in x86_64 aarch64; do
+  "$PY" -u - "$arch" <<'PY' &
+import sys
+sys.path.insert(0, "libraries")
+from netvirt.embedded.guestboot import ensure_guest_kernel
+from netvirt.seam import CACHE
+arch = sys.argv[1]
+kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=lambda m: print("setup:", m), arch=arch)
+print(f"setup: {arch} guest kernel {kernel.version} ready")
+PY
+  kernel_jobs+=($!)
+done
+trap 'kill "${kernel_jobs[@]}" 2>/dev/null' EXIT # pip failed: stop the fetches too
+
+# Debian's Python, whose headers libvirt-python compiles against.
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -69,15 +89,10 @@ fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 printf '%s\nimport netvirt.robotconfig\n' "$PWD/libraries" > "$site/netvirt-robot.pth"
 
-# The guest kernels (Debian's linux-image, unpacked) and the lab's initramfs, cached in .cache/: x86_64
-# guests (the default) and aarch64 guests (-V variables/embedded_lab.py:<id>::aarch64), whose arm64 kernel
-# and small arm64 userland come from Debian's arm64 port through a private apt state (~100 MB, once).
-.venv/bin/python - <<'PY'
-import sys
-sys.path.insert(0, "libraries")
-from netvirt.embedded.guestboot import ensure_guest_kernel
-from netvirt.seam import CACHE
-for arch in ("x86_64", "aarch64"):
-    kernel = ensure_guest_kernel(CACHE / "guest-kernel", progress=lambda m: print("setup:", m), arch=arch)
-    print(f"setup: {arch} guest kernel {kernel.version} ready")
-PY
+for job in "${kernel_jobs[@]}"; do
+  if ! wait "$job"; then
+    echo "setup: 客户机内核没有准备好（原因见上）" >&2
+    exit 1
+  fi
+done
+trap - EXIT

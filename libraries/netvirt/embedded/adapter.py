@@ -13,9 +13,9 @@ from pathlib import Path
 from netvirt import seam
 from netvirt.domain import DomainProfile
 from netvirt.embedded.guestboot import ARCHES, ensure_guest_kernel
-from netvirt.embedded.lab import LAB_ROOT
 from netvirt.embedded.lab import EmbeddedLab as Builder
 from netvirt.embedded.nicemu import EmulatedNic
+from netvirt.embedded.paths import LAB_ROOT
 from netvirt.labspec import NIC_MODELS, LabDescriptionError, LabSpec, Vm
 from netvirt.reallab import SshLab
 from netvirt.sriov import SriovNic

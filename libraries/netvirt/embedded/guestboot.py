@@ -50,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from netvirt.embedded.lab import LAB_ROOT
+from netvirt.embedded.paths import LAB_ROOT
 
 # Debian builds these as modules; their dependencies come from modules.dep.
 WANTED_MODULES = ("virtio_pci", "virtio_net", "9pnet_virtio", "9p", "8021q")
@@ -285,8 +285,9 @@ def ensure_guest_kernel(
     guest = ARCHES[arch]
     cache_dir = Path(cache_dir).resolve()  # libvirt wants absolute paths
     cache_dir.mkdir(parents=True, exist_ok=True)
-    # Parallel runs (pabot) may all ask at once: one builds, the others then find the cache.
-    with open(cache_dir / ".lock", "w") as lock:
+    # Parallel runs (pabot) may all ask at once: one builds, the others then find the cache. One lock per
+    # architecture: scripts/setup.sh fetches both at once.
+    with open(cache_dir / f".lock-{guest.debian}", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         # Debian's kernel versions end with the port's flavour (6.1.0-57-amd64, 6.1.0-57-arm64).
         fresh = [d for d in cache_dir.iterdir() if d.name.endswith(f"-{guest.debian}") and _is_fresh(d, guest)]

@@ -39,12 +39,10 @@ from pathlib import Path
 from netvirt import seam
 from netvirt.embedded import procs
 from netvirt.embedded.nicemu import NicEmulator
+from netvirt.embedded.paths import DPDK_RUNTIME, LAB_ROOT, OVS_DPDK_VSWITCHD
 from netvirt.labspec import LabSpec, Vm
 from netvirt.waiting import wait_until
 
-LAB_ROOT = Path("/var/lib/netvirt-robot")
-DPDK_RUNTIME = Path("/var/run/dpdk")
-OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
 DUT_DPDK_MEMORY_MB = 2048
 HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
 HUGEPAGES_LOCK = Path("/run/lock/netvirt-robot-hugepages.lock")

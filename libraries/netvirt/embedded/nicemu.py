@@ -56,6 +56,7 @@ from typing import Any, Protocol
 
 from netvirt import emulation, validate
 from netvirt.embedded import procs
+from netvirt.embedded.paths import DPDK_RUNTIME, OVS_DPDK_VSWITCHD
 from netvirt.labspec import NIC_MODELS, Host, LabSpec, Nic
 from netvirt.sriov import (
     ZERO_MAC,
@@ -95,8 +96,6 @@ class Libvirt(Protocol):
 
 
 OVS_VSWITCHD = "/usr/lib/openvswitch-switch/ovs-vswitchd"
-OVS_DPDK_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
-DPDK_RUNTIME = Path("/var/run/dpdk")
 PORT_MTU = validate.NIC_PORT_MTU.high  # 9216, what the NIC's ports carry; the netdevs' own MTUs limit the frames
 # The hidden OVS runs with DPDK (for the PF's vhost-user ports): no hugepages or PCI devices, a small
 # heap (a 9216-byte-MTU port's mbufs take ~210 MB of it), and a PMD on core 0 (the DUT's is on core 1)
