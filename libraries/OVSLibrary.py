@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
@@ -592,6 +593,40 @@ class OVSLibrary:
         pid = self._hv("cat", f"{seam.current().spec.ovs_rundir}/ovs-vswitchd.pid").stdout.strip()
         logger.info(f"{result.stdout.strip()}；pid {pid}")
         return int(pid)
+
+    @keyword("观察期内ovs-vswitchd应保持运行")
+    def vswitchd_should_keep_running(self, pid: int, seconds: float = 5) -> None:
+        """在 ``seconds`` 秒的观察期内每 0.5 秒问一次进程号为 ``pid`` 的 ovs-vswitchd 是否还在应答
+        （ ``ovs-appctl -t <OVS_RUNDIR>/ovs-vswitchd.<pid>.ctl version`` ：只有这个进程的控制套接字）。
+
+        它崩溃、被监控进程重启成新的进程或被停掉时立即失败，消息给出出事的时刻和现在 pidfile 里的进程号；
+        观察期内一直应答时通过。要确认的是一段时间里“没有发生”的事，所以观察期是固定的，发生了就不必等满。
+        ``pid`` 通常来自 `获取vswitchd进程号` ， ``seconds`` 在 0.5..600 之间。
+
+        Example: | 观察期内ovs-vswitchd应保持运行 | ${pid} | 5 |
+        """
+        pid = validate.integer(pid, "ovs-vswitchd 进程号", 1, 2**22)
+        seconds = float(seconds)
+        if not 0.5 <= seconds <= 600:
+            raise ValueError(f"观察期 {seconds:g} 秒不在 0.5..600 之间")
+        rundir = seam.current().spec.ovs_rundir
+        control = f"{rundir}/ovs-vswitchd.{pid}.ctl"
+        start = time.monotonic()
+        asked = 0
+        while True:
+            result = self._hv("ovs-appctl", "-t", control, "version", check=False)
+            asked += 1
+            elapsed = time.monotonic() - start
+            if not result.ok:
+                now = self._hv("cat", f"{rundir}/ovs-vswitchd.pid", check=False).stdout.strip() or "无"
+                raise AssertionError(
+                    f"ovs-vswitchd（pid {pid}）在观察期的第 {elapsed:.1f} 秒不再应答"
+                    f"（{(result.stderr or result.stdout).strip()}）；现在 pidfile 中的进程号：{now}"
+                )
+            if elapsed >= seconds:
+                break
+            time.sleep(min(0.5, seconds - elapsed))
+        logger.info(f"ovs-vswitchd（pid {pid}）在 {seconds:g} 秒的观察期内一直应答（问了 {asked} 次）")
 
     @keyword("重启ovs-vswitchd")
     def restart_vswitchd(self) -> None:

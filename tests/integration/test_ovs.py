@@ -2,6 +2,8 @@
 configuration steps, and bad input that must fail naming the problem and leave OVSDB as it was."""
 
 import os
+import threading
+import time
 
 import pytest
 
@@ -11,6 +13,7 @@ from netvirt.embedded import procs
 from netvirt.labspec import load_lab
 from netvirt.ovs import Ovs, OvsError, PortType, VlanMode
 from netvirt.validate import InvalidValue
+from netvirt.waiting import wait_until
 from OVSLibrary import OVSLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
@@ -143,6 +146,41 @@ def test_a_policer_above_the_link_speed_is_refused(lab, ovs):
         assert ovs.qos("dpdkp0")["type"] == "egress-policer"
     finally:
         library.delete_port("dpdkp0")
+
+
+def test_a_vswitchd_that_keeps_answering_passes_its_observation_window(lab, ovs):
+    library = OVSLibrary()
+    start = time.monotonic()
+    library.vswitchd_should_keep_running(library.vswitchd_pid(), 1)
+    assert time.monotonic() - start >= 1
+
+
+def test_a_vswitchd_restarted_in_the_window_fails_at_once_with_its_new_pid(lab, ovs):
+    """The crash regression case's check: a new process (as the monitor's restart after a crash) ends the
+    window early and the message names the old and the new pid."""
+    library = OVSLibrary()
+    pid = library.vswitchd_pid()
+    restart = threading.Timer(0.5, lab.restart_vswitchd)
+    restart.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(AssertionError, match=rf"ovs-vswitchd（pid {pid}）在观察期的第 [\d.]+ 秒不再应答") as failed:
+            library.vswitchd_should_keep_running(pid, 60)
+    finally:
+        restart.join()
+    assert time.monotonic() - start < 30
+    wait_until(lambda: library.vswitchd_pid() != pid, timeout=30, retry_on=(OvsError,), what="新的 ovs-vswitchd")
+    assert "现在 pidfile 中的进程号" in str(failed.value)
+    library.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("pid", "seconds", "message"),
+    [("abc", 1, "ovs-vswitchd 进程号 'abc' 不是整数"), (0, 1, "超出范围"), (1, 0, "观察期 0 秒不在 0.5..600 之间")],
+)
+def test_bad_observation_window_input_names_the_problem(lab, pid, seconds, message):
+    with pytest.raises(ValueError, match=message):
+        OVSLibrary().vswitchd_should_keep_running(pid, seconds)
 
 
 def test_keyword_refuses_to_change_ovsdb_when_vswitchd_is_down(lab, ovs):
