@@ -15,7 +15,9 @@
     ...    限速值来自实验环境描述（policer_rate_bps；记录中为 5 Gbit/s）。判定：用 UDP（iperf3 -u，1400 字节载荷，
     ...    发送速率为限速的 2 倍）测量，策略器按整帧计数而 iperf3 报告载荷，期望值按帧开销换算；允许偏差 5%（VSPERF 的做法）。
     ...    不限速时路径带宽若不到限速的 1.5 倍，本实验环境无法检验限速，用例跳过。每次测量的时长取实验环境参数
-    ...    rate_check_duration（缺省 10 秒）。
+    ...    rate_check_duration（缺省 10 秒）。限速后的测量同样要证明路径承载了流量：出口方向发送端（VM01）有 0.1 秒
+    ...    发不出期望速率时，入口方向接收端（VM01）来不及收下、而计入它们（dpdkvhostuser0 的 tx_dropped 与 VM01 的 UDP
+    ...    RcvbufErrors）后速率在允许范围内时，都无法判定（SKIP 并给出数字），而不是判限速器 FAIL。
     [标签]    perf
     [启程]    准备限速测试
     ${rate}=    实验环境参数    policer_rate_bps
@@ -31,6 +33,7 @@
     清除端口出口限速    dpdkp1
     设置接口入口限速    dpdkp1    ${p}[ingress_kbps]    ${p}[burst_kbps]
     ${ingress}=    测量吞吐量    hosta    vm01    5.5.5.51    udp    duration=${时长}    bitrate=${offered}    length=1400
+    ...    receiver_port=dpdkvhostuser0
     吞吐量应接近    ${ingress}    ${p}[udp_goodput_bps]    5
     记录吞吐量对比图    5.4.8.1 dpdkp1 限速前后（UDP 载荷吞吐量）
     ...    不限速 Host A→VM01=${base_in}    不限速 VM01→Host A=${base_out}

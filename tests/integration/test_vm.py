@@ -10,12 +10,18 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from robot.api import SkipExecution
 from vmlab import ovs_lab, running_vm01
 
+from HostLibrary import HostLibrary
+from LabLibrary import LabLibrary
 from netvirt.embedded import procs
 from netvirt.perf.topology import Scenario
+from netvirt.traffic.iperf import Protocol
 from netvirt.vm import VmError
+from OVSLibrary import OVSLibrary
 from PerfLibrary import PerfLibrary
+from TrafficLibrary import TrafficLibrary
 from VMLibrary import VMLibrary
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the embedded lab needs root")
@@ -120,6 +126,54 @@ def test_a_guest_on_a_measured_path_is_timed_by_its_management_ping_while_the_lo
     # A path without guests is not checked.
     library._topology = SimpleNamespace(scenario=Scenario.p2p)
     assert library._guests_slow(500.0, 1.0, 64, 1.0, []) is None
+
+
+def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_inconclusive(lab, vm01):
+    """5.4.8.1's ingress direction: UDP from Host A through OVS-DPDK's own ingress policer on dpdkp1 (8 Mbit/s) and
+    dpdkvhostuser0 to vm01. Measured as it is, the rate is the policer's. With vm01's QEMU stopped for one second of
+    five (a guest starved on a loaded machine), OVS cannot hand the frames to the full ring and counts them in
+    dpdkvhostuser0's drop counter: the rate comes out short, the drops make it up, and the check is inconclusive where
+    it would otherwise have blamed the policer."""
+    ovs, traffic, hosts = OVSLibrary(), TrafficLibrary(), HostLibrary()
+    policer = ovs.policer_parameters(8_000_000)
+    expected = policer["udp_goodput_bps"]
+    udp = {"bitrate": "16M", "length": "1400", "receiver_port": "dpdkvhostuser0"}
+    qemu = procs.read_pid(lab.builder.root / "libvirt/run/qemu/nvtv-vm01.pid")
+    # Inside the 5 s of traffic whatever the start costs (the iperf3 server in the guest, the first readings).
+    freeze = [
+        threading.Timer(2.5, os.kill, (qemu, signal.SIGSTOP)),
+        threading.Timer(3.5, os.kill, (qemu, signal.SIGCONT)),
+    ]
+    ovs.add_dpdk_port("ovsbr0", "dpdkp1", LabLibrary().nic_pci("hostb", "enP5p1s0"))
+    try:
+        hosts.set_address("hosta", "enP5p1s0", "5.5.5.11/24")
+        hosts.set_address("vm01", "eth1", "5.5.5.51/24")
+        ovs.set_ingress_policing("dpdkp1", policer["ingress_kbps"], policer["burst_kbps"])
+        steady = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
+        traffic.throughput_should_be_close(steady, expected, 10)
+
+        for timer in freeze:
+            timer.start()
+        frozen = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
+        dropped = frozen["receiver_dropped"]
+        assert dropped["port"] == "dpdkvhostuser0" and dropped["port_dropped"] > 200, dropped
+        assert dropped["port_counter"] == "ovs_tx_failure_drops", dropped  # OVS 3.1's vhost-user port
+        assert frozen["mean_bps"] < 0.9 * expected, frozen["mean_bps"]
+        short = r"无法判定.*接收端丢弃了 \d+ 个数据报（OVS 端口 dpdkvhostuser0 的 ovs_tx_failure_drops"
+        with pytest.raises(SkipExecution, match=short):
+            traffic.throughput_should_be_close(frozen, expected, 10)
+        print(
+            f"\npoliced UDP to vm01: {steady['mean_bps'] / 1e6:.2f} Mbit/s; QEMU stopped 1 s of 5: "
+            f"{frozen['mean_bps'] / 1e6:.2f} + {dropped['bps'] / 1e6:.2f} Mbit/s dropped ({dropped['datagrams']})"
+        )
+    finally:
+        for timer in freeze:
+            if timer.is_alive():
+                timer.join()  # SIGCONT sent, should the measurement have failed before it
+        ovs.set_ingress_policing("dpdkp1", 0, 0)
+        ovs.delete_port("dpdkp1")
+        hosts.flush_addresses("hosta", "enP5p1s0")
+        hosts.flush_addresses("vm01", "eth1")
 
 
 def test_a_frozen_then_lost_guest_is_named_with_its_monitor_and_qemu_log(lab, vm01):

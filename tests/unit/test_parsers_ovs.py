@@ -328,3 +328,41 @@ def test_crash_lines_without_timestamp_or_core_and_other_monitor_errors():
 def test_truncated_crash_line_is_rejected():
     with pytest.raises(ValueError, match="line 1: expected 'N crashes"):
         ovs.parse_vswitchd_crashes("2018-09-07T05:20:08.275Z|00002|daemon_unix(monitor)|ERR|1 crashes: pid 44572 died")
+
+
+def test_dump_ports_of_a_vhost_user_port_with_and_without_openflow_1_4_custom_statistics():
+    """OVS 3.1.0 (Debian 12) on the embedded lab, vm01's dpdkvhostuser0 on ovsbr0: ``ovs-ofctl -O
+    OpenFlow10,...,OpenFlow14 dump-ports ovsbr0 dpdkvhostuser0`` before and after 2000 pings from ovsbr0's own
+    port while vm01's QEMU was stopped (its virtio ring full), and plain ``dump-ports`` (OpenFlow 1.0) after.
+    The vhost-user port reports no standard counter (``?``); OpenFlow 1.4 adds DPDK's custom ones."""
+    from netvirt.traffic.receiver import port_tx_drops
+
+    (before,) = ovs.parse_dump_ports(fixture("generated/dump-ports-of14-vhost-ovs3.1-before.txt"))
+    (after,) = ovs.parse_dump_ports(fixture("generated/dump-ports-of14-vhost-ovs3.1-after.txt"))
+    (of10,) = ovs.parse_dump_ports(fixture("generated/dump-ports-of10-vhost-ovs3.1.txt"))
+    assert after["port"] == "1" and set(after["rx"].values()) == {None} and after["tx"]["drop"] is None
+    assert before["custom"]["ovs_tx_failure_drops"] == 0 and after["custom"]["ovs_tx_failure_drops"] == 1757
+    assert set(after["custom"]) == {
+        *("ovs_tx_retries", "ovs_tx_failure_drops", "ovs_tx_mtu_exceeded_drops", "ovs_tx_qos_drops"),
+        *("ovs_rx_qos_drops", "ovs_tx_invalid_hwol_drops"),
+    }
+    assert of10["custom"] == {} and of10["tx"] == {
+        "pkts": None,
+        "bytes": None,
+        "drop": None,
+        "errs": None,
+        "coll": None,
+    }
+    assert port_tx_drops(after) == ("ovs_tx_failure_drops", 1757) and port_tx_drops(of10) is None
+    # A port that counts its own drops (OVS 2.x vhost-user, a kernel port) is read from its tx line.
+    (counted,) = ovs.parse_dump_ports('  port  "eth1": rx pkts=10, bytes=900, drop=0\n           tx pkts=7, drop=3\n')
+    assert counted["port"] == "eth1" and port_tx_drops(counted) == ("tx drop", 3)
+
+
+def test_dump_ports_that_is_not_names_the_line():
+    with pytest.raises(ValueError, match="dump-ports line 1: expected 'port N: rx ...'"):
+        ovs.parse_dump_ports("  tx pkts=1\n")
+    with pytest.raises(ValueError, match="dump-ports line 2: expected 'name=number' or 'name=\\?', got 'drop=x'"):
+        ovs.parse_dump_ports("  port  1: rx pkts=1\n           tx drop=x\n")
+    with pytest.raises(ValueError, match="dump-ports line 2: expected a 'tx ...' line"):
+        ovs.parse_dump_ports("  port  1: rx pkts=1\nsomething else\n")

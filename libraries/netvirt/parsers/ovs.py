@@ -343,6 +343,59 @@ def parse_dpctl_show(text: str) -> list[dict[str, Any]]:
     return datapaths
 
 
+_DUMP_PORTS_PORT_RE = re.compile(r"^\s*port\s+(\S.*?):\s+rx\s+(.*)$")
+_DUMP_PORTS_TX_RE = re.compile(r"^\s+tx\s+(.*)$")
+
+
+def _port_counters(text: str, no: int) -> dict[str, int | None]:
+    """``pkts=12, bytes=?, drop=0,`` as numbers; ``?`` (a counter the port does not report) as None."""
+    counters: dict[str, int | None] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not (value == "?" or value.isdigit()):
+            raise ValueError(f"dump-ports line {no}: expected 'name=number' or 'name=?', got {item!r}")
+        counters[key] = None if value == "?" else int(value)
+    return counters
+
+
+def parse_dump_ports(text: str) -> list[dict[str, Any]]:
+    """Parse ``ovs-ofctl dump-ports BRIDGE [PORT]``: one dict per port, ``{port, rx, tx, custom}``.
+
+    ``rx`` and ``tx`` are the counters of the ``rx pkts=...`` and ``tx pkts=...`` lines (``drop``, ``errs``, ...;
+    None where OVS printed ``?``); ``custom`` the ``CUSTOM Statistics`` of OpenFlow 1.4 and later (DPDK ports'
+    ``ovs_tx_failure_drops`` and the like), empty with older OpenFlow. ``port`` is as printed: a number,
+    ``LOCAL`` or a name.
+
+    >>> (port,) = parse_dump_ports("  port  1: rx pkts=5, bytes=?, drop=0\\n           tx pkts=7, drop=2\\n")
+    >>> port["port"], port["rx"]["bytes"], port["tx"]["drop"]
+    ('1', None, 2)
+    """
+    ports: list[dict[str, Any]] = []
+    custom = False
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("OFPST_PORT reply") or stripped.startswith("duration="):
+            continue
+        port = _DUMP_PORTS_PORT_RE.match(line)
+        if port:
+            name = port.group(1).strip('"')
+            ports.append({"port": name, "rx": _port_counters(port.group(2), no), "tx": {}, "custom": {}})
+            custom = False
+            continue
+        if not ports:
+            raise ValueError(f"dump-ports line {no}: expected 'port N: rx ...', got {line!r}")
+        tx = _DUMP_PORTS_TX_RE.match(line)
+        if stripped == "CUSTOM Statistics":
+            custom = True
+        elif custom:
+            ports[-1]["custom"].update(_port_counters(stripped, no))
+        elif tx:
+            ports[-1]["tx"] = _port_counters(tx.group(1), no)
+        else:
+            raise ValueError(f"dump-ports line {no}: expected a 'tx ...' line or 'CUSTOM Statistics', got {line!r}")
+    return ports
+
+
 def _parse_flow(line: str, no: int) -> dict[str, Any]:
     """Parse one ``ovs-ofctl dump-flows`` line; see :func:`parse_dump_flows`."""
     actions_at = _ACTIONS_RE.search(line)

@@ -802,6 +802,27 @@ def parse_ip_link_stats(text: str) -> dict[str, int]:
     return counters
 
 
+def parse_proc_net_snmp(text: str) -> dict[str, dict[str, int]]:
+    """Parse ``/proc/net/snmp`` (pairs of lines: a protocol's field names, then its values) into
+    ``{protocol: {field: value}}``, e.g. ``["Udp"]["RcvbufErrors"]``: datagrams a full socket buffer dropped.
+
+    >>> parse_proc_net_snmp("Udp: InDatagrams RcvbufErrors\\nUdp: 5 2\\n")["Udp"]
+    {'InDatagrams': 5, 'RcvbufErrors': 2}
+    """
+    tables: dict[str, dict[str, int]] = {}
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    if not lines or len(lines) % 2:
+        raise ValueError("/proc/net/snmp: expected pairs of lines (field names, then values)")
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names[0] != values[0] or not names[0].endswith(":") or len(names) != len(values):
+            raise ValueError(f"/proc/net/snmp: the {names[0]} names and {values[0]} values do not pair up")
+        try:
+            tables[names[0][:-1]] = {name: int(value) for name, value in zip(names[1:], values[1:], strict=True)}
+        except ValueError:
+            raise ValueError(f"/proc/net/snmp: {values[0]} has a value that is not an integer") from None
+    return tables
+
+
 def format_tcpdump_hex(raw: bytes) -> str:
     """Format bytes as ``tcpdump -XX`` does (the inverse of ``parse_tcpdump_hex``'s hex lines).
 
