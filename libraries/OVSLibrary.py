@@ -581,6 +581,24 @@ class OVSLibrary:
         )
         return crashes
 
+    @keyword("记录vswitchd日志中端口的记录")
+    def log_port_lines(self, port: str, lines: int = 40) -> list[str]:
+        """把 ovs-vswitchd 日志最后 4 MB 中提到端口 ``port`` 的最后 ``lines`` 行（默认 40，1..1000）记入日志并返回，
+        如 vhost-user 端口的连接、断开与重连（ ``vHost Device '...' has been added`` ）。
+
+        用在用例终程里（如 `Run Keyword If Test Failed` ）：端口没有按期望连上时，日志说明 OVS 这一侧发生了什么。
+
+        Example: | 记录vswitchd日志中端口的记录 | vhuclient1 |
+        """
+        name = validate.ovs_name(port)
+        count = validate.integer(lines, "行数", 1, 1000)
+        lab = seam.current()
+        command = f"tail -c 4000000 {shlex.quote(lab.ovs_log_path)} | grep -F -e {shlex.quote(name)} | tail -n {count}"
+        result = lab.session(lab.spec.hypervisor).run(command)
+        found = result.stdout.splitlines()
+        evidence.pre(f"{lab.ovs_log_path} 中提到 {name} 的最后 {len(found)} 行", result.stdout or "（没有）")
+        return found
+
     @keyword("获取vswitchd进程号")
     def vswitchd_pid(self) -> int:
         """返回 Hypervisor 上 ovs-vswitchd 的进程号（读 OVS_RUNDIR 中的 pidfile），并记录 ``ovs-appctl version`` 。

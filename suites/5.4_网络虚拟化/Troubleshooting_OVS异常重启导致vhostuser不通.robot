@@ -55,8 +55,10 @@ VM端口链路应为
     Wait Until Keyword Succeeds    20s    1s    接口链路状态应为    ${port}    ${state}
 
 删除vhost-user客户端网络
-    [说明]    用例终程：卸载 eth2（若 VM 没有重启过），删除 ovsbr2，清除地址。
+    [说明]    用例终程：用例失败时先把 vswitchd 日志中两个 dpdkvhostuserclient 端口的记录记入日志（重连到了哪一步），
+    ...    再卸载 eth2（若 VM 没有重启过），删除 ovsbr2，清除地址。
     FOR    ${i}    IN    1    2
+        Run Keyword If Test Failed    记录vswitchd日志中端口的记录    vhuclient${i}
         Run Keyword And Ignore Error    卸载网卡    vm0${i}    00:00:00:00:00:2${i}
     END
     删除网桥    ovsbr2    missing_ok=True

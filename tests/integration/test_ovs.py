@@ -183,6 +183,17 @@ def test_bad_observation_window_input_names_the_problem(lab, pid, seconds, messa
         OVSLibrary().vswitchd_should_keep_running(pid, seconds)
 
 
+def test_the_vswitchd_log_lines_of_a_port_are_logged(lab, ovs):
+    library = OVSLibrary()
+    found = library.log_port_lines("dpdkvhostuser0", 5)
+    assert 0 < len(found) <= 5 and all("dpdkvhostuser0" in line for line in found), found
+    assert library.log_port_lines("nosuchport") == []
+    with pytest.raises(InvalidValue, match="端口"):
+        library.log_port_lines("x; reboot")
+    with pytest.raises(InvalidValue, match="行数 0 超出范围 1..1000"):
+        library.log_port_lines("dpdkvhostuser0", 0)
+
+
 def test_keyword_refuses_to_change_ovsdb_when_vswitchd_is_down(lab, ovs):
     library = OVSLibrary()
     pidfile = lab.builder.root / "pids" / "ovs-vswitchd.pid"
