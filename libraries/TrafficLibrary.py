@@ -792,16 +792,17 @@ class TrafficLibrary:
         datagrams = port_dropped + rcvbuf
         bps = datagrams * int(length) * 8 / (duration * repeat)
         port_row = (f"Hypervisor 的 OVS 端口 {port_name}", f"{after.port_counter}（客户机来不及收）")
+        port_row += (before.port_dropped, after.port_dropped, port_dropped)
         if after.port_counter is None:
             logger.warn(
                 f"OVS 端口 {port_name} 不报告发送丢弃（tx drop 与 ovs_tx_failure_drops 都没有）："
                 f"接收端丢弃的只算了 {server} 的"
             )
-            port_row = (port_row[0], "不报告发送丢弃")
+            port_row = (port_row[0], "不报告发送丢弃", "—", "—", "—")
         evidence.table(
             ["丢弃处", "计数器", "测量前", "测量后", "增量"],
             [
-                (*port_row, before.port_dropped, after.port_dropped, port_dropped),
+                port_row,
                 (server, "UDP RcvbufErrors（套接字缓冲区满）", before.rcvbuf_errors, after.rcvbuf_errors, rcvbuf),
             ],
             f"测量期间接收端丢弃的数据报：{datagrams} 个，折合载荷 {format_bps(bps)}",
@@ -1033,13 +1034,14 @@ class TrafficLibrary:
                 "放不进的余量就丢了，本次测量中路径没有持续承载检验所需的流量（机器繁忙？）"
             )
         if starved:
+            where = [f"UDP RcvbufErrors +{dropped['udp_rcvbuf_errors']}"]
+            if dropped["port_counter"]:
+                counter = f"{dropped['port_counter']} +{dropped['port_dropped']}"
+                where.insert(0, f"OVS 端口 {dropped['port']} 的 {counter}：客户机来不及收")
             raise SkipExecution(
                 f"无法判定：吞吐量 {format_bps(measured)} 比期望 {format_bps(expected_bps)} 低 {-deviation:.1f}%，"
-                f"但测量期间接收端丢弃了 {dropped['datagrams']} 个数据报（OVS 端口 {dropped['port']} 的 "
-                f"{dropped['port_counter']} +{dropped['port_dropped']}：客户机来不及收；"
-                f"UDP RcvbufErrors +{dropped['udp_rcvbuf_errors']}），"
-                f"折合 {format_bps(dropped['bps'])}，加上它们是 {format_bps(measured + dropped['bps'])}，"
-                "在允许范围内："
+                f"但测量期间接收端丢弃了 {dropped['datagrams']} 个数据报（{'；'.join(where)}），"
+                f"折合 {format_bps(dropped['bps'])}，加上它们是 {format_bps(measured + dropped['bps'])}，在允许范围内："
                 "路径放行的流量到了接收端却没有被收下，本次测量中接收端没有承载检验所需的流量（机器繁忙？）"
             )
         if not ok:

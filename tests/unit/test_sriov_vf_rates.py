@@ -235,3 +235,13 @@ def test_receiver_drops_are_counted_only_for_udp_of_a_known_datagram_size():
         measure("hosta", "vm01", "5.5.5.51", Protocol.udp, length="1K", receiver_port="dpdkvhostuser0")
     with pytest.raises(ValueError, match="receiver_port"):
         measure("hosta", "vm01", "5.5.5.51", Protocol.udp, length="1400", receiver_port="dpdk;reboot")
+
+
+def test_a_receiver_whose_port_reports_no_drop_counter_is_judged_on_its_socket_buffer_alone():
+    judge = TrafficLibrary().throughput_should_be_close
+    expected = UDP_EXPECTED_MBPS * 1e6
+    dropped = {"port": "dpdkvhostuser0", "port_counter": None, "port_dropped": 0, "udp_rcvbuf_errors": 690}
+    starved = {**limited("UDP", 16.0, 7.0, 8, UDP_EXPECTED_MBPS), "slowest_interval_sent_bps": 15.9e6}
+    starved["receiver_dropped"] = {**dropped, "datagrams": 690, "bps": 690 * 1400 * 8 / 10}
+    with pytest.raises(SkipExecution, match=r"接收端丢弃了 690 个数据报（UDP RcvbufErrors \+690），折合"):
+        judge(starved, expected, 5)
