@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from functools import partial
 from typing import Any
 
 from robot.api import SkipExecution, logger
@@ -775,27 +776,33 @@ class TrafficLibrary:
         port_name = validate.ovs_name(receiver_port, "receiver_port")
         if protocol is not Protocol.udp or length is None or not length.isdigit():
             raise ValueError("receiver_port 只用于以字节数给出 length 的 UDP 测量（按数据报折算接收端丢弃的速率）")
+        measure = partial(self._measure, title, iperf.measure, client, server, server_address, options)
+        return self._with_receiver_drops(measure, server, port_name, int(length) * 8, duration * repeat)
+
+    def _with_receiver_drops(self, measure, server: str, port: str, datagram_bits: int, seconds: float) -> dict:
+        """``measure()``'s summary with ``receiver_dropped``: what OVS port ``port`` could not hand to ``server``
+        and what ``server``'s full socket buffers dropped meanwhile (``netvirt.traffic.receiver``), logged."""
         lab = seam.current()
         hypervisor = lab.session(lab.spec.hypervisor)
-        bridge = hypervisor.run(lab.ovs_command("ovs-vsctl", "port-to-br", port_name))
+        bridge = hypervisor.run(lab.ovs_command("ovs-vsctl", "port-to-br", port))
         if not bridge.ok:
-            raise RuntimeError(f"receiver_port：OVS 端口 {port_name} 不在任何网桥上（{bridge.stderr.strip()}）")
+            raise RuntimeError(f"receiver_port：OVS 端口 {port} 不在任何网桥上（{bridge.stderr.strip()}）")
 
         def reading() -> receiver.Counters:
-            return receiver.read(hypervisor, lab.ovs_command, bridge.stdout.strip(), port_name, _session(server))
+            return receiver.read(hypervisor, lab.ovs_command, bridge.stdout.strip(), port, _session(server))
 
         before = reading()
-        summary = self._measure(title, iperf.measure, client, server, server_address, options)
+        summary = measure()
         after = reading()
         port_dropped = (after.port_dropped or 0) - (before.port_dropped or 0)
         rcvbuf = after.rcvbuf_errors - before.rcvbuf_errors
         datagrams = port_dropped + rcvbuf
-        bps = datagrams * int(length) * 8 / (duration * repeat)
-        port_row = (f"Hypervisor 的 OVS 端口 {port_name}", f"{after.port_counter}（客户机来不及收）")
+        bps = datagrams * datagram_bits / seconds
+        port_row = (f"Hypervisor 的 OVS 端口 {port}", f"{after.port_counter}（客户机来不及收）")
         port_row += (before.port_dropped, after.port_dropped, port_dropped)
         if after.port_counter is None:
             logger.warn(
-                f"OVS 端口 {port_name} 不报告发送丢弃（tx drop 与 ovs_tx_failure_drops 都没有）："
+                f"OVS 端口 {port} 不报告发送丢弃（tx drop 与 ovs_tx_failure_drops 都没有）："
                 f"接收端丢弃的只算了 {server} 的"
             )
             port_row = (port_row[0], "不报告发送丢弃", "—", "—", "—")
@@ -807,7 +814,7 @@ class TrafficLibrary:
             ],
             f"测量期间接收端丢弃的数据报：{datagrams} 个，折合载荷 {format_bps(bps)}",
         )
-        dropped = {"port": port_name, "port_counter": after.port_counter, "port_dropped": port_dropped}
+        dropped = {"port": port, "port_counter": after.port_counter, "port_dropped": port_dropped}
         return {
             **summary,
             "receiver_dropped": {**dropped, "udp_rcvbuf_errors": rcvbuf, "datagrams": datagrams, "bps": bps},

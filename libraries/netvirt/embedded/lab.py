@@ -65,6 +65,11 @@ def hugepage_counter():
 LOCK_DIR = Path("/run/lock")
 
 
+HUGEPAGE_KIB = 2048
+
+Progress = Callable[[str], None]
+
+
 def _remove_if_empty(directory: Path) -> None:
     """Remove ``directory`` (shared by every lab on the machine) if no lab has anything in it: another lab's
     teardown may remove it first, and another lab's bring-up fill it meanwhile (two chapters side by side ended
@@ -77,10 +82,6 @@ def _remove_if_empty(directory: Path) -> None:
         if err.errno not in (errno.ENOTEMPTY, errno.EEXIST):
             raise
 
-
-HUGEPAGE_KIB = 2048
-
-Progress = Callable[[str], None]
 
 SSHD_CONFIG = """\
 # sshd of the netvirt-robot embedded lab (hosts and guests share it)
