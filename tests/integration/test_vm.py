@@ -16,6 +16,7 @@ from vmlab import ovs_lab, running_vm01
 from HostLibrary import HostLibrary
 from LabLibrary import LabLibrary
 from netvirt.embedded import procs
+from netvirt.parsers.ovs import parse_dump_ports
 from netvirt.perf.topology import Scenario
 from netvirt.traffic.iperf import Protocol
 from netvirt.vm import VmError
@@ -128,6 +129,44 @@ def test_a_guest_on_a_measured_path_is_timed_by_its_management_ping_while_the_lo
     assert library._guests_slow(500.0, 1.0, 64, 1.0, []) is None
 
 
+class _FreezeOnceTrafficFlows(threading.Thread):
+    """Stops QEMU ``pid`` for ``seconds`` once OVS port ``port`` has received ``packets`` more frames than when the
+    thread started: the freeze lands inside the traffic however long the measurement's start took on a loaded
+    machine (a fixed delay from the keyword's call could end before the first datagram). Gives up after
+    ``deadline`` s without that traffic; QEMU is always continued."""
+
+    def __init__(self, lab, pid: int, port: str, packets: int = 700, seconds: float = 1.0, deadline: float = 60):
+        super().__init__(daemon=True)
+        self.lab, self.pid, self.port = lab, pid, port
+        self.packets, self.seconds, self.deadline = packets, seconds, deadline
+        self.stopped_at: float | None = None
+        self.error: Exception | None = None
+
+    def _received(self) -> int:
+        dump = self.lab.ovs_command("ovs-ofctl", "dump-ports", "ovsbr0", self.port)
+        (port,) = parse_dump_ports(self.lab.session(self.lab.spec.hypervisor).run(dump).stdout)
+        return port["rx"]["pkts"]
+
+    def run(self) -> None:
+        try:
+            self._freeze()
+        except Exception as error:  # reported by the test, which cannot see this thread's traceback
+            self.error = error
+
+    def _freeze(self) -> None:
+        start, until = self._received(), time.monotonic() + self.deadline
+        while time.monotonic() < until:
+            if self._received() >= start + self.packets:
+                os.kill(self.pid, signal.SIGSTOP)
+                self.stopped_at = time.monotonic()
+                try:
+                    time.sleep(self.seconds)
+                finally:
+                    os.kill(self.pid, signal.SIGCONT)
+                return
+            time.sleep(0.05)
+
+
 def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_inconclusive(lab, vm01):
     """5.4.8.1's ingress direction: UDP from Host A through OVS-DPDK's own ingress policer on dpdkp1 (8 Mbit/s) and
     dpdkvhostuser0 to vm01. Measured as it is, the rate is the policer's. With vm01's QEMU stopped for one second of
@@ -139,11 +178,6 @@ def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_
     expected = policer["udp_goodput_bps"]
     udp = {"bitrate": "16M", "length": "1400", "receiver_port": "dpdkvhostuser0"}
     qemu = procs.read_pid(lab.builder.root / "libvirt/run/qemu/nvtv-vm01.pid")
-    # Inside the 5 s of traffic whatever the start costs (the iperf3 server in the guest, the first readings).
-    freeze = [
-        threading.Timer(2.5, os.kill, (qemu, signal.SIGSTOP)),
-        threading.Timer(3.5, os.kill, (qemu, signal.SIGCONT)),
-    ]
     ovs.add_dpdk_port("ovsbr0", "dpdkp1", LabLibrary().nic_pci("hostb", "enP5p1s0"))
     try:
         hosts.set_address("hosta", "enP5p1s0", "5.5.5.11/24")
@@ -152,9 +186,14 @@ def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_
         steady = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
         traffic.throughput_should_be_close(steady, expected, 10)
 
-        for timer in freeze:
-            timer.start()
-        frozen = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
+        freeze = _FreezeOnceTrafficFlows(lab, qemu, "dpdkp1")
+        freeze.start()
+        try:
+            frozen = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
+        finally:
+            freeze.join()  # QEMU running again, whatever happened
+        assert freeze.error is None, freeze.error
+        assert freeze.stopped_at is not None, "dpdkp1 received no traffic within 60 s: vm01 was never stopped"
         dropped = frozen["receiver_dropped"]
         assert dropped["port"] == "dpdkvhostuser0" and dropped["port_dropped"] > 200, dropped
         assert dropped["port_counter"] == "ovs_tx_failure_drops", dropped  # OVS 3.1's vhost-user port
@@ -167,9 +206,6 @@ def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_
             f"{frozen['mean_bps'] / 1e6:.2f} + {dropped['bps'] / 1e6:.2f} Mbit/s dropped ({dropped['datagrams']})"
         )
     finally:
-        for timer in freeze:
-            if timer.is_alive():
-                timer.join()  # SIGCONT sent, should the measurement have failed before it
         ovs.set_ingress_policing("dpdkp1", 0, 0)
         ovs.delete_port("dpdkp1")
         hosts.flush_addresses("hosta", "enP5p1s0")
