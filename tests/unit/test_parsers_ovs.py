@@ -359,6 +359,29 @@ def test_dump_ports_of_a_vhost_user_port_with_and_without_openflow_1_4_custom_st
     assert counted["port"] == "eth1" and port_tx_drops(counted) == ("tx drop", 3)
 
 
+def test_dump_ports_of_an_ovs_2_8_vhost_user_port_counts_its_own_drops_beside_rfc2819_frame_sizes():
+    """The record's OVS 2.8.4 answers ``-O OpenFlow10,...,OpenFlow15`` with OpenFlow 1.4 (its default versions);
+    its vhost-user port counts ``tx drop`` itself and adds an ``rx rfc2819`` line (reconstructed fixture, see
+    tests/fixtures/versions/README.md): the drop counter is read from the tx line, not mistaken for a second one."""
+    from netvirt.traffic.receiver import port_tx_drops
+
+    (port,) = ovs.parse_dump_ports(fixture("versions/ovs/dump-ports-of14-vhost-ovs2.8.4.txt"))
+    assert port["port"] == "3" and port["tx"]["drop"] == 1204 and port["tx"]["errs"] is None
+    assert port["rfc2819"]["rx"]["65_to_127_packets"] == 401 and len(port["rfc2819"]["rx"]) == 7
+    assert port["rfc2819"]["tx"] == {} and port["custom"] == {}
+    assert port_tx_drops(port) == ("tx drop", 1204)
+    # Both frame-size lines, as a DPDK NIC with extended statistics prints them; the tx one must not replace tx.
+    (nic,) = ovs.parse_dump_ports(
+        "  port  1: rx pkts=9, bytes=?, drop=0\n           tx pkts=7, drop=2\n"
+        "           rx rfc2819 1_to_64_packets=9, broadcast_packets=1, \n"
+        "           tx rfc2819 1_to_64_packets=7, multicast_packets=0, \n"
+    )
+    assert nic["tx"] == {"pkts": 7, "drop": 2} and nic["rfc2819"]["tx"] == {
+        "1_to_64_packets": 7,
+        "multicast_packets": 0,
+    }
+
+
 def test_dump_ports_that_is_not_names_the_line():
     with pytest.raises(ValueError, match="dump-ports line 1: expected 'port N: rx ...'"):
         ovs.parse_dump_ports("  tx pkts=1\n")

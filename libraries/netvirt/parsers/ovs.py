@@ -345,6 +345,7 @@ def parse_dpctl_show(text: str) -> list[dict[str, Any]]:
 
 _DUMP_PORTS_PORT_RE = re.compile(r"^\s*port\s+(\S.*?):\s+rx\s+(.*)$")
 _DUMP_PORTS_TX_RE = re.compile(r"^\s+tx\s+(.*)$")
+_DUMP_PORTS_RFC2819_RE = re.compile(r"^\s+(rx|tx) rfc2819\s+(.*)$")
 
 
 def _port_counters(text: str, no: int) -> dict[str, int | None]:
@@ -359,12 +360,14 @@ def _port_counters(text: str, no: int) -> dict[str, int | None]:
 
 
 def parse_dump_ports(text: str) -> list[dict[str, Any]]:
-    """Parse ``ovs-ofctl dump-ports BRIDGE [PORT]``: one dict per port, ``{port, rx, tx, custom}``.
+    """Parse ``ovs-ofctl dump-ports BRIDGE [PORT]``: one dict per port, ``{port, rx, tx, rfc2819, custom}``.
 
     ``rx`` and ``tx`` are the counters of the ``rx pkts=...`` and ``tx pkts=...`` lines (``drop``, ``errs``, ...;
-    None where OVS printed ``?``); ``custom`` the ``CUSTOM Statistics`` of OpenFlow 1.4 and later (DPDK ports'
-    ``ovs_tx_failure_drops`` and the like), empty with older OpenFlow. ``port`` is as printed: a number,
-    ``LOCAL`` or a name.
+    None where OVS printed ``?``); ``rfc2819`` the frame-size counters OpenFlow 1.4 adds where the port reports
+    them (``{"rx": {...}, "tx": {...}}``, from the ``rx rfc2819`` / ``tx rfc2819`` lines: an OVS 2.8 vhost-user
+    port, a DPDK NIC with extended statistics); ``custom`` the ``CUSTOM Statistics`` of OpenFlow 1.4 and later
+    (OVS 2.10+, DPDK ports' ``ovs_tx_failure_drops`` and the like), empty with older OpenFlow. ``port`` is as
+    printed: a number, ``LOCAL`` or a name.
 
     >>> (port,) = parse_dump_ports("  port  1: rx pkts=5, bytes=?, drop=0\\n           tx pkts=7, drop=2\\n")
     >>> port["port"], port["rx"]["bytes"], port["tx"]["drop"]
@@ -379,16 +382,19 @@ def parse_dump_ports(text: str) -> list[dict[str, Any]]:
         port = _DUMP_PORTS_PORT_RE.match(line)
         if port:
             name = port.group(1).strip('"')
-            ports.append({"port": name, "rx": _port_counters(port.group(2), no), "tx": {}, "custom": {}})
+            rx = _port_counters(port.group(2), no)
+            ports.append({"port": name, "rx": rx, "tx": {}, "rfc2819": {"rx": {}, "tx": {}}, "custom": {}})
             custom = False
             continue
         if not ports:
             raise ValueError(f"dump-ports line {no}: expected 'port N: rx ...', got {line!r}")
-        tx = _DUMP_PORTS_TX_RE.match(line)
+        tx, rfc2819 = _DUMP_PORTS_TX_RE.match(line), _DUMP_PORTS_RFC2819_RE.match(line)
         if stripped == "CUSTOM Statistics":
             custom = True
         elif custom:
             ports[-1]["custom"].update(_port_counters(stripped, no))
+        elif rfc2819:
+            ports[-1]["rfc2819"][rfc2819.group(1)] = _port_counters(rfc2819.group(2), no)
         elif tx:
             ports[-1]["tx"] = _port_counters(tx.group(1), no)
         else:
