@@ -794,30 +794,34 @@ class TrafficLibrary:
         before = reading()
         summary = measure()
         after = reading()
-        port_dropped = (after.port_dropped or 0) - (before.port_dropped or 0)
-        rcvbuf = after.rcvbuf_errors - before.rcvbuf_errors
-        datagrams = port_dropped + rcvbuf
-        bps = datagrams * datagram_bits / seconds
-        port_row = (f"Hypervisor 的 OVS 端口 {port}", f"{after.port_counter}（客户机来不及收）")
-        port_row += (before.port_dropped, after.port_dropped, port_dropped)
-        if after.port_counter is None:
+        dropped = receiver.between(before, after)
+        rcvbuf, bps = dropped.rcvbuf_errors, dropped.datagrams * datagram_bits / seconds
+        if after.port:
+            port_row = (f"{after.port[0]}（客户机来不及收）", before.port[1], after.port[1], dropped.port_dropped)
+        else:
             logger.warn(
                 f"OVS 端口 {port} 不报告发送丢弃（tx drop 与 ovs_tx_failure_drops 都没有）："
                 f"接收端丢弃的只算了 {server} 的"
             )
-            port_row = (port_row[0], "不报告发送丢弃", "—", "—", "—")
+            port_row = ("不报告发送丢弃", "—", "—", "—")
         evidence.table(
             ["丢弃处", "计数器", "测量前", "测量后", "增量"],
             [
-                port_row,
+                (f"Hypervisor 的 OVS 端口 {port}", *port_row),
                 (server, "UDP RcvbufErrors（套接字缓冲区满）", before.rcvbuf_errors, after.rcvbuf_errors, rcvbuf),
             ],
-            f"测量期间接收端丢弃的数据报：{datagrams} 个，折合载荷 {format_bps(bps)}",
+            f"测量期间接收端丢弃的数据报：{dropped.datagrams} 个，折合载荷 {format_bps(bps)}",
         )
-        dropped = {"port": port, "port_counter": after.port_counter, "port_dropped": port_dropped}
         return {
             **summary,
-            "receiver_dropped": {**dropped, "udp_rcvbuf_errors": rcvbuf, "datagrams": datagrams, "bps": bps},
+            "receiver_dropped": {
+                "port": port,
+                "port_counter": dropped.port_counter,
+                "port_dropped": dropped.port_dropped,
+                "udp_rcvbuf_errors": rcvbuf,
+                "datagrams": dropped.datagrams,
+                "bps": bps,
+            },
         }
 
     @keyword("测量netperf吞吐量")

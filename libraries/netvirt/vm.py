@@ -231,15 +231,17 @@ class Hypervisor:
             for iface in ET.fromstring(self.xml(name)).findall("devices/interface")
         ]
 
-    def state(self, name: str) -> str:
+    def _state_and_reason(self, name: str) -> tuple[int, int]:
         dom = self.lookup(name)
-        return STATES.get(self._call(f"读取虚拟机 {name} 的状态", dom.state)[0], "unknown")
+        return tuple(self._call(f"读取虚拟机 {name} 的状态", dom.state))
+
+    def state(self, name: str) -> str:
+        return STATES.get(self._state_and_reason(name)[0], "unknown")
 
     def crashed(self, name: str) -> bool:
         """Whether domain ``name`` stopped because its QEMU died (libvirt's "shutting down, reason=crashed"), not
         because it was shut down or destroyed."""
-        dom = self.lookup(name)
-        state, reason = self._call(f"读取虚拟机 {name} 的状态", dom.state)
+        state, reason = self._state_and_reason(name)
         return state == libvirt.VIR_DOMAIN_CRASHED or (
             state == libvirt.VIR_DOMAIN_SHUTOFF and reason == libvirt.VIR_DOMAIN_SHUTOFF_CRASHED
         )

@@ -25,12 +25,39 @@ OPENFLOW_VERSIONS = "OpenFlow10,OpenFlow11,OpenFlow12,OpenFlow13,OpenFlow14,Open
 
 @dataclass(frozen=True)
 class Counters:
-    """One reading: the port's drop counter (its name, or None where the port reports none) and the receiver's
-    UDP RcvbufErrors."""
+    """One reading: the port's drop counter as (name, value), None where the port reports none, and the
+    receiver's UDP RcvbufErrors."""
+
+    port: tuple[str, int] | None
+    rcvbuf_errors: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """What the receiver dropped between two readings: by the port's counter (``port_counter`` None, and
+    ``port_dropped`` 0, where the port reports none) and by the receiver's full socket buffers."""
 
     port_counter: str | None
-    port_dropped: int | None
+    port_dropped: int
     rcvbuf_errors: int
+
+    @property
+    def datagrams(self) -> int:
+        return self.port_dropped + self.rcvbuf_errors
+
+
+def between(before: Counters, after: Counters) -> Dropped:
+    """The drops from ``before`` to ``after``; a port whose drop counter changed name, appeared or vanished
+    between the two (OVS restarted, the port replaced) is refused rather than counted from zero."""
+    if (before.port and before.port[0]) != (after.port and after.port[0]):
+        raise RuntimeError(
+            f"OVS 端口的丢弃计数器在测量前后不同（测量前 {before.port}，测量后 {after.port}）："
+            "端口在测量中被重建或 OVS 重启过"
+        )
+    if after.rcvbuf_errors < before.rcvbuf_errors or (after.port and after.port[1] < before.port[1]):
+        raise RuntimeError(f"接收端的丢弃计数在测量中变小了（测量前 {before}，测量后 {after}）：计数器被清零过")
+    port = (after.port[0], after.port[1] - before.port[1]) if after.port and before.port else (None, 0)
+    return Dropped(port[0], port[1], after.rcvbuf_errors - before.rcvbuf_errors)
 
 
 def port_tx_drops(port: dict) -> tuple[str, int] | None:
@@ -57,4 +84,4 @@ def read(hypervisor: SshSession, ovs_command, bridge: str, port: str, receiver: 
     if not snmp.ok:
         raise RuntimeError(f"{receiver.name} 上读不到 /proc/net/snmp：{snmp.stderr.strip()}")
     rcvbuf = parse_proc_net_snmp(snmp.stdout)["Udp"]["RcvbufErrors"]
-    return Counters(found[0] if found else None, found[1] if found else None, rcvbuf)
+    return Counters(found, rcvbuf)
