@@ -3,6 +3,7 @@ SSH, given a NIC live and relieved of it, then destroyed and undefined."""
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from netvirt.embedded import procs
 from netvirt.parsers.ovs import parse_dump_ports
 from netvirt.perf.topology import Scenario
 from netvirt.traffic.iperf import Protocol
+from netvirt.traffic.throughput import close_to
 from netvirt.vm import VmError
 from OVSLibrary import OVSLibrary
 from PerfLibrary import PerfLibrary
@@ -198,9 +200,15 @@ def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_
         assert dropped["port"] == "dpdkvhostuser0" and dropped["port_dropped"] > 200, dropped
         assert dropped["port_counter"] == "ovs_tx_failure_drops", dropped  # OVS 3.1's vhost-user port
         assert frozen["mean_bps"] < 0.9 * expected, frozen["mean_bps"]
-        short = r"无法判定.*接收端丢弃了 \d+ 个数据报（OVS 端口 dpdkvhostuser0 的 ovs_tx_failure_drops"
-        with pytest.raises(SkipExecution, match=short):
+        # Inconclusive, never FAIL; the drops are named whenever they make up the shortfall. (On a loaded machine the
+        # sender may also have stalled, and its 0.1 s is named too, or alone where the drops fall short of it.)
+        with pytest.raises(SkipExecution, match=r"^无法判定：") as skipped:
             traffic.throughput_should_be_close(frozen, expected, 10)
+        if close_to(frozen["mean_bps"] + dropped["bps"], expected, 10):
+            named = r"接收端丢弃了 \d+ 个数据报（OVS 端口 dpdkvhostuser0 的 ovs_tx_failure_drops \+\d+：客户机来不及收"
+            assert re.search(named, str(skipped.value)), skipped.value
+        else:
+            assert "发送端有 0.1 秒只发出" in str(skipped.value), skipped.value
         print(
             f"\npoliced UDP to vm01: {steady['mean_bps'] / 1e6:.2f} Mbit/s; QEMU stopped 1 s of 5: "
             f"{frozen['mean_bps'] / 1e6:.2f} + {dropped['bps'] / 1e6:.2f} Mbit/s dropped ({dropped['datagrams']})"

@@ -226,6 +226,20 @@ def test_a_low_rate_the_receiver_dropped_is_inconclusive_not_a_fail():
         judge({**starved, "mean_bps": expected * 1.12}, expected, 5)
 
 
+def test_a_sender_that_stalled_and_a_receiver_that_dropped_are_both_named():
+    # CI, 2026-12-05: vm01's QEMU stopped 1 s of 5 behind an 8 Mbit/s policer while the machine was busy; the
+    # sender's slowest 0.1 s (6.07 Mbit/s) was named alone, and the receiver's drops that made up the rest were not.
+    judge = TrafficLibrary().throughput_should_be_close
+    expected = UDP_EXPECTED_MBPS * 1e6
+    both = {**limited("UDP", 16.0, 7.0, 8, UDP_EXPECTED_MBPS), "slowest_interval_sent_bps": 6.07e6}
+    dropped = {"port": "dpdkvhostuser0", "port_counter": "ovs_tx_failure_drops", "port_dropped": 650}
+    both["receiver_dropped"] = {**dropped, "udp_rcvbuf_errors": 40, "datagrams": 690, "bps": 690 * 1400 * 8 / 10}
+    with pytest.raises(
+        SkipExecution, match=r"但发送端有 0.1 秒只发出 6.07 Mbit/s.*；并且测量期间接收端丢弃了 690 个数据报"
+    ):
+        judge(both, expected, 5)
+
+
 def test_receiver_drops_are_counted_only_for_udp_of_a_known_datagram_size():
     measure = TrafficLibrary().measure_throughput
     message = "receiver_port 只用于以字节数给出 length 的 UDP 测量"
