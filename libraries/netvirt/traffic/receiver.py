@@ -31,6 +31,10 @@ class Counters:
     port: tuple[str, int] | None
     rcvbuf_errors: int
 
+    def describe(self) -> str:
+        port = f"{self.port[0]} {self.port[1]}、" if self.port else ""
+        return f"{port}RcvbufErrors {self.rcvbuf_errors}"
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -51,11 +55,14 @@ def between(before: Counters, after: Counters) -> Dropped:
     between the two (OVS restarted, the port replaced) is refused rather than counted from zero."""
     if (before.port and before.port[0]) != (after.port and after.port[0]):
         raise RuntimeError(
-            f"OVS 端口的丢弃计数器在测量前后不同（测量前 {before.port}，测量后 {after.port}）："
+            f"OVS 端口的丢弃计数器在测量前后不同（测量前 {before.port[0] if before.port else '无'}，"
+            f"测量后 {after.port[0] if after.port else '无'}）："
             "端口在测量中被重建或 OVS 重启过"
         )
     if after.rcvbuf_errors < before.rcvbuf_errors or (after.port and after.port[1] < before.port[1]):
-        raise RuntimeError(f"接收端的丢弃计数在测量中变小了（测量前 {before}，测量后 {after}）：计数器被清零过")
+        raise RuntimeError(
+            f"接收端的丢弃计数在测量中变小了（测量前 {before.describe()}，测量后 {after.describe()}）：计数器被清零过"
+        )
     port = (after.port[0], after.port[1] - before.port[1]) if after.port and before.port else (None, 0)
     return Dropped(port[0], port[1], after.rcvbuf_errors - before.rcvbuf_errors)
 
