@@ -14,6 +14,7 @@ message.
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 from collections.abc import Callable
@@ -28,6 +29,11 @@ LOG_LINES = 5
 QEMU_LOG_LINES = 8
 MONITOR_TIMEOUT = 5.0
 CONSOLE_LINES = 8
+# Where a guest kernel's lockup report says its CPU was: the registers it prints at warning level name the function
+# ("RIP: 0010:pv_native_safe_halt+0xb/0x20" on x86, "pc : cpu_do_idle+0x3c/0x40" on arm64). Looked for in the
+# console's last CONSOLE_SCAN_LINES, since the report's call trace pushes them out of the quoted tail.
+CONSOLE_SCAN_LINES = 200
+_STUCK_AT = re.compile(r"\b(RIP: [0-9a-f]{4}:\S|pc : \S)")
 
 
 @dataclass(frozen=True)
@@ -174,9 +180,14 @@ def _guest_ping(lab, part: Part, vm) -> Part:
         )
     except Exception as err:  # noqa: BLE001 - the part's own finding stands
         found = f"没能从 {lab.spec.hypervisor} ping 管理地址 {vm.mgmt}：{err}"
-    console = lab.console_tail(vm, CONSOLE_LINES)
+    console = lab.console_tail(vm, CONSOLE_SCAN_LINES)
     if console and console.strip():
-        found += f"；串口控制台最后 {CONSOLE_LINES} 行：" + " | ".join(console.strip().splitlines())
+        lines = console.strip().splitlines()
+        tail = lines[-CONSOLE_LINES:]
+        stuck = [line.strip() for line in lines[: -len(tail)] if _STUCK_AT.search(line)][-2:]
+        if stuck:
+            found += "；控制台中锁死报告给出的 CPU 位置（更早的行）：" + " | ".join(stuck)
+        found += f"；串口控制台最后 {len(tail)} 行：" + " | ".join(tail)
     return Part(part.name, part.ok, f"{part.detail}；{found}")
 
 

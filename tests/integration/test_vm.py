@@ -185,8 +185,14 @@ def test_frames_a_frozen_guest_could_not_take_are_counted_and_make_a_short_rate_
         hosts.set_address("hosta", "enP5p1s0", "5.5.5.11/24")
         hosts.set_address("vm01", "eth1", "5.5.5.51/24")
         ovs.set_ingress_policing("dpdkp1", policer["ingress_kbps"], policer["burst_kbps"])
-        steady = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
-        traffic.throughput_should_be_close(steady, expected, 10)
+        for attempt in range(3):  # as it is, the policer's rate: a PASS, once the machine lets one be judged
+            steady = traffic.measure_throughput("hosta", "vm01", "5.5.5.51", Protocol.udp, 5, **udp)
+            try:
+                traffic.throughput_should_be_close(steady, expected, 10)
+                break
+            except SkipExecution:
+                if attempt == 2:
+                    raise
 
         freeze = _FreezeOnceTrafficFlows(lab, qemu, "dpdkp1")
         freeze.start()
