@@ -33,6 +33,7 @@ CONSOLE_LINES = 8
 # ("RIP: 0010:pv_native_safe_halt+0xb/0x20" on x86, "pc : cpu_do_idle+0x3c/0x40" on arm64). Looked for in the
 # console's last CONSOLE_SCAN_LINES, since the report's call trace pushes them out of the quoted tail.
 CONSOLE_SCAN_LINES = 200
+_LOCKUP = re.compile(r"soft lockup|hard LOCKUP|rcu_\w+ (self-)?detected stall")
 _STUCK_AT = re.compile(r"\b(RIP: [0-9a-f]{4}:\S|pc : \S)")
 
 
@@ -184,7 +185,9 @@ def _guest_ping(lab, part: Part, vm) -> Part:
     if console and console.strip():
         lines = console.strip().splitlines()
         tail = lines[-CONSOLE_LINES:]
-        stuck = [line.strip() for line in lines[: -len(tail)] if _STUCK_AT.search(line)][-2:]
+        # The register lines after the console's last lockup report (not a warning's trace from earlier on).
+        report = max((i for i, line in enumerate(lines) if _LOCKUP.search(line)), default=len(lines))
+        stuck = [line.strip() for line in lines[report : -len(tail)] if _STUCK_AT.search(line)][-2:]
         if stuck:
             found += "；控制台中锁死报告给出的 CPU 位置（更早的行）：" + " | ".join(stuck)
         found += f"；串口控制台最后 {len(tail)} 行：" + " | ".join(tail)
