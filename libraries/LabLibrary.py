@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
@@ -51,7 +53,9 @@ class LabLibrary:
         if result.failed and (lab := seam.existing()) is not None:
             # A failed ping does not say whether ovs-vswitchd died: name the parts that do not answer.
             try:
-                found = health.problems(lab)
+                # Beside output.xml: the lab's directory goes at teardown.
+                out = BuiltIn().get_variable_value("${OUTPUT DIR}")
+                found = health.problems(lab, keep_dir=Path(out) if out else None)
             except Exception as err:  # noqa: BLE001 - the survey must not hide the test's own failure
                 found = f"实验环境状态无法检查：{err}"
             if found:

@@ -19,6 +19,7 @@ import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from netvirt.traffic.ping import ping_argv
@@ -33,6 +34,7 @@ CONSOLE_LINES = 8
 # ("RIP: 0010:pv_native_safe_halt+0xb/0x20" on x86, "pc : cpu_do_idle+0x3c/0x40" on arm64). Looked for in the
 # console's last CONSOLE_SCAN_LINES, since the report's call trace pushes them out of the quoted tail.
 CONSOLE_SCAN_LINES = 200
+CONSOLE_KEEP_LINES = 100_000
 _LOCKUP = re.compile(r"soft lockup|hard LOCKUP|rcu_\w+ (self-)?detected stall")
 _STUCK_AT = re.compile(r"\b(RIP: [0-9a-f]{4}:\S|pc : \S)")
 
@@ -166,7 +168,7 @@ def _qemu_monitor(lab, part: Part, vm) -> Part:
     return Part(part.name, part.ok, f"{part.detail}；{answer}")
 
 
-def _guest_ping(lab, part: Part, vm) -> Part:
+def _guest_ping(lab, part: Part, vm, keep_dir: Path | None = None) -> Part:
     """``part`` (a running guest that does not answer over SSH) with whether its kernel answers a ping on the
     management address from the hypervisor: an answer means the kernel and its NIC work and what is stuck is sshd,
     the processes it starts or the filesystem they need; none, the kernel or its management NIC. With the last lines
@@ -191,11 +193,26 @@ def _guest_ping(lab, part: Part, vm) -> Part:
         if stuck:
             found += "；控制台中锁死报告给出的 CPU 位置（更早的行）：" + " | ".join(stuck)
         found += f"；串口控制台最后 {len(tail)} 行：" + " | ".join(tail)
+        if report < len(lines) and keep_dir is not None:
+            found += _keep_console(lab, vm, keep_dir)
     return Part(part.name, part.ok, f"{part.detail}；{found}")
 
 
-def survey(lab) -> list[Part]:
-    """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only."""
+def _keep_console(lab, vm, keep_dir: Path) -> str:
+    """The whole console of a guest whose kernel reported a lockup, copied to ``keep_dir`` (the lab's directory, where
+    QEMU writes it, goes at teardown): the report's call trace says how the CPU got where it is stuck."""
+    try:
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        kept = keep_dir / f"{lab.domain_name(vm)}-console.txt"
+        kept.write_text((lab.console_tail(vm, CONSOLE_KEEP_LINES) or "") + "\n")
+        return f"；控制台全文（含锁死报告）存于 {kept}"
+    except Exception as err:  # noqa: BLE001 - only evidence: the survey's finding stands
+        return f"；控制台全文没能保存：{err}"
+
+
+def survey(lab, keep_dir: Path | None = None) -> list[Part]:
+    """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only but for ``keep_dir``, where
+    the whole console of a guest that reported a lockup is copied."""
     parts = [_ssh(lab, host.name) for host in lab.spec.hosts]
     hypervisor_up = next(p.ok for p in parts if p.name.startswith(f"{lab.spec.hypervisor} "))
     if hypervisor_up:
@@ -209,14 +226,14 @@ def survey(lab) -> list[Part]:
         if hypervisor_up and domain is not None and not domain.ok:
             domains[vm.name] = _with_qemu_log(lab, domain, vm)
         elif hypervisor_up and guest is not None and not guest.ok:
-            guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm), vm)
+            guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm, keep_dir), vm)
         guests += [guest] if guest is not None else []
     return parts + list(domains.values()) + guests
 
 
-def problems(lab) -> str | None:
-    """One line naming the parts of ``lab`` that do not answer, or None when all do."""
-    bad = [p for p in survey(lab) if not p.ok]
+def problems(lab, keep_dir: Path | None = None) -> str | None:
+    """One line naming the parts of ``lab`` that do not answer, or None when all do (``keep_dir``: see survey)."""
+    bad = [p for p in survey(lab, keep_dir) if not p.ok]
     if not bad:
         return None
     return "实验环境状态：" + "；".join(f"{p.name}：{p.detail}" for p in bad)

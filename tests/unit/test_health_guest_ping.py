@@ -28,6 +28,9 @@ class _Lab:
         assert host == self.spec.hypervisor
         return self.hypervisor
 
+    def domain_name(self, vm) -> str:
+        return f"nvut-{vm.name}"
+
     def console_tail(self, vm, lines: int = 15) -> str | None:
         return None if self.console is None else "\n".join(self.console.splitlines()[-lines:])
 
@@ -89,3 +92,17 @@ def test_a_locked_up_guest_is_named_with_where_its_cpu_was_from_the_lockup_repor
     no_report = LOCKED_UP.replace("soft lockup", "WARNING").replace("rcu_preempt self-detected stall", "rcu")
     for console in ("\n".join(LOCKED_UP.splitlines()[-8:]), LOCKED_UP.replace("RIP: 0010:", "RIP 0010 "), no_report):
         assert "锁死报告给出的" not in health._guest_ping(_Lab(1, console), SILENT, lab.spec.vm("vm01")).detail
+
+
+def test_the_whole_console_of_a_guest_that_reported_a_lockup_is_kept_beside_the_output(tmp_path):
+    # A lab's directory goes at teardown, and with it the console QEMU wrote: the report's call trace is kept.
+    console = "\n".join(f"[    {i}.000000] boot line {i}" for i in range(300)) + "\n" + LOCKED_UP
+    lab = _Lab(1, console)
+    part = health._guest_ping(lab, SILENT, lab.spec.vm("vm01"), tmp_path / "out")
+    kept = tmp_path / "out" / "nvut-vm01-console.txt"
+    assert f"控制台全文（含锁死报告）存于 {kept}" in part.detail
+    assert kept.read_text() == console + "\n"  # all of it, not the 200 lines looked through
+    # No lockup report: nothing kept.
+    quiet = _Lab(1, "NETVIRT-READY vm01")
+    assert "控制台全文" not in health._guest_ping(quiet, SILENT, quiet.spec.vm("vm01"), tmp_path / "q").detail
+    assert not (tmp_path / "q").exists()
