@@ -595,6 +595,8 @@ class OVSLibrary:
         lab = seam.current()
         command = f"tail -c 4000000 {shlex.quote(lab.ovs_log_path)} | grep -F -e {shlex.quote(name)} | tail -n {count}"
         result = lab.session(lab.spec.hypervisor).run(command)
+        if result.stderr.strip():  # grep finding nothing says nothing; tail not reading the log says this
+            logger.warn(f"读不到 ovs-vswitchd 日志 {lab.ovs_log_path}：{result.stderr.strip()}")
         found = result.stdout.splitlines()
         evidence.pre(f"{lab.ovs_log_path} 中提到 {name} 的最后 {len(found)} 行", result.stdout or "（没有）")
         return found

@@ -823,7 +823,7 @@ class TrafficLibrary:
         summary = measure()
         after = reading()
         dropped = receiver.between(before, after)
-        rcvbuf, bps = dropped.rcvbuf_errors, dropped.datagrams * datagram_bits / seconds
+        bps = dropped.datagrams * datagram_bits / seconds
         if after.port:
             port_row = (f"{after.port[0]}（客户机来不及收）", before.port[1], after.port[1], dropped.port_dropped)
         else:
@@ -836,7 +836,13 @@ class TrafficLibrary:
             ["丢弃处", "计数器", "测量前", "测量后", "增量"],
             [
                 (f"Hypervisor 的 OVS 端口 {port}", *port_row),
-                (server, "UDP RcvbufErrors（套接字缓冲区满）", before.rcvbuf_errors, after.rcvbuf_errors, rcvbuf),
+                (
+                    server,
+                    "UDP RcvbufErrors（套接字缓冲区满）",
+                    before.rcvbuf_errors,
+                    after.rcvbuf_errors,
+                    dropped.rcvbuf_errors,
+                ),
             ],
             f"测量期间接收端丢弃的数据报：{dropped.datagrams} 个，折合载荷 {format_bps(bps)}",
         )
@@ -846,7 +852,7 @@ class TrafficLibrary:
                 "port": port,
                 "port_counter": dropped.port_counter,
                 "port_dropped": dropped.port_dropped,
-                "udp_rcvbuf_errors": rcvbuf,
+                "udp_rcvbuf_errors": dropped.rcvbuf_errors,
                 "datagrams": dropped.datagrams,
                 "bps": bps,
             },
