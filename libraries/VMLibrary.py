@@ -6,9 +6,11 @@ import json
 import shlex
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn
 
 from netvirt import evidence, health, iproute, seam, validate
 from netvirt.domain import render_interface, socket_in_dir
@@ -30,7 +32,13 @@ def listening_unix_paths(ss_output: str) -> set[str]:
     return paths
 
 
-@library(scope="GLOBAL", auto_keywords=False)
+def _output_dir() -> Path | None:
+    """Robot's output directory (where a locked guest's console is kept: the lab's directory goes at teardown)."""
+    out = BuiltIn().get_variable_value("${OUTPUT DIR}")
+    return Path(out) if out else None
+
+
+@library(scope="GLOBAL", auto_keywords=False, listener="SELF")
 class VMLibrary:
     """实验环境中虚拟机的关键字（经 libvirt）：按实验环境描述创建、等待就绪、挂载与卸载网卡、重启、删除。
 
@@ -50,15 +58,51 @@ class VMLibrary:
       如 ``vm_arch`` 为 aarch64 时，是 Debian 该架构的一个小型用户态）；虚拟机的串口输出写入实验环境目录中的文件，
       虚拟机启动失败或没有就绪时，错误消息中附上控制台的最后几行。
 
+    = 用例开始时的虚拟机 =
+    本库同时是一个 listener：导入本库的用例集中，每个用例开始前检查实验环境中已定义的虚拟机都在运行且能经 SSH 登录。
+    不是这样的虚拟机（客户机内核锁死、之前的用例中途失败留下的状态）先重启（同 `重启虚拟机` ），用例从测试前准备的
+    状态开始，而不是因为之前的问题失败；发现了什么（与用例失败时列出的实验环境状态相同：QEMU 监视器、管理地址的 ping、
+    串口控制台）以警告记入日志和测试记录。某次重启失败后，本次运行不再这样重启。
+
     = 错误输入 =
     虚拟机名不在实验环境描述中、网卡类型或 MAC 不合法、网卡名超过 15 个字符、Hypervisor 上没有对应的 vhost-user 套接
     字或 PCI 设备：关键字在调用 libvirt 之前失败，写明出错的值，虚拟机保持原样。
     """
 
+    ROBOT_LISTENER_API_VERSION = 3
+
     def __init__(self):
         # Domains started and not yet seen ready, with how many times each may be started again should its
         # QEMU crash before then (the lab's ``boot_crash_restarts``).
         self._boot_restarts: dict[str, int] = {}
+        # Whether a test starts by restarting the guests that do not answer (until such a restart fails once).
+        self._restore_guests = True
+
+    def start_test(self, data, result) -> None:
+        """Every test of a suite that drives VMs starts with the lab's guests answering, as the chapter's preparation
+        left them: a guest whose domain is defined but stopped, or runs without answering over SSH (a kernel that
+        locked up, a test that failed half way), is restarted first, with a warning saying what was found. Once such a
+        restart failed, no test of the run tries again (each would wait minutes for a guest that does not come up)."""
+        lab = seam.existing()
+        if lab is None or not self._restore_guests:  # a dry run, no lab set up yet, or a guest that did not come back
+            return
+        try:
+            silent = health.silent_guests(lab, keep_dir=_output_dir())
+        except Exception as err:  # noqa: BLE001 - the test then finds the guests as they are
+            logger.warn(f"用例开始前没能检查虚拟机是否应答：{err}")
+            return
+        if not silent:
+            return
+        found = "；".join(f"{part.name}：{part.detail}" for part in silent.values())
+        logger.warn(
+            f"用例开始前，虚拟机 {'、'.join(silent)} 没有在运行或不应答，先重启它（们），本用例从测试前准备的状态开始"
+            f"（不应答的原因在此之前：上一个用例或更早；已重启的虚拟机上运行时的改动不再存在）：{found}"
+        )
+        try:
+            self.restart_vm(*silent)
+        except Exception as err:  # noqa: BLE001 - the test then fails on the guest itself, saying so
+            self._restore_guests = False
+            logger.warn(f"重启虚拟机 {'、'.join(silent)} 失败（本次运行的后续用例开始前不再重启虚拟机）：{err}")
 
     @property
     def hypervisor(self) -> Hypervisor:

@@ -96,6 +96,9 @@ def _ovs_daemon(lab, daemon: str) -> Part:
     return Part(name, False, detail)
 
 
+NOT_DEFINED = "不存在"
+
+
 def _domains(lab) -> list[Part]:
     import libvirt
 
@@ -108,7 +111,7 @@ def _domains(lab) -> list[Part]:
                 try:
                     state = conn.lookupByName(domain).state()[0]
                 except libvirt.libvirtError:
-                    found[vm] = "不存在"
+                    found[vm] = NOT_DEFINED
                     continue
                 found[vm] = "running" if state == libvirt.VIR_DOMAIN_RUNNING else f"状态 {state}（不在运行）"
             return found
@@ -210,6 +213,17 @@ def _keep_console(lab, vm, keep_dir: Path) -> str:
         return f"；控制台全文没能保存：{err}"
 
 
+def _guest(lab, vm, domain: Part, keep_dir: Path | None) -> tuple[Part, Part | None]:
+    """``vm``'s domain part (with QEMU's log when it stopped) and, when it runs, its sshd's part (with what is known
+    of a guest that does not answer: its QEMU's monitor, a ping of its kernel, its console, QEMU's log)."""
+    if not domain.ok:
+        return _with_qemu_log(lab, domain, vm), None
+    guest = _ssh(lab, vm.name)
+    if not guest.ok:
+        guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm, keep_dir), vm)
+    return domain, guest
+
+
 def survey(lab, keep_dir: Path | None = None) -> list[Part]:
     """Every part of ``lab``: hosts, OVS daemons, libvirtd and domains, guests. Read-only but for ``keep_dir``, where
     the whole console of a guest that reported a lockup is copied."""
@@ -221,14 +235,31 @@ def survey(lab, keep_dir: Path | None = None) -> list[Part]:
     guests = []
     for vm in lab.spec.vms:
         domain = domains.get(vm.name)
-        guest = _ssh(lab, vm.name) if domain is not None and domain.ok else None
-        # The QEMU log goes with the part that failed: the domain that stopped, or the running guest that is silent.
-        if hypervisor_up and domain is not None and not domain.ok:
-            domains[vm.name] = _with_qemu_log(lab, domain, vm)
-        elif hypervisor_up and guest is not None and not guest.ok:
-            guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm, keep_dir), vm)
+        if domain is None:
+            continue
+        if not hypervisor_up:  # QEMU's log, the ping and the monitor's answer are asked on the hypervisor
+            guests += [_ssh(lab, vm.name)] if domain.ok else []
+            continue
+        domains[vm.name], guest = _guest(lab, vm, domain, keep_dir)
         guests += [guest] if guest is not None else []
     return parts + list(domains.values()) + guests
+
+
+def silent_guests(lab, keep_dir: Path | None = None) -> dict[str, Part]:
+    """The guests of ``lab`` whose domain is defined but not running, or running with an sshd that does not answer,
+    by VM name, each with what is known of it (as ``survey`` says it; ``keep_dir`` as there). A VM whose domain is not
+    defined is not one of them; none are when libvirtd does not answer (nothing is known of the guests then)."""
+    domains = {p.name.removeprefix("虚拟机 "): p for p in _domains(lab)}
+    found = {}
+    for vm in lab.spec.vms:
+        domain = domains.get(vm.name)
+        if domain is None or domain.detail == f"域{NOT_DEFINED}":
+            continue
+        domain, guest = _guest(lab, vm, domain, keep_dir)
+        part = guest if guest is not None else domain
+        if not part.ok:
+            found[vm.name] = part
+    return found
 
 
 def problems(lab, keep_dir: Path | None = None) -> str | None:
