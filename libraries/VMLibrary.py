@@ -95,8 +95,8 @@ class VMLibrary:
             return
         found = "；".join(f"{part.name}：{part.detail}" for part in silent.values())
         logger.warn(
-            f"用例开始前，虚拟机 {'、'.join(silent)} 没有在运行或不应答，先重启它（们），本用例从测试前准备的状态开始"
-            f"（不应答的原因在此之前：上一个用例或更早；已重启的虚拟机上运行时的改动不再存在）：{found}"
+            f"用例开始前，虚拟机 {'、'.join(silent)} 没有在运行或不应答（发生在上一个用例或更早），先重启，"
+            f"本用例从测试前准备的状态开始（运行时对它的改动随重启消失）：{found}"
         )
         try:
             self.restart_vm(*silent)

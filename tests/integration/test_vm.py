@@ -338,7 +338,7 @@ def test_a_test_that_starts_after_a_guest_went_silent_restarts_it_first(lab, vm0
     os.kill(running, signal.SIGSTOP)  # the domain still "running", the guest silent
     vm01.start_test(None, None)
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warning.startswith("用例开始前，虚拟机 vm01 没有在运行或不应答，先重启它"), warning
+    assert warning.startswith("用例开始前，虚拟机 vm01 没有在运行或不应答（发生在上一个用例或更早），先重启"), warning
     assert "vm01 的 sshd：SSH 不通" in warning and "QEMU 监视器" in warning, warning
     assert procs.read_pid(pidfile) not in (None, running)
     assert lab.session("vm01").run("true", timeout=15).ok
