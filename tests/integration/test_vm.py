@@ -342,3 +342,12 @@ def test_a_test_that_starts_after_a_guest_went_silent_restarts_it_first(lab, vm0
     assert "vm01 的 sshd：SSH 不通" in warning and "QEMU 监视器" in warning, warning
     assert procs.read_pid(pidfile) not in (None, running)
     assert lab.session("vm01").run("true", timeout=15).ok
+
+    # A domain that is defined but not running (destroyed, say, by a test that failed before starting it again).
+    caplog.clear()
+    vm01.hypervisor.destroy("nvtv-vm01")
+    vm01.start_test(None, None)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "虚拟机 vm01：域状态" in warning and "（不在运行）" in warning, warning
+    vm01.vm_state_should_be("vm01", "running")
+    assert lab.session("vm01").run("true", timeout=15).ok
