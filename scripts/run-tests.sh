@@ -24,9 +24,10 @@ rm -rf "$docs"
 # The main job as a test: chapter 5.4 and 7.3, one after the other, on an embedded lab of their own, each
 # judged against the record's verdict table (netvirt.verdicts): a case that came out otherwise, or is missing,
 # fails the test command and is named. Robot's own status is not used: the record's FAIL cases must FAIL.
-# A TCG guest can lock up on a machine loaded by other labs (kernel soft lockup of a starved vCPU, seen at
-# load 14); every later case on that guest then fails. The failed cases are run once more on a fresh lab
-# (robot --rerunfailed) and judged as they came out there; both runs stay in the results, and this says so.
+# A TCG guest can lock up (a kernel soft lockup: seen at load 14, and on a quiet machine in the guest's network
+# receive path); the case it happened in fails, and the next starts by restarting the guest (VMLibrary's listener).
+# The failed cases are run once more on a fresh lab (robot --rerunfailed) and judged as they came out there; both
+# runs stay in the results, and this says so.
 # Not side by side: that saved 1.5 of 15.6 minutes, but with 7.3's generator beside it (trafgen at nice -20, flat
 # out on one core) and the two labs' PMDs on the other, a chapter guest stopped answering in one of three runs.
 lab=${NETVIRT_TEST_CHAPTER_LAB:-nvcc}
