@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
@@ -35,7 +33,9 @@ class LabLibrary:
     = 依赖模拟行为的判定 =
     本库同时是一个 listener：用例驱动了实验环境只是模拟的东西（内嵌实验环境的 SR-IOV 网卡）时，无论结果如何，
     用例都会得到标签 ``emulated-nic`` ，消息末尾多一行 ``【模拟】本判定依赖本机模拟的行为……`` ；日志、
-    报告和生成的测试记录里都看得到。用例失败时，消息中还会列出实验环境中不再应答的部分（如 ovs-vswitchd 没有运行）。
+    报告和生成的测试记录里都看得到。用例失败时，消息中还会列出实验环境中不再应答的部分（如 ovs-vswitchd 没有运行）；
+    其中有虚拟机（没有在运行，或经 SSH 不应答）时，用例得到标签 ``guest-silent`` （ ``run-chapter.sh`` 据此在新的
+    实验环境上重跑失败的用例）。
 
     = 能力 =
     实验环境在记录的基本能力之外还能做什么，是一个声明的集合（实验环境描述中的 ``capabilities`` ，
@@ -53,9 +53,11 @@ class LabLibrary:
         if result.failed and (lab := seam.existing()) is not None:
             # A failed ping does not say whether ovs-vswitchd died: name the parts that do not answer.
             try:
-                # Beside output.xml: the lab's directory goes at teardown.
-                out = BuiltIn().get_variable_value("${OUTPUT DIR}")
-                found = health.problems(lab, keep_dir=Path(out) if out else None)
+                # A locked guest's console is kept beside output.xml: the lab's directory goes at teardown.
+                parts = health.survey(lab, keep_dir=evidence.output_dir())
+                found = health.describe(parts)
+                if any(part.vm and not part.ok for part in parts):
+                    result.tags.add(health.GUEST_SILENT)
             except Exception as err:  # noqa: BLE001 - the survey must not hide the test's own failure
                 found = f"实验环境状态无法检查：{err}"
             if found:

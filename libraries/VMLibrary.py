@@ -6,11 +6,9 @@ import json
 import shlex
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword, library
-from robot.libraries.BuiltIn import BuiltIn
 
 from netvirt import evidence, health, iproute, seam, validate
 from netvirt.domain import render_interface, socket_in_dir
@@ -30,12 +28,6 @@ def listening_unix_paths(ss_output: str) -> set[str]:
         if len(fields) >= 6 and fields[1] == "LISTEN" and fields[4].startswith("/"):
             paths.add(fields[4])
     return paths
-
-
-def _output_dir() -> Path | None:
-    """Robot's output directory (where a locked guest's console is kept: the lab's directory goes at teardown)."""
-    out = BuiltIn().get_variable_value("${OUTPUT DIR}")
-    return Path(out) if out else None
 
 
 @library(scope="GLOBAL", auto_keywords=False, listener="SELF")
@@ -87,7 +79,7 @@ class VMLibrary:
         if lab is None or not self._restore_guests:  # a dry run, no lab set up yet, or a guest that did not come back
             return
         try:
-            silent = health.silent_guests(lab, keep_dir=_output_dir())
+            silent = health.silent_guests(lab, keep_dir=evidence.output_dir())
         except Exception as err:  # noqa: BLE001 - the test then finds the guests as they are
             logger.warn(f"用例开始前没能检查虚拟机是否应答：{err}")
             return

@@ -12,11 +12,23 @@ import base64
 import html
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from robot.api import logger
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.output.librarylogger import LOGGING_THREADS
 
 from netvirt.ssh import CommandResult
+
+
+def output_dir() -> Path | None:
+    """Where the run writes its results (Robot's ``${OUTPUT DIR}``, beside output.xml), for evidence that is a file
+    (a locked guest's console); None outside a Robot run."""
+    try:
+        out = BuiltIn().get_variable_value("${OUTPUT DIR}")
+    except RobotNotRunningError:
+        return None
+    return Path(out) if out else None
 
 
 def pre(title: str, text: str) -> None:

@@ -161,6 +161,14 @@ class EvidenceListener:
             }
         )
 
+    def start_test(self, data: Any, result: Any) -> None:
+        # Evidence a library's listener logs as the test starts, before any step (VMLibrary restarting a guest
+        # that does not answer), is the test's own.
+        self._steps.append(result)
+
+    def end_test(self, data: Any, result: Any) -> None:
+        self.end_body_item(data, result)
+
     def start_body_item(self, data: Any, result: Any) -> None:
         self._steps.append(result)
 

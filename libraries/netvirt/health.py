@@ -18,13 +18,15 @@ import re
 import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from netvirt.traffic.ping import ping_argv
 
 T = TypeVar("T")
+# The tag of a failed test in whose survey a VM of the lab was not running or did not answer over SSH.
+GUEST_SILENT = "guest-silent"
 TIMEOUT = 10.0
 LOG_LINES = 5
 QEMU_LOG_LINES = 8
@@ -44,6 +46,7 @@ class Part:
     name: str  # 'hostb 的 ovs-vswitchd', 'vm01 的 sshd' ...
     ok: bool
     detail: str
+    vm: str | None = None  # the VM a domain's or a guest's part is of
 
 
 def _bounded(call: Callable[[], T], timeout: float) -> T:
@@ -122,7 +125,7 @@ def _domains(lab) -> list[Part]:
         found = _bounded(states, TIMEOUT)
     except Exception as err:  # noqa: BLE001
         return [Part(f"{lab.spec.hypervisor} 的 libvirtd", False, f"连接 {lab.spec.libvirt_uri} 失败：{err}")]
-    return [Part(f"虚拟机 {vm}", state == "running", f"域{state}") for vm, state in found.items()]
+    return [Part(f"虚拟机 {vm}", state == "running", f"域{state}", vm=vm) for vm, state in found.items()]
 
 
 def qemu_log_tail(lab, vm, lines: int = QEMU_LOG_LINES) -> str | None:
@@ -141,7 +144,7 @@ def qemu_log_tail(lab, vm, lines: int = QEMU_LOG_LINES) -> str | None:
 def _with_qemu_log(lab, part: Part, vm) -> Part:
     """``part`` (a VM that stopped or does not answer) with the last lines of its QEMU log on the hypervisor."""
     tail = qemu_log_tail(lab, vm)
-    return Part(part.name, part.ok, f"{part.detail}；{tail}") if tail else part
+    return replace(part, detail=f"{part.detail}；{tail}") if tail else part
 
 
 def _qemu_monitor(lab, part: Part, vm) -> Part:
@@ -168,7 +171,7 @@ def _qemu_monitor(lab, part: Part, vm) -> Part:
         answer = f"QEMU 监视器 {MONITOR_TIMEOUT:g} 秒内没有回应：QEMU 主循环被阻塞（如等待不回应的 vhost-user 后端）"
     except Exception as err:  # noqa: BLE001 - the part's own finding stands
         answer = f"QEMU 监视器无法询问：{err}"
-    return Part(part.name, part.ok, f"{part.detail}；{answer}")
+    return replace(part, detail=f"{part.detail}；{answer}")
 
 
 def _guest_ping(lab, part: Part, vm, keep_dir: Path | None = None) -> Part:
@@ -198,7 +201,7 @@ def _guest_ping(lab, part: Part, vm, keep_dir: Path | None = None) -> Part:
         found += f"；串口控制台最后 {len(tail)} 行：" + " | ".join(tail)
         if report < len(lines) and keep_dir is not None:
             found += _keep_console(lab, vm, keep_dir)
-    return Part(part.name, part.ok, f"{part.detail}；{found}")
+    return replace(part, detail=f"{part.detail}；{found}")
 
 
 def _keep_console(lab, vm, keep_dir: Path) -> str:
@@ -218,7 +221,7 @@ def _guest(lab, vm, domain: Part, keep_dir: Path | None) -> tuple[Part, Part | N
     of a guest that does not answer: its QEMU's monitor, a ping of its kernel, its console, QEMU's log)."""
     if not domain.ok:
         return _with_qemu_log(lab, domain, vm), None
-    guest = _ssh(lab, vm.name)
+    guest = replace(_ssh(lab, vm.name), vm=vm.name)
     if not guest.ok:
         guest = _with_qemu_log(lab, _guest_ping(lab, _qemu_monitor(lab, guest, vm), vm, keep_dir), vm)
     return domain, guest
@@ -238,7 +241,7 @@ def survey(lab, keep_dir: Path | None = None) -> list[Part]:
         if domain is None:
             continue
         if not hypervisor_up:  # QEMU's log, the ping and the monitor's answer are asked on the hypervisor
-            guests += [_ssh(lab, vm.name)] if domain.ok else []
+            guests += [replace(_ssh(lab, vm.name), vm=vm.name)] if domain.ok else []
             continue
         domains[vm.name], guest = _guest(lab, vm, domain, keep_dir)
         guests += [guest] if guest is not None else []
@@ -262,9 +265,14 @@ def silent_guests(lab, keep_dir: Path | None = None) -> dict[str, Part]:
     return found
 
 
-def problems(lab, keep_dir: Path | None = None) -> str | None:
-    """One line naming the parts of ``lab`` that do not answer, or None when all do (``keep_dir``: see survey)."""
-    bad = [p for p in survey(lab, keep_dir) if not p.ok]
+def describe(parts: list[Part]) -> str | None:
+    """One line naming the ``parts`` that do not answer, or None when all do."""
+    bad = [p for p in parts if not p.ok]
     if not bad:
         return None
     return "实验环境状态：" + "；".join(f"{p.name}：{p.detail}" for p in bad)
+
+
+def problems(lab, keep_dir: Path | None = None) -> str | None:
+    """One line naming the parts of ``lab`` that do not answer, or None when all do (``keep_dir``: see survey)."""
+    return describe(survey(lab, keep_dir))

@@ -31,7 +31,7 @@ from robot.api import ExecutionResult
 from robot.errors import DataError
 from robot.result import Keyword, Message, Result, TestCase, TestSuite, Var
 
-from netvirt import emulation, evidencefile
+from netvirt import emulation, evidencefile, rerun
 from netvirt.evidence import EQUIVALENT, LAB_NOTE
 from netvirt.evidencefile import EvidenceFileError
 
@@ -232,15 +232,23 @@ class EvidenceIndex:
 
     @classmethod
     def read(cls, suite: TestSuite, output_xml: Path) -> EvidenceIndex:
-        """The evidence beside ``output_xml`` (for pabot's merged output: that of each process)."""
+        """The evidence beside ``output_xml`` (for pabot's merged output: that of each process; for a run merged
+        with its rerun, ``netvirt.rerun``: the rerun's too, in ``rerun/``, where each rerun test's evidence is)."""
         paths = [evidencefile.path_for(output_xml)]
         if not paths[0].exists():
             paths = sorted(output_xml.parent.glob(f"pabot_results/**/*{evidencefile.SUFFIX}")) or paths
+        if any(rerun.TAG in test.tags for test in suite.all_tests):
+            paths.append(evidencefile.path_for(output_xml.parent / "rerun" / output_xml.name))
         index = cls(suite, [list(evidencefile.read(path)) for path in paths])
         if index.unplaced and not index.entries:
             names = "、".join(str(path) for path in paths)
             raise EvidenceFileError(f"证据文件 {names} 与 {output_xml} 不是同一次运行（没有一条证据在其中找到位置）")
         return index
+
+    def own(self, item: TestCase) -> list[Evidence]:
+        """The evidence logged under the test ``item`` itself, in no step of it (by a listener as the test started)."""
+        owner, path = evidencefile.location(item)
+        return [e for o, p, e in self.entries if o == owner and p == path]
 
     def of(self, item: object) -> list[Evidence]:
         """The evidence logged under ``item`` (a suite, a test, a keyword or control structure), in order."""
@@ -303,8 +311,11 @@ def steps_evidence(steps: Iterable[object], index: EvidenceIndex) -> list[Eviden
 
 
 def case_evidence(test: TestCase, index: EvidenceIndex) -> list[Evidence]:
-    """A test's evidence: its setup and body, not the teardown that restores the lab."""
-    return steps_evidence([test.setup, *test.body] if test.setup else test.body, index)
+    """A test's evidence: what was logged as it started, outside any step (a guest that did not answer restarted
+    first, by VMLibrary's listener), its setup and body; not the teardown that restores the lab."""
+    before = index.own(test)
+    steps = [step for step in ([test.setup, *test.body] if test.setup else test.body) if not isinstance(step, Message)]
+    return ([Step("用例开始前"), *before] if before else []) + steps_evidence(steps, index)
 
 
 def collapse_snapshots(items: list[Evidence]) -> list[Evidence]:

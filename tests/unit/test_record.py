@@ -512,6 +512,57 @@ def test_record_of_a_run_from_its_evidence_file(tmp_path):
     assert "> WARN：worker 的输出只在其线程里" in case
 
 
+STARTING_LIBRARY = """
+from netvirt import evidence
+from netvirt.ssh import CommandResult
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+@library(listener="SELF")
+class starting:
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def start_test(self, data, result):
+        logger.warn("用例开始前，虚拟机 vm01 不应答，先重启")
+        evidence.command(CommandResult("vm01", "uname -sr", 0, "Linux 6.1.0-57-amd64", "", 0.1))
+
+    @keyword
+    def ping_from(self, host):
+        evidence.command(CommandResult(host, "ping -c 1 5.5.5.11", 0, "1 received", "", 0.1))
+"""
+
+STARTING_SUITE = """\
+*** Settings ***
+Library    starting.py
+
+*** Test Cases ***
+5.4.1.1 OVS采用DPDK
+    Ping From    vm01
+"""
+
+
+def test_evidence_a_listener_logs_as_a_test_starts_opens_the_cases_evidence(tmp_path):
+    """VMLibrary restarts a guest that does not answer as a test starts, before any step: the warning and the
+    evidence of it are the test's own (Robot puts the messages in the test's body), first in the case's record."""
+    (tmp_path / "starting.py").write_text(STARTING_LIBRARY, encoding="utf-8")
+    (tmp_path / "suite.robot").write_text(STARTING_SUITE, encoding="utf-8")
+    output = tmp_path / "output.xml"
+    robot.run(
+        tmp_path / "suite.robot",
+        output=output,
+        log=None,
+        report=None,
+        pythonpath=[str(tmp_path)],
+        listener=LISTENER,
+        stdout=io.StringIO(),
+        console="none",
+    )
+    case = section(record.render(output), "## 5.4.1.1\tOVS采用DPDK")
+    start = case.index("用例开始前：\n")
+    assert start < case.index("> WARN：用例开始前，虚拟机 vm01 不应答，先重启") < case.index("[vm01]# uname -sr"), case
+    assert case.index("[vm01]# uname -sr") < case.index("[vm01]# ping -c 1 5.5.5.11"), case
+
+
 def test_pabot_processes_each_write_their_evidence_and_the_merged_record_reads_them_all(tmp_path):
     """pabot runs the chapter's setup in every process and merges the setups into one: the record places
     each process's evidence by its steps' start times (the same record as robot's, but for the rounds)."""
