@@ -164,6 +164,8 @@ class EmbeddedLab(SshLab):
             "物理网卡的 DPDK 端口为 virtio-user，接到模拟网卡 eswitch 的 vhost-user 端口（无真实 PCI 设备）",
             "虚拟机为 QEMU TCG 客户机，内核为 Debian 官方内核，用户态经 9p 只读共享本机根文件系统",
             "虚拟机的 QEMU（TCG）在客户机就绪前崩溃时重新启动一次（模拟器偶发的引导崩溃），并以警告记入日志",
+            "客户机启动时开着一个空闲的 ping（每天向 127.0.0.1 发一个包），让内核的接收时间戳一直开着：否则每个 ping"
+            " 都会开关它，改写运行中内核的接收路径代码，多线程 TCG 下正在收包的 vCPU 可能因此锁死",
             *(
                 f"SR-IOV 网卡 {'、'.join(nics)} 为模拟（eswitch 为隐藏 OVS 网桥，VF 设置由 OpenFlow"
                 " 规则与 meter 实现）"

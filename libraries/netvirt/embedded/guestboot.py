@@ -151,6 +151,14 @@ mkdir -m 0755 /newroot/run/sshd
 sed 's#^\(root:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:\).*#\1/bin/sh#' /newroot/etc/passwd >/newroot/run/netvirt-passwd \
     && mount -o bind /newroot/run/netvirt-passwd /newroot/etc/passwd || fail "root's shell /bin/sh"
 
+# Receive timestamps stay switched on for the guest's life. Each ping (SO_TIMESTAMP) otherwise switches them on
+# and its end off again, and each switch rewrites the running kernel's receive path (the netstamp static key,
+# patched with text_poke_bp); under QEMU 7.2's multi-threaded TCG a vCPU receiving packets meanwhile can be left
+# looping at the patched jump in netif_receive_skb_list_internal (the chapter's guest lock-ups; a stress test of
+# short pings in vm01 while vm02 flood-pings it locked vm01 up in every round without this, in none with it,
+# 2026-12-05). One idle ping, sending to itself once a day, holds them on.
+chroot /newroot /usr/bin/ping -q -i 86400 127.0.0.1 >/dev/null 2>&1 &
+
 stage sshd
 if [ -n "$SSHD" ]; then
     case "$SSHD" in /*) ;; *) fail "netvirt.sshd must be an absolute path: '$SSHD'" ;; esac
