@@ -46,7 +46,7 @@ class Part:
     name: str  # 'hostb 的 ovs-vswitchd', 'vm01 的 sshd' ...
     ok: bool
     detail: str
-    vm: str | None = None  # the VM a domain's or a guest's part is of
+    vm: str | None = None  # the VM a defined domain's or a guest's part is of
 
 
 def _bounded(call: Callable[[], T], timeout: float) -> T:
@@ -125,7 +125,11 @@ def _domains(lab) -> list[Part]:
         found = _bounded(states, TIMEOUT)
     except Exception as err:  # noqa: BLE001
         return [Part(f"{lab.spec.hypervisor} 的 libvirtd", False, f"连接 {lab.spec.libvirt_uri} 失败：{err}")]
-    return [Part(f"虚拟机 {vm}", state == "running", f"域{state}", vm=vm) for vm, state in found.items()]
+    # A domain not defined is no guest of the lab's (``Part.vm``): a test or the run removed it, or never made it.
+    return [
+        Part(f"虚拟机 {vm}", state == "running", f"域{state}", vm=None if state == NOT_DEFINED else vm)
+        for vm, state in found.items()
+    ]
 
 
 def qemu_log_tail(lab, vm, lines: int = QEMU_LOG_LINES) -> str | None:
@@ -256,7 +260,7 @@ def silent_guests(lab, keep_dir: Path | None = None) -> dict[str, Part]:
     found = {}
     for vm in lab.spec.vms:
         domain = domains.get(vm.name)
-        if domain is None or domain.detail == f"域{NOT_DEFINED}":
+        if domain is None or domain.vm is None:
             continue
         domain, guest = _guest(lab, vm, domain, keep_dir)
         part = guest if guest is not None else domain
