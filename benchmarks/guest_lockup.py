@@ -27,14 +27,15 @@ sys.path[:0] = [str(ROOT / "libraries"), str(ROOT / "variables")]
 
 import embedded_lab  # noqa: E402
 from netvirt import seam  # noqa: E402
+from netvirt.embedded.guestboot import TIMESTAMP_HOLDER  # noqa: E402
 from netvirt.labspec import load_lab  # noqa: E402
 from netvirt.ovs import Ovs, PortType  # noqa: E402
 from VMLibrary import VMLibrary  # noqa: E402
 
-# The holder's pid: the ping whose command line is the one guestboot's /init starts.
+# The holder's pid: the process whose command line is the one guestboot's /init starts.
 HOLDER_PID = (
     "for p in /proc/[0-9]*; do tr '\\0' ' ' <$p/cmdline 2>/dev/null"
-    " | grep -qx '/usr/bin/ping -q -i 86400 127.0.0.1 ' && basename $p; done"
+    f" | grep -qxF {shlex.quote(TIMESTAMP_HOLDER + ' ')} && basename $p; done"
 )
 
 

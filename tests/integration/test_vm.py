@@ -18,6 +18,7 @@ from vmlab import ovs_lab, running_vm01
 from HostLibrary import HostLibrary
 from LabLibrary import LabLibrary
 from netvirt.embedded import procs
+from netvirt.embedded.guestboot import TIMESTAMP_HOLDER
 from netvirt.parsers.ovs import parse_dump_ports
 from netvirt.perf.topology import Scenario
 from netvirt.traffic.iperf import Protocol
@@ -50,6 +51,9 @@ def test_guest_is_real_and_multiqueue(lab, vm01):
     # root's login shell is /bin/sh in the guest (guestboot's /init), the host's passwd otherwise unchanged
     assert session.run("readlink -f /proc/$$/exe; true").stdout.strip() == os.path.realpath("/bin/sh")
     assert session.run("grep -c : /etc/passwd").stdout.strip() == str(len(Path("/etc/passwd").read_text().splitlines()))
+    # The idle ping that keeps receive timestamps on, so that no ping of a test patches the kernel (guestboot).
+    commands = session.run("for p in /proc/[0-9]*; do tr '\\0' ' ' <$p/cmdline 2>/dev/null; echo; done").stdout
+    assert f"{TIMESTAMP_HOLDER} " in commands.splitlines(), commands
     vm01.vm_state_should_be("vm01", "running")
 
 

@@ -242,6 +242,9 @@ if [ -n "$HOSTDIR" ]; then
 fi
 """
 assert _MOUNT_HOST_ROOT in INIT_SCRIPT
+# The guest's idle ping that holds receive timestamps on (its command line, as /proc/<pid>/cmdline has it).
+TIMESTAMP_HOLDER = "/usr/bin/ping -q -i 86400 127.0.0.1"
+assert f"chroot /newroot {TIMESTAMP_HOLDER} " in INIT_SCRIPT
 FOREIGN_INIT_SCRIPT = INIT_SCRIPT.replace(_MOUNT_HOST_ROOT, _MOUNT_USERLAND)
 
 # Changes whenever the initramfs recipe does, so a stale cached initrd.img is rebuilt.
