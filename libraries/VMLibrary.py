@@ -79,6 +79,8 @@ class VMLibrary:
         if lab is None or not self._restore_guests:  # a dry run, no lab set up yet, or a guest that did not come back
             return
         try:
+            if self._guests_answer(lab):
+                return
             silent = health.silent_guests(lab, keep_dir=evidence.output_dir())
         except Exception as err:  # noqa: BLE001 - the test then finds the guests as they are
             logger.warn(f"用例开始前没能检查虚拟机是否应答：{err}")
@@ -95,6 +97,22 @@ class VMLibrary:
         except Exception as err:  # noqa: BLE001 - the test then fails on the guest itself, saying so
             self._restore_guests = False
             logger.warn(f"重启虚拟机 {'、'.join(silent)} 失败（本次运行的后续用例开始前不再重启虚拟机）：{err}")
+
+    def _guests_answer(self, lab) -> bool:
+        """Whether every guest whose domain is defined runs and answers over SSH, asked on the lab's own libvirt
+        connection and sessions (a real lab's libvirt is reached over SSH: no new connection for each test)."""
+        for vm in lab.spec.vms:
+            domain = lab.domain_name(vm)
+            if not self.hypervisor.exists(domain):
+                continue
+            if self.hypervisor.state(domain) != "running":
+                return False
+            try:
+                if not lab.session(vm.name).run("true", timeout=health.TIMEOUT).ok:
+                    return False
+            except HostConnectionError:
+                return False
+        return True
 
     @property
     def hypervisor(self) -> Hypervisor:
