@@ -6,12 +6,12 @@
 A case in which a guest of the lab stopped answering (``health.GUEST_SILENT``: the embedded lab's TCG guests
 locked up now and then before their timestamp holder, ``netvirt.embedded.guestboot``) is not judged by that
 alone: the hang may be the emulator's or the product's, and running the case again tells which, the first
-failure staying in its message. The test that starts next restarts the guest (VMLibrary), and
-``run-chapter.sh`` runs the failed cases once more on a fresh lab (``robot --rerunfailed``). ``wanted`` says whether to: a test carries that tag and the run departs from the
-record's verdict table (``netvirt.verdicts``). ``merge`` puts each rerun test in place of the first
-run's, as it came out there (a SKIP too: an inconclusive rerun is inconclusive; ``rebot --merge`` would
-keep the first result), its message ending with a ``【重跑】`` line quoting the first run's status and
-message, and the tag ``rerun``: the log, the report and the test record all say so.
+failure staying in its message. The test that starts next restarts the guest (VMLibrary), and ``run-chapter.sh``
+runs the failed cases once more on a fresh lab (``robot --rerunfailed``). ``wanted`` says whether to: a test
+carries that tag and the run departs from the record's verdict table (``netvirt.verdicts``). ``merge`` puts each
+rerun test in place of the first run's, as it came out there (a SKIP too: an inconclusive rerun is inconclusive;
+``rebot --merge`` would keep the first result), its message ending with a ``【重跑】`` line quoting the first run's
+status and message, and the tag ``rerun``: the log, the report and the test record all say so.
 """
 
 from __future__ import annotations
