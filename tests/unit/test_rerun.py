@@ -1,29 +1,16 @@
 """A chapter's failed cases run once more when the lab lost a guest (netvirt.rerun): when, and the two runs made one.
 
-The runs are real Robot runs of small suites named as the record's cases (the pattern of test_verdicts.py); the
+The runs are real Robot runs of small suites named as the record's cases (``robot_runs``); the
 tag ``guest-silent`` is what LabLibrary gives a failed test whose survey found a VM not answering."""
 
-import io
 from pathlib import Path
 
-import robot
 from robot.api import ExecutionResult
+from robot_runs import run
 
 from netvirt import health, rerun
 
-LAB_METADATA = "*** Settings ***\nMetadata    网卡型号    cx4-ofed4.3\nMetadata    实验环境能力    无\n"
 LOST = f"[Tags]    {health.GUEST_SILENT}\n    Fail    实验环境状态：vm01 的 sshd：SSH 不通"
-
-
-def run(directory: Path, tests: dict[str, str]) -> Path:
-    """Run a suite named ``5.4`` of ``{test name: its steps}``; return its output.xml."""
-    directory.mkdir(exist_ok=True)
-    suite = directory / "5.4.robot"
-    body = "".join(f"{name}\n    {steps}\n" for name, steps in tests.items())
-    suite.write_text(f"{LAB_METADATA}*** Test Cases ***\n{body}", encoding="utf-8")
-    output = directory / "output.xml"
-    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
-    return output
 
 
 FIRST = {
@@ -36,17 +23,17 @@ FIRST = {
 
 def test_a_rerun_is_wanted_only_for_a_departed_run_that_lost_a_guest(tmp_path):
     first = run(tmp_path / "first", FIRST)
-    reason = rerun.wanted(first)
+    reason = rerun.wanted(Path(first))
     assert reason is not None and "5.4.1.1 OVS采用DPDK" in reason and health.GUEST_SILENT in reason, reason
     # Departed, but no guest was lost: a product failure is not run again until it passes.
     plain = run(tmp_path / "plain", {**FIRST, "5.4.1.1 OVS采用DPDK": "Fail    丢包 100%"})
-    assert rerun.wanted(plain) is None
+    assert rerun.wanted(Path(plain)) is None
     # A guest was lost in one of the record's FAILs, and the run is as the table: nothing to run again.
     as_table = run(
         tmp_path / "as_table",
         {"5.4.7.2 SR-IOV 支持VLAN透传": f"[Tags]    {health.GUEST_SILENT}\n    Fail    VST 的 VF 不支持 QinQ"},
     )
-    assert rerun.wanted(as_table) is None
+    assert rerun.wanted(Path(as_table)) is None
     assert rerun.main(["wanted", str(as_table)]) == 1
 
 
@@ -76,9 +63,9 @@ def test_the_rerun_replaces_the_tests_it_ran_saying_so_a_skip_too(tmp_path, caps
 
 def test_a_rerun_of_another_run_is_refused_and_changes_nothing(tmp_path, capsys):
     first = run(tmp_path / "first", FIRST)
-    before = first.read_bytes()
+    before = Path(first).read_bytes()
     other = run(tmp_path / "other", {"5.4.4 支持vNIC多队列": "No Operation"})
     assert rerun.main(["merge", str(first), str(other)]) == 2
     err = capsys.readouterr().err
     assert "没有的用例" in err and "5.4.4 支持vNIC多队列" in err, err
-    assert first.read_bytes() == before
+    assert Path(first).read_bytes() == before

@@ -1,10 +1,7 @@
 """The record's verdict table (netvirt.verdicts): what each case should end as on a given lab."""
 
-import io
-from pathlib import Path
-
 import pytest
-import robot
+from robot_runs import run
 
 from netvirt import verdicts
 from netvirt.verdicts import expected, lookup
@@ -55,20 +52,6 @@ def test_rows_name_only_known_behaviours_and_capabilities():
             assert all(hasattr(model, row.nic_behaviour) for model in verdicts.NIC_MODELS.values())
         if row.needs:
             assert row.needs in verdicts.CAPABILITIES
-
-
-LAB_METADATA = "*** Settings ***\nMetadata    网卡型号    cx4-ofed4.3\nMetadata    实验环境能力    无\n"
-
-
-def run(directory: Path, tests: dict[str, str], settings: str = LAB_METADATA) -> str:
-    """Run a suite of ``{test name: its one step}`` on the record's NIC model; return its output.xml."""
-    directory.mkdir(exist_ok=True)
-    suite = directory / "run.robot"
-    body = "".join(f"{name}\n    {step}\n" for name, step in tests.items())
-    suite.write_text(f"{settings}*** Test Cases ***\n{body}", encoding="utf-8")
-    output = directory / "output.xml"
-    robot.run(suite, output=output, log=None, report=None, stdout=io.StringIO(), console="none")
-    return str(output)
 
 
 def test_a_run_is_checked_against_the_table(tmp_path, capsys):
