@@ -424,21 +424,28 @@ Library    emulating.py
 """
 
 
-def test_verdicts_on_emulated_behaviour_are_tagged_and_said_in_message_and_record(tmp_path):
-    """LabLibrary's listener declares what a test drove that the lab emulates; the record repeats it."""
-    (tmp_path / "emulating.py").write_text(EMULATING_LIBRARY, encoding="utf-8")
-    (tmp_path / "suite.robot").write_text(EMULATING_SUITE, encoding="utf-8")
-    output = tmp_path / "output.xml"
+def run_with_library(directory: Path, name: str, library: str, suite: str) -> Path:
+    """Run ``suite`` (its text) with the library ``name`` (its text) beside it and the evidence listener; return
+    its output.xml."""
+    (directory / f"{name}.py").write_text(library, encoding="utf-8")
+    (directory / "suite.robot").write_text(suite, encoding="utf-8")
+    output = directory / "output.xml"
     robot.run(
-        tmp_path / "suite.robot",
+        directory / "suite.robot",
         output=output,
         log=None,
         report=None,
-        pythonpath=[str(tmp_path)],
+        pythonpath=[str(directory)],
         listener=LISTENER,
         stdout=io.StringIO(),
         console="none",
     )
+    return output
+
+
+def test_verdicts_on_emulated_behaviour_are_tagged_and_said_in_message_and_record(tmp_path):
+    """LabLibrary's listener declares what a test drove that the lab emulates; the record repeats it."""
+    output = run_with_library(tmp_path, "emulating", EMULATING_LIBRARY, EMULATING_SUITE)
     result = robot.api.ExecutionResult(str(output))
     emulated, plain = result.suite.tests
     assert "emulated-nic" in emulated.tags and "emulated-nic" not in plain.tags
@@ -486,19 +493,7 @@ Library    threaded.py
 def test_record_of_a_run_from_its_evidence_file(tmp_path):
     """A small run: evidence inside a FOR loop is the loop's, a worker thread's is in neither the log nor the
     evidence file, warnings are notes; the record is written from the evidence file beside output.xml."""
-    (tmp_path / "threaded.py").write_text(THREADED_LIBRARY, encoding="utf-8")
-    (tmp_path / "suite.robot").write_text(THREADED_SUITE, encoding="utf-8")
-    output = tmp_path / "output.xml"
-    robot.run(
-        tmp_path / "suite.robot",
-        output=output,
-        log=None,
-        report=None,
-        pythonpath=[str(tmp_path)],
-        listener=LISTENER,
-        stdout=io.StringIO(),
-        console="none",
-    )
+    output = run_with_library(tmp_path, "threaded", THREADED_LIBRARY, THREADED_SUITE)
     items = list(evidencefile.read(evidencefile.path_for(output)))
     assert [(i.kind, i.keyword, len(i.path)) for i in items] == [
         ("command", "threaded.Ping From", 3),  # FOR, its iteration, the keyword
@@ -544,19 +539,7 @@ Library    starting.py
 def test_evidence_a_listener_logs_as_a_test_starts_opens_the_cases_evidence(tmp_path):
     """VMLibrary restarts a guest that does not answer as a test starts, before any step: the warning and the
     evidence of it are the test's own (Robot puts the messages in the test's body), first in the case's record."""
-    (tmp_path / "starting.py").write_text(STARTING_LIBRARY, encoding="utf-8")
-    (tmp_path / "suite.robot").write_text(STARTING_SUITE, encoding="utf-8")
-    output = tmp_path / "output.xml"
-    robot.run(
-        tmp_path / "suite.robot",
-        output=output,
-        log=None,
-        report=None,
-        pythonpath=[str(tmp_path)],
-        listener=LISTENER,
-        stdout=io.StringIO(),
-        console="none",
-    )
+    output = run_with_library(tmp_path, "starting", STARTING_LIBRARY, STARTING_SUITE)
     case = section(record.render(output), "## 5.4.1.1\tOVS采用DPDK")
     start = case.index("用例开始前：\n")
     assert start < case.index("> WARN：用例开始前，虚拟机 vm01 不应答，先重启") < case.index("[vm01]# uname -sr"), case
